@@ -1,0 +1,122 @@
+//! Sequential chains: a tuple of layers is a layer.
+//!
+//! `(A, B, C)` applied to `X` is `C(B(A(X)))`, and it exists as a [`Layer`] only when `B` accepts
+//! `A`'s output and `C` accepts `B`'s. Chains nest (a chain is a layer) and are implemented for
+//! tuples of 1 to 16 layers. The trace of a chain holds every inner layer's trace and every
+//! intermediate activation; during backward each activation buffer is overwritten with its
+//! gradient, so training memory is one buffer per activation. In weight files, element `i` of
+//! the tuple is named `i`, like PyTorch's `nn.Sequential`.
+
+use crate::layer::{Input, Layer};
+use crate::module::{Module, Path, Visitor};
+use crate::tensor::Batch;
+
+impl<E, A: Module<E>> Module<E> for (A,) {
+    fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+        A::visit(m.map(|t| &mut t.0), &path.index(0), v);
+    }
+}
+
+impl<X: Batch, A: Layer<X>> Layer<X> for (A,) {
+    type Output = A::Output;
+    type Trace = A::Trace;
+    #[inline]
+    fn forward(&self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
+        self.0.forward(x, y, trace)
+    }
+    #[inline]
+    fn forward_train(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
+        self.0.forward_train(x, y, trace)
+    }
+    #[inline]
+    fn backward(
+        &self,
+        x: Input<'_, X>,
+        trace: &mut Self::Trace,
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        self.0.backward(x, trace, dy, &mut grads.0)
+    }
+    fn flops() -> u64 {
+        A::flops()
+    }
+}
+
+/// Implements `Layer` and `Module` for one tuple arity.
+///
+/// Arguments: the first layer `[L0 X0 X1]` (type, input type, output type), the middle layers
+/// `[Li Xi Xi+1 i i-1]` (type, input, output, index, index of the previous layer), the last layer
+/// in the same form, and the middle layers again in reverse order as `[i i-1]` for backward.
+macro_rules! chain {
+    (
+        [$L0:ident $X0:ident $X1:ident]
+        { $( [$L:ident $Xi:ident $Xo:ident $i:tt $p:tt] )* }
+        [$LL:ident $XL:ident $Y:ident $li:tt $lp:tt]
+        rev { $( [$ri:tt $rp:tt] )* }
+    ) => {
+        impl<E, $L0: Module<E>, $( $L: Module<E>, )* $LL: Module<E>> Module<E> for ($L0, $( $L, )* $LL) {
+            fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+                $L0::visit(m.each_mut().map(|t| &mut t.0), &path.index(0), v);
+                $( $L::visit(m.each_mut().map(|t| &mut t.$i), &path.index($i), v); )*
+                $LL::visit(m.map(|t| &mut t.$li), &path.index($li), v);
+            }
+        }
+
+        impl<$X0: Batch, $X1: Batch<Elem = $X0::Elem>, $( $Xo: Batch<Elem = $X0::Elem>, )* $Y: Batch<Elem = $X0::Elem>,
+             $L0, $( $L, )* $LL>
+            Layer<$X0> for ($L0, $( $L, )* $LL)
+        where
+            $L0: Layer<$X0, Output = $X1>,
+            $( $L: Layer<$Xi, Output = $Xo>, )*
+            $LL: Layer<$XL, Output = $Y>,
+        {
+            type Output = $Y;
+            type Trace = (($L0::Trace, $( $L::Trace, )* $LL::Trace), ($X1, $( $Xo, )*));
+
+            #[inline]
+            fn forward(&self, x: &$X0, y: &mut $Y, trace: &mut Self::Trace) {
+                let (traces, mids) = trace;
+                self.0.forward(x, &mut mids.0, &mut traces.0);
+                $( self.$i.forward(&mids.$p, &mut mids.$i, &mut traces.$i); )*
+                self.$li.forward(&mids.$lp, y, &mut traces.$li);
+            }
+
+            #[inline]
+            fn forward_train(&mut self, x: &$X0, y: &mut $Y, trace: &mut Self::Trace) {
+                let (traces, mids) = trace;
+                self.0.forward_train(x, &mut mids.0, &mut traces.0);
+                $( self.$i.forward_train(&mids.$p, &mut mids.$i, &mut traces.$i); )*
+                self.$li.forward_train(&mids.$lp, y, &mut traces.$li);
+            }
+
+            #[inline]
+            fn backward(&self, x: Input<'_, $X0>, trace: &mut Self::Trace, dy: &$Y, grads: &mut Self) {
+                let (traces, mids) = trace;
+                self.$li.backward(Input::Grad(&mut mids.$lp), &mut traces.$li, dy, &mut grads.$li);
+                $( self.$ri.backward(Input::Grad(&mut mids.$rp), &mut traces.$ri, &mids.$ri, &mut grads.$ri); )*
+                self.0.backward(x, &mut traces.0, &mids.0, &mut grads.0);
+            }
+
+            fn flops() -> u64 {
+                $L0::flops() $( + $L::flops() )* + $LL::flops()
+            }
+        }
+    };
+}
+
+chain! { [L0 X0 X1] {} [L1 X1 X2 1 0] rev {} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0]} [L2 X2 X3 2 1] rev {[1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1]} [L3 X3 X4 3 2] rev {[2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2]} [L4 X4 X5 4 3] rev {[3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3]} [L5 X5 X6 5 4] rev {[4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4]} [L6 X6 X7 6 5] rev {[5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5]} [L7 X7 X8 7 6] rev {[6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6]} [L8 X8 X9 8 7] rev {[7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7]} [L9 X9 X10 9 8] rev {[8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7] [L9 X9 X10 9 8]} [L10 X10 X11 10 9] rev {[9 8] [8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7] [L9 X9 X10 9 8] [L10 X10 X11 10 9]} [L11 X11 X12 11 10] rev {[10 9] [9 8] [8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7] [L9 X9 X10 9 8] [L10 X10 X11 10 9] [L11 X11 X12 11 10]} [L12 X12 X13 12 11] rev {[11 10] [10 9] [9 8] [8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7] [L9 X9 X10 9 8] [L10 X10 X11 10 9] [L11 X11 X12 11 10] [L12 X12 X13 12 11]} [L13 X13 X14 13 12] rev {[12 11] [11 10] [10 9] [9 8] [8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7] [L9 X9 X10 9 8] [L10 X10 X11 10 9] [L11 X11 X12 11 10] [L12 X12 X13 12 11] [L13 X13 X14 13 12]} [L14 X14 X15 14 13] rev {[13 12] [12 11] [11 10] [10 9] [9 8] [8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }
+chain! { [L0 X0 X1] {[L1 X1 X2 1 0] [L2 X2 X3 2 1] [L3 X3 X4 3 2] [L4 X4 X5 4 3] [L5 X5 X6 5 4] [L6 X6 X7 6 5] [L7 X7 X8 7 6] [L8 X8 X9 8 7] [L9 X9 X10 9 8] [L10 X10 X11 10 9] [L11 X11 X12 11 10] [L12 X12 X13 12 11] [L13 X13 X14 13 12] [L14 X14 X15 14 13]} [L15 X15 X16 15 14] rev {[14 13] [13 12] [12 11] [11 10] [10 9] [9 8] [8 7] [7 6] [6 5] [5 4] [4 3] [3 2] [2 1] [1 0]} }

@@ -1,0 +1,5 @@
+//! Compositions of layers: sequential chains (tuples), residual blocks, channel concatenation.
+
+mod chain;
+pub mod concat;
+pub mod residual;

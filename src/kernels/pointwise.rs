@@ -1,0 +1,48 @@
+//! Element-wise kernels: activations and their derivatives, per-channel bias.
+
+use crate::element::Element;
+
+/// `y[i] = f(x[i])`.
+#[inline]
+pub fn map<E: Element>(x: &[E], y: &mut [E], f: impl Fn(E) -> E) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = f(x);
+    }
+}
+
+/// In-place backward of an element-wise function: `x[i] ← dy[i] · f′(x[i])`, where `df` is the
+/// derivative expressed in terms of the input.
+#[inline]
+pub fn backward_in_place<E: Element>(x: &mut [E], dy: &[E], df: impl Fn(E) -> E) {
+    for (x, &g) in x.iter_mut().zip(dy) {
+        *x = g * df(*x);
+    }
+}
+
+/// `y[n, c, ·] += bias[c]` over `n` samples of `c` planes of `plane` values.
+#[inline]
+pub fn add_channel_bias<E: Element>(y: &mut [E], bias: &[E], plane: usize) {
+    for (i, chunk) in y.chunks_exact_mut(plane).enumerate() {
+        let b = bias[i % bias.len()];
+        for v in chunk {
+            *v += b;
+        }
+    }
+}
+
+/// `dbias[c] += Σ_{n, ·} dy[n, c, ·]`.
+#[inline]
+pub fn channel_sums<E: Element>(dy: &[E], dbias: &mut [E], plane: usize) {
+    let c = dbias.len();
+    for (i, chunk) in dy.chunks_exact(plane).enumerate() {
+        dbias[i % c] += chunk.iter().fold(E::zero(), |a, &b| a + b);
+    }
+}
+
+/// `a[i] += b[i]`.
+#[inline]
+pub fn add_assign<E: Element>(a: &mut [E], b: &[E]) {
+    for (a, &b) in a.iter_mut().zip(b) {
+        *a += b;
+    }
+}

@@ -1,0 +1,152 @@
+//! [`Linear`]: fully connected layer, and [`Flatten`].
+
+use crate::element::Element;
+use crate::kernels::conv::{self, Geom};
+use crate::layer::{Input, Layer};
+use crate::layers::bias::{Bias, BiasMode};
+use crate::memory::Zeroable;
+use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::shape::{Dim, Volume};
+use crate::tensor::Tensor;
+
+/// Fully connected layer (PyTorch's `nn.Linear`): `y = x·Wᵀ + b`, `IN` → `OUT` features.
+///
+/// Accepts any `Tensor<N, C, H, W>` with `C·H·W = IN` (read in `C, H, W` order, exactly like
+/// PyTorch's `Flatten` followed by `Linear`), and gives `Tensor<N, OUT, 1, 1>`. A size that does
+/// not match is a compile error.
+///
+/// Computed by the convolution kernels as a 1×1 convolution on a 1×1 map.
+#[derive(Clone, Copy, Debug)]
+pub struct Linear<const IN: usize, const OUT: usize, B: BiasMode = Bias, E: Element = f32> {
+    /// Weights, PyTorch layout `[OUT, IN]`.
+    pub weight: [[E; IN]; OUT],
+    /// Bias, `[OUT]` (absent with `NoBias`).
+    pub bias: B::Store<E, OUT>,
+}
+
+// SAFETY: all fields are float arrays (or `()`).
+#[allow(unsafe_code)]
+unsafe impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Zeroable
+    for Linear<IN, OUT, B, E>
+{
+}
+
+impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Module<E>
+    for Linear<IN, OUT, B, E>
+{
+    fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+        let p = path.field("weight");
+        v.tensor(
+            TensorInfo::param(&p, &[OUT, IN], IN),
+            m.each_mut().map(|l| l.weight.as_flattened_mut()),
+        );
+        if B::get(&m[0].bias).is_some() {
+            let p = path.field("bias");
+            v.tensor(
+                TensorInfo::param(&p, &[OUT], IN),
+                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+            );
+        }
+    }
+}
+
+type LinearGeom<const N: usize, const IN: usize, const OUT: usize> =
+    Geom<N, 1, IN, OUT, 1, 1, 1, 1, 1, 1, 0, 1>;
+
+impl<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const IN: usize,
+    const OUT: usize,
+    B: BiasMode,
+    E: Element,
+> Layer<Tensor<N, C, H, W, E>> for Linear<IN, OUT, B, E>
+where
+    Dim<C>: Volume<H, W, Out = Dim<IN>>,
+{
+    type Output = Tensor<N, OUT, 1, 1, E>;
+    type Trace = ();
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        conv::forward::<LinearGeom<N, IN, OUT>, E>(
+            x.as_slice(),
+            self.weight.as_flattened(),
+            B::get(&self.bias),
+            y.as_mut_slice(),
+        );
+    }
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, C, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        conv::backward_weight::<LinearGeom<N, IN, OUT>, E>(
+            x.get().as_slice(),
+            dy.as_slice(),
+            grads.weight.as_flattened_mut(),
+            B::get_mut(&mut grads.bias),
+        );
+        if let Some(dx) = x.into_grad() {
+            conv::backward_data::<LinearGeom<N, IN, OUT>, E>(
+                dy.as_slice(),
+                self.weight.as_flattened(),
+                dx.as_mut_slice(),
+            );
+        }
+    }
+    fn flops() -> u64 {
+        (2 * N * IN * OUT) as u64
+    }
+}
+
+/// Reshapes `Tensor<N, C, H, W>` to `Tensor<N, C·H·W, 1, 1>` (PyTorch's `nn.Flatten`, `C, H, W`
+/// order). [`Linear`] flattens by itself; this layer exists so that a chain can mirror a
+/// PyTorch `nn.Sequential` index for index.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flatten;
+
+// SAFETY: a field-less struct has no bytes.
+#[allow(unsafe_code)]
+unsafe impl Zeroable for Flatten {}
+impl<E> Module<E> for Flatten {
+    #[inline]
+    fn visit<V: Visitor<E, K>, const K: usize>(_: [&mut Self; K], _: &Path<'_>, _: &mut V) {}
+}
+
+impl<const N: usize, const C: usize, const H: usize, const W: usize, const F: usize, E: Element>
+    Layer<Tensor<N, C, H, W, E>> for Flatten
+where
+    Dim<C>: Volume<H, W, Out = Dim<F>>,
+{
+    type Output = Tensor<N, F, 1, 1, E>;
+    type Trace = ();
+    #[inline]
+    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        y.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+    #[inline]
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, C, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        _: &mut Self,
+    ) {
+        if let Some(dx) = x.into_grad() {
+            dx.as_mut_slice().copy_from_slice(dy.as_slice());
+        }
+    }
+}

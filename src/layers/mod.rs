@@ -1,0 +1,19 @@
+//! The layers. Each is a thin typed wrapper: its `Layer` impl states the shape rule, and the
+//! arithmetic is a call into [`crate::kernels`].
+
+pub mod activation;
+pub mod batchnorm;
+pub mod bias;
+pub mod conv2d;
+pub mod conv_transpose2d;
+pub mod dropout;
+pub mod global_pool;
+pub mod grouped;
+pub mod linear;
+pub mod pool;
+
+pub use activation::{Activation, LeakyRelu, Relu, Relu6, Sigmoid, Tanh};
+pub use bias::{Bias, BiasMode, NoBias};
+pub use conv2d::Conv2d;
+pub use linear::{Flatten, Linear};
+pub use pool::{AvgPool2d, MaxPool2d};

@@ -1,0 +1,151 @@
+//! Pooling: [`MaxPool2d`] (records the arg-max for backward) and [`AvgPool2d`].
+
+use crate::element::Element;
+use crate::kernels::pool::{self, PoolGeom};
+use crate::layer::{Input, Layer};
+use crate::memory::Zeroable;
+use crate::shape::{Dim, Window};
+use crate::tensor::Tensor;
+
+/// Max pooling (PyTorch's `nn.MaxPool2d`, floor mode): window `K`, stride `S` (default `K`),
+/// padding `P`. The trace records each window's arg-max; backward sends the whole gradient to
+/// it, exactly like PyTorch.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MaxPool2d<const K: usize, const S: usize = K, const P: usize = 0>;
+
+/// Average pooling (PyTorch's `nn.AvgPool2d`, floor mode, padding counted): window `K`,
+/// stride `S` (default `K`), padding `P`. Backward spreads `dy / K²` over each window.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AvgPool2d<const K: usize, const S: usize = K, const P: usize = 0>;
+
+// SAFETY: field-less structs have no bytes.
+#[allow(unsafe_code)]
+unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for MaxPool2d<K, S, P> {}
+// SAFETY: field-less structs have no bytes.
+#[allow(unsafe_code)]
+unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for AvgPool2d<K, S, P> {}
+
+impl<E, const K: usize, const S: usize, const P: usize> crate::module::Module<E>
+    for MaxPool2d<K, S, P>
+{
+    #[inline]
+    fn visit<V: crate::module::Visitor<E, KK>, const KK: usize>(
+        _: [&mut Self; KK],
+        _: &crate::module::Path<'_>,
+        _: &mut V,
+    ) {
+    }
+}
+impl<E, const K: usize, const S: usize, const P: usize> crate::module::Module<E>
+    for AvgPool2d<K, S, P>
+{
+    #[inline]
+    fn visit<V: crate::module::Visitor<E, KK>, const KK: usize>(
+        _: [&mut Self; KK],
+        _: &crate::module::Path<'_>,
+        _: &mut V,
+    ) {
+    }
+}
+
+impl<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    E: Element,
+> Layer<Tensor<N, C, H, W, E>> for MaxPool2d<K, S, P>
+where
+    Dim<H>: Window<K, S, P, 1, Out = Dim<HO>>,
+    Dim<W>: Window<K, S, P, 1, Out = Dim<WO>>,
+{
+    type Output = Tensor<N, C, HO, WO, E>;
+    /// Arg-max of every window, as an index `h·W + w` into its input plane (like PyTorch).
+    type Trace = Tensor<N, C, HO, WO, u32>;
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, argmax: &mut Self::Trace) {
+        pool::max_forward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(
+            x.as_slice(),
+            y.as_mut_slice(),
+            argmax.as_mut_slice(),
+        );
+    }
+    #[inline]
+    fn forward_train(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        argmax: &mut Self::Trace,
+    ) {
+        self.forward(x, y, argmax)
+    }
+    #[inline]
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, C, H, W, E>>,
+        argmax: &mut Self::Trace,
+        dy: &Self::Output,
+        _: &mut Self,
+    ) {
+        if let Some(dx) = x.into_grad() {
+            pool::max_backward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(
+                dy.as_slice(),
+                argmax.as_slice(),
+                dx.as_mut_slice(),
+            );
+        }
+    }
+}
+
+impl<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    E: Element,
+> Layer<Tensor<N, C, H, W, E>> for AvgPool2d<K, S, P>
+where
+    Dim<H>: Window<K, S, P, 1, Out = Dim<HO>>,
+    Dim<W>: Window<K, S, P, 1, Out = Dim<WO>>,
+{
+    type Output = Tensor<N, C, HO, WO, E>;
+    type Trace = ();
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        pool::avg_forward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(
+            x.as_slice(),
+            y.as_mut_slice(),
+        );
+    }
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+    #[inline]
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, C, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        _: &mut Self,
+    ) {
+        if let Some(dx) = x.into_grad() {
+            pool::avg_backward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(
+                dy.as_slice(),
+                dx.as_mut_slice(),
+            );
+        }
+    }
+}

@@ -1,0 +1,39 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod compose;
+#[cfg(feature = "std")]
+pub mod data;
+pub mod element;
+pub mod init;
+pub mod kernels;
+pub mod layer;
+pub mod layers;
+pub mod loss;
+pub mod memory;
+pub mod models;
+pub mod module;
+pub mod optim;
+pub mod shape;
+pub mod tensor;
+
+pub use element::Element;
+pub use layer::{Input, Layer, Out, TraceOf};
+pub use memory::Zeroable;
+pub use module::{Module, ModuleExt, Path, Role, TensorInfo, Visitor};
+pub use tensor::{Batch, Tensor, Vector};
+
+/// Everything needed to declare, run and train a network.
+pub mod prelude {
+    pub use crate::element::Element;
+    pub use crate::layer::{Input, Layer, Out, TraceOf};
+    pub use crate::layers::*;
+    pub use crate::memory::Zeroable;
+    pub use crate::module::{Module, ModuleExt};
+    pub use crate::tensor::{Batch, Tensor, Vector};
+}

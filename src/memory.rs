@@ -1,0 +1,94 @@
+//! Zero-initialised storage, on the stack, in a `static`, or directly on the heap.
+//!
+//! A network, its gradients and its training trace are plain data: arrays of floats (and
+//! integer arg-max indices). All-zero bytes are a valid value for all of them, which is what
+//! [`Zeroable`] records. [`Zeroable::boxed`] uses that to allocate big types (VGG at 224×224 is
+//! hundreds of MB) zeroed **directly on the heap**: `Box::new(T::zeroed())` would build the value
+//! on the stack first and overflow it.
+//!
+//! This module holds the crate's only `unsafe` code besides the `unsafe impl Zeroable` markers
+//! (one per storage type, each next to its type with a `SAFETY` comment).
+#![allow(unsafe_code)]
+
+/// Types for which the all-zero bit pattern is a valid value.
+///
+/// # Safety
+/// Implement only for types whose every field is itself `Zeroable` (floats, integers, arrays and
+/// tuples of them, and structs of those). No references, no `NonZero*`, no enums without a zero
+/// discriminant, no `bool`-like invariants.
+pub unsafe trait Zeroable: Sized {
+    /// The all-zero value. Builds the value on the stack: use [`Zeroable::boxed`] for big types.
+    #[inline]
+    fn zeroed() -> Self {
+        // SAFETY: the trait's contract says all-zero bytes are a valid `Self`.
+        unsafe { core::mem::zeroed() }
+    }
+
+    /// The all-zero value, allocated directly on the heap (never on the stack).
+    ///
+    /// ```
+    /// use constnet::{Tensor, Zeroable};
+    /// // 64 MiB: would overflow a thread's stack if built there.
+    /// let big = <Tensor<64, 64, 64, 64>>::boxed();
+    /// assert!(big.as_slice().iter().all(|&v| v == 0.0));
+    /// ```
+    #[cfg(feature = "alloc")]
+    fn boxed() -> alloc::boxed::Box<Self> {
+        let b = alloc::boxed::Box::<Self>::new_zeroed();
+        // SAFETY: `new_zeroed` returns zero-filled memory of the right size and alignment, and the
+        // trait's contract says all-zero bytes are a valid `Self`.
+        unsafe { b.assume_init() }
+    }
+}
+
+macro_rules! zeroable_scalars {
+    ($($t:ty),*) => { $(
+        // SAFETY: zero is a valid value of every primitive number type.
+        unsafe impl Zeroable for $t {}
+    )* };
+}
+zeroable_scalars!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+// SAFETY: an array of zeroable elements is zeroable element by element.
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+// SAFETY: the unit type has no bytes.
+unsafe impl Zeroable for () {}
+
+macro_rules! zeroable_tuples {
+    ($( ($($t:ident),+) )*) => { $(
+        // SAFETY: a tuple of zeroable fields is zeroable field by field.
+        unsafe impl<$($t: Zeroable),+> Zeroable for ($($t,)+) {}
+    )* };
+}
+zeroable_tuples! {
+    (A)
+    (A, B)
+    (A, B, C)
+    (A, B, C, D)
+    (A, B, C, D, E)
+    (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G)
+    (A, B, C, D, E, F, G, H)
+    (A, B, C, D, E, F, G, H, I)
+    (A, B, C, D, E, F, G, H, I, J)
+    (A, B, C, D, E, F, G, H, I, J, K)
+    (A, B, C, D, E, F, G, H, I, J, K, L)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M, N)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M, N, O)
+    (A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P)
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxed_is_zero_and_large() {
+        // 32 MiB of f32, far beyond a test thread's 2 MiB stack.
+        let b = <[[f32; 1024]; 8192]>::boxed();
+        assert!(b.iter().flatten().all(|&v| v == 0.0));
+        let t = <(u32, [f64; 3], (u8, i64))>::zeroed();
+        assert_eq!(t, (0, [0.0; 3], (0, 0)));
+    }
+}

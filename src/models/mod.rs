@@ -1,0 +1,1 @@
+//! Networks from the literature as types (being written).

@@ -1,0 +1,1 @@
+//! Gradient-descent optimizers (being written).

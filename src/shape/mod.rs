@@ -1,0 +1,427 @@
+//! Compile-time shape arithmetic on stable Rust.
+//!
+//! Users write plain numbers (`Conv2d<3, 16, 3, 1, 1>`, `Tensor<8, 16, 32, 32>`). Output sizes
+//! such as `(H + 2P − D·(K−1) − 1) / S + 1` are computed here, in the type system, so that a
+//! wrong chain of layers is an error reported by `cargo check`.
+//!
+//! How: each size `N` is a type [`Dim<N>`]. A generated table maps `Dim<N>` to a typenum number
+//! (`0..=4096`), the arithmetic happens on typenum numbers, and a second generated table maps the
+//! result back to a `Dim` (`0..=4096`, or `0..=32768` with the `wide-dims` feature). Layer impls
+//! bind the output size through an associated-type equality
+//! (`Dim<H>: Window<K, S, P, D, Out = Dim<HO>>`), which stable Rust accepts.
+//!
+//! Diagnostics: typenum's own operators are never allowed to fail (subtractions are written as
+//! `max(a, b) − b`, divisions by `max(s, 1)`). Every precondition is a separate bound on one of
+//! the marker traits below, each annotated with `#[diagnostic::on_unimplemented]`, so the first
+//! line of an error talks about shapes, not typenum internals.
+//!
+//! The typenum machinery is an implementation detail: users never name a typenum type.
+
+use core::ops::{Add, Div, Mul, Rem, Sub};
+use typenum::{
+    B1, Bit, Diff, GrEq, IsGreaterOrEqual, IsLess, Le, Max, Maximum, Mod, Prod, Quot, Sum, U1,
+    U256, UInt, UTerm, Unsigned,
+};
+
+/// A size known at compile time, as a type. `Dim<28>` is "28".
+///
+/// Used only in bounds: `Dim<H>: Window<K, S, P, D, Out = Dim<HO>>` reads "an input of height `H`
+/// through a window `K` with stride `S`, padding `P` and dilation `D` gives height `HO`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Dim<const N: usize>;
+
+/// Forward table: `Dim<N>` → typenum number (generated for `0..=4096`).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}`: this size is too large for the compile-time shape table",
+    label = "sizes that enter shape arithmetic must be at most 4096",
+    note = "channel counts, heights, widths, kernels, strides and paddings are limited to 0..=4096"
+)]
+pub trait Num {
+    /// The typenum number.
+    type T: Unsigned;
+}
+
+/// Reverse table, high part (`n / 256`) → marker type.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a computed size is too large for the compile-time shape table",
+    label = "results of shape arithmetic are limited to 0..=4096",
+    note = "enable the `wide-dims` feature of constnet to compute sizes up to 32768"
+)]
+pub trait High {
+    /// Marker for the high part.
+    type M;
+}
+/// Reverse table, low part (`n % 256`) → marker type.
+#[doc(hidden)]
+pub trait Low {
+    /// Marker for the low part.
+    type M;
+}
+/// Reverse table, join of the two markers → `Dim<n>`.
+#[doc(hidden)]
+pub trait Join<L> {
+    /// The size.
+    type D;
+}
+/// Marker of a low part.
+#[doc(hidden)]
+pub struct L<const N: usize>;
+
+mod tables {
+    use super::{Dim, High, Join, L, Low, Num};
+    use typenum::{B0, B1, UInt, UTerm};
+    include!(concat!(env!("OUT_DIR"), "/dim_tables.rs"));
+}
+pub use tables::{FORWARD_MAX, REVERSE_MAX};
+
+/// typenum number → `Dim`.
+#[doc(hidden)]
+pub trait ToDim {
+    /// The size.
+    type D;
+}
+impl<U> ToDim for U
+where
+    U: Div<U256> + Rem<U256>,
+    Quot<U, U256>: High,
+    Mod<U, U256>: Low,
+    <Quot<U, U256> as High>::M: Join<<Mod<U, U256> as Low>::M>,
+{
+    type D = <<Quot<U, U256> as High>::M as Join<<Mod<U, U256> as Low>::M>>::D;
+}
+
+/// The typenum number of `Dim<N>`.
+pub(crate) type T<const N: usize> = <Dim<N> as Num>::T;
+
+// ---------------------------------------------------------------------------------------------
+// Preconditions: marker traits implemented only for `B1` (true), with readable diagnostics.
+// ---------------------------------------------------------------------------------------------
+
+/// Precondition: the (dilated) window fits into the (padded) input.
+#[diagnostic::on_unimplemented(
+    message = "convolution/pooling window does not fit: input too small for the kernel",
+    label = "the padded input must be at least as large as the (dilated) kernel",
+    note = "an input of size H through kernel K, padding P and dilation D needs H + 2·P ≥ D·(K − 1) + 1"
+)]
+pub trait WindowFits {}
+impl WindowFits for B1 {}
+
+/// Precondition: a stride, kernel or dilation is at least 1.
+#[diagnostic::on_unimplemented(
+    message = "kernel size, stride and dilation must be at least 1",
+    label = "a zero kernel, stride or dilation was given"
+)]
+pub trait NonZero {}
+impl NonZero for B1 {}
+
+/// Precondition of a transposed convolution: the output is at least one pixel.
+#[diagnostic::on_unimplemented(
+    message = "transposed convolution produces an empty output: padding too large",
+    label = "(H − 1)·S + D·(K − 1) + output_padding + 1 must exceed 2·P",
+    note = "reduce the padding or enlarge the kernel"
+)]
+pub trait OutputNonEmpty {}
+impl OutputNonEmpty for B1 {}
+
+/// Precondition of a transposed convolution: `output_padding < max(stride, dilation)` (PyTorch's rule).
+#[diagnostic::on_unimplemented(
+    message = "output padding of a transposed convolution must be smaller than its stride or dilation",
+    label = "output_padding ≥ max(stride, dilation)"
+)]
+pub trait OutputPaddingValid {}
+impl OutputPaddingValid for B1 {}
+
+// ---------------------------------------------------------------------------------------------
+// Arithmetic on typenum numbers. Every impl is total: nothing here can fail for valid numbers.
+// ---------------------------------------------------------------------------------------------
+
+/// `a − b` if `a ≥ b`, else 0, written so that typenum never underflows.
+type SatSub<A, B> = Diff<Maximum<A, B>, B>;
+
+/// Window arithmetic on typenum numbers `(H, K, S, P, D)`.
+#[doc(hidden)]
+pub trait WindowT {
+    /// `H + 2P ≥ D(K−1) + 1` (a typenum bit).
+    type Fits: Bit;
+    /// `K ≥ 1 ∧ S ≥ 1 ∧ D ≥ 1` as three bits folded into one.
+    type Valid: Bit;
+    /// `(max(H + 2P, ext) − ext) / max(S, 1) + 1` with `ext = D·(max(K,1) − 1) + 1`.
+    type Out: Unsigned;
+}
+
+type Padded<H, P> = Sum<Sum<H, P>, P>;
+type Extent<K, D> = Sum<Prod<D, SatSub<K, U1>>, U1>;
+
+impl<H, K, S, P, D> WindowT for (H, K, S, P, D)
+where
+    H: Add<P>,
+    Sum<H, P>: Add<P>,
+    K: Max<U1>,
+    Maximum<K, U1>: Sub<U1>,
+    D: Mul<SatSub<K, U1>>,
+    Prod<D, SatSub<K, U1>>: Add<U1>,
+    Padded<H, P>: IsGreaterOrEqual<Extent<K, D>> + Max<Extent<K, D>>,
+    Maximum<Padded<H, P>, Extent<K, D>>: Sub<Extent<K, D>>,
+    S: Max<U1>,
+    SatSub<Padded<H, P>, Extent<K, D>>: Div<Maximum<S, U1>>,
+    Quot<SatSub<Padded<H, P>, Extent<K, D>>, Maximum<S, U1>>: Add<U1>,
+    Sum<Quot<SatSub<Padded<H, P>, Extent<K, D>>, Maximum<S, U1>>, U1>: Unsigned,
+    GrEq<Padded<H, P>, Extent<K, D>>: Bit,
+    K: IsGreaterOrEqual<U1>,
+    S: IsGreaterOrEqual<U1>,
+    D: IsGreaterOrEqual<U1>,
+    GrEq<K, U1>: core::ops::BitAnd<GrEq<S, U1>>,
+    typenum::And<GrEq<K, U1>, GrEq<S, U1>>: core::ops::BitAnd<GrEq<D, U1>>,
+    typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>: Bit,
+{
+    type Fits = GrEq<Padded<H, P>, Extent<K, D>>;
+    type Valid = typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>;
+    type Out = Sum<Quot<SatSub<Padded<H, P>, Extent<K, D>>, Maximum<S, U1>>, U1>;
+}
+
+/// Output size of a sliding window (convolution, pooling) along one axis.
+///
+/// `Dim<H>: Window<K, S, P, D, Out = Dim<HO>>` holds exactly when
+/// `HO = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1` (PyTorch's formula) and the window fits.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit a window of kernel {K}, stride {S}, padding {P}, dilation {D}",
+    label = "the input is too small for this kernel, or a size is out of range"
+)]
+pub trait Window<const K: usize, const S: usize, const P: usize, const D: usize> {
+    /// The output size.
+    type Out;
+}
+impl<const H: usize, const K: usize, const S: usize, const P: usize, const D: usize>
+    Window<K, S, P, D> for Dim<H>
+where
+    Dim<H>: Num,
+    Dim<K>: Num,
+    Dim<S>: Num,
+    Dim<P>: Num,
+    Dim<D>: Num,
+    (T<H>, T<K>, T<S>, T<P>, T<D>): WindowT,
+    <(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Valid: NonZero,
+    <(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Fits: WindowFits,
+    <(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Out: ToDim,
+{
+    type Out = <<(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Out as ToDim>::D;
+}
+
+/// Transposed-window arithmetic on typenum numbers `(H, K, S, P, OP, D)`.
+#[doc(hidden)]
+pub trait TransposedT {
+    /// Output is non-empty.
+    type NonEmpty: Bit;
+    /// `OP < max(S, D)`.
+    type OpValid: Bit;
+    /// `K ≥ 1 ∧ S ≥ 1 ∧ D ≥ 1`.
+    type Valid: Bit;
+    /// `max(A, 2P) − 2P` with `A = (max(H,1) − 1)·S + D·(max(K,1) − 1) + OP + 1`.
+    type Out: Unsigned;
+}
+
+type TFull<H, K, S, OP, D> = Sum<Sum<Sum<Prod<SatSub<H, U1>, S>, Prod<D, SatSub<K, U1>>>, OP>, U1>;
+type TwoP<P> = Sum<P, P>;
+
+impl<H, K, S, P, OP, D> TransposedT for (H, K, S, P, OP, D)
+where
+    H: Max<U1>,
+    Maximum<H, U1>: Sub<U1>,
+    SatSub<H, U1>: Mul<S>,
+    K: Max<U1>,
+    Maximum<K, U1>: Sub<U1>,
+    D: Mul<SatSub<K, U1>>,
+    Prod<SatSub<H, U1>, S>: Add<Prod<D, SatSub<K, U1>>>,
+    Sum<Prod<SatSub<H, U1>, S>, Prod<D, SatSub<K, U1>>>: Add<OP>,
+    Sum<Sum<Prod<SatSub<H, U1>, S>, Prod<D, SatSub<K, U1>>>, OP>: Add<U1>,
+    P: Add<P>,
+    TFull<H, K, S, OP, D>: Max<TwoP<P>> + typenum::IsGreater<TwoP<P>>,
+    Maximum<TFull<H, K, S, OP, D>, TwoP<P>>: Sub<TwoP<P>>,
+    SatSub<TFull<H, K, S, OP, D>, TwoP<P>>: Unsigned,
+    typenum::Gr<TFull<H, K, S, OP, D>, TwoP<P>>: Bit,
+    S: Max<D>,
+    OP: IsLess<Maximum<S, D>>,
+    Le<OP, Maximum<S, D>>: Bit,
+    K: IsGreaterOrEqual<U1>,
+    S: IsGreaterOrEqual<U1>,
+    D: IsGreaterOrEqual<U1>,
+    GrEq<K, U1>: core::ops::BitAnd<GrEq<S, U1>>,
+    typenum::And<GrEq<K, U1>, GrEq<S, U1>>: core::ops::BitAnd<GrEq<D, U1>>,
+    typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>: Bit,
+{
+    type NonEmpty = typenum::Gr<TFull<H, K, S, OP, D>, TwoP<P>>;
+    type OpValid = Le<OP, Maximum<S, D>>;
+    type Valid = typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>;
+    type Out = SatSub<TFull<H, K, S, OP, D>, TwoP<P>>;
+}
+
+/// Output size of a transposed convolution along one axis:
+/// `(H − 1)·S − 2P + D·(K − 1) + OP + 1` (PyTorch's formula).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot go through a transposed window of kernel {K}, stride {S}, padding {P}, output padding {OP}",
+    label = "invalid transposed-convolution geometry"
+)]
+pub trait TransposedWindow<
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    const D: usize,
+>
+{
+    /// The output size.
+    type Out;
+}
+impl<
+    const H: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    const D: usize,
+> TransposedWindow<K, S, P, OP, D> for Dim<H>
+where
+    Dim<H>: Num,
+    Dim<K>: Num,
+    Dim<S>: Num,
+    Dim<P>: Num,
+    Dim<OP>: Num,
+    Dim<D>: Num,
+    (T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>): TransposedT,
+    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Valid: NonZero,
+    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::OpValid: OutputPaddingValid,
+    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::NonEmpty: OutputNonEmpty,
+    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Out: ToDim,
+{
+    type Out = <<(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Out as ToDim>::D;
+}
+
+/// `A + B`, for channel counts of a concatenation.
+#[diagnostic::on_unimplemented(message = "cannot add sizes `{Self}` and `{B}`")]
+pub trait AddDim<const B: usize> {
+    /// The sum.
+    type Out;
+}
+impl<const A: usize, const B: usize> AddDim<B> for Dim<A>
+where
+    Dim<A>: Num,
+    Dim<B>: Num,
+    T<A>: Add<T<B>>,
+    Sum<T<A>, T<B>>: ToDim,
+{
+    type Out = <Sum<T<A>, T<B>> as ToDim>::D;
+}
+
+/// `A · B`, for grouped channel counts.
+#[diagnostic::on_unimplemented(message = "cannot multiply sizes `{Self}` and `{B}`")]
+pub trait MulDim<const B: usize> {
+    /// The product.
+    type Out;
+}
+impl<const A: usize, const B: usize> MulDim<B> for Dim<A>
+where
+    Dim<A>: Num,
+    Dim<B>: Num,
+    T<A>: Mul<T<B>>,
+    Prod<T<A>, T<B>>: ToDim,
+{
+    type Out = <Prod<T<A>, T<B>> as ToDim>::D;
+}
+
+/// `C · H · W`, the length of a flattened feature map.
+#[diagnostic::on_unimplemented(
+    message = "cannot compute the flattened size of `{Self}` × {H} × {W}"
+)]
+pub trait Volume<const H: usize, const W: usize> {
+    /// The product.
+    type Out;
+}
+impl<const C: usize, const H: usize, const W: usize> Volume<H, W> for Dim<C>
+where
+    Dim<C>: Num,
+    Dim<H>: Num,
+    Dim<W>: Num,
+    T<C>: Mul<T<H>>,
+    Prod<T<C>, T<H>>: Mul<T<W>>,
+    Prod<Prod<T<C>, T<H>>, T<W>>: ToDim,
+{
+    type Out = <Prod<Prod<T<C>, T<H>>, T<W>> as ToDim>::D;
+}
+
+/// Two sizes that must be equal, with a message that says which rule was broken.
+#[diagnostic::on_unimplemented(
+    message = "spatial sizes differ: `{Self}` vs `{Other}`",
+    label = "branches that are concatenated or added must have the same height and width"
+)]
+pub trait SameSize<Other> {}
+impl<const N: usize> SameSize<Dim<N>> for Dim<N> {}
+
+// Keep the structural typenum types nameable by the generated tables.
+#[allow(dead_code)]
+type _Uses = (UInt<UTerm, B1>, Mod<U1, U1>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window<
+        const H: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const D: usize,
+        const O: usize,
+    >() -> usize
+    where
+        Dim<H>: Window<K, S, P, D, Out = Dim<O>>,
+    {
+        O
+    }
+    fn transposed<
+        const H: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const OP: usize,
+        const D: usize,
+        const O: usize,
+    >() -> usize
+    where
+        Dim<H>: TransposedWindow<K, S, P, OP, D, Out = Dim<O>>,
+    {
+        O
+    }
+    fn volume<const C: usize, const H: usize, const W: usize, const O: usize>() -> usize
+    where
+        Dim<C>: Volume<H, W, Out = Dim<O>>,
+    {
+        O
+    }
+
+    #[test]
+    fn window_sizes_match_pytorch() {
+        assert_eq!(window::<28, 5, 1, 0, 1, 24>(), 24);
+        assert_eq!(window::<32, 3, 1, 1, 1, 32>(), 32);
+        assert_eq!(window::<9, 3, 2, 1, 1, 5>(), 5);
+        assert_eq!(window::<7, 2, 2, 0, 1, 3>(), 3); // floor mode
+        assert_eq!(window::<7, 3, 1, 2, 2, 7>(), 7); // dilation 2
+        assert_eq!(window::<224, 11, 4, 2, 1, 55>(), 55); // AlexNet conv1
+        assert_eq!(window::<5, 5, 1, 0, 1, 1>(), 1); // exact fit
+    }
+
+    #[test]
+    fn transposed_sizes_match_pytorch() {
+        assert_eq!(transposed::<4, 3, 2, 0, 0, 1, 9>(), 9);
+        assert_eq!(transposed::<5, 4, 2, 1, 0, 1, 10>(), 10);
+        assert_eq!(transposed::<4, 3, 2, 1, 1, 1, 8>(), 8);
+        assert_eq!(transposed::<16, 4, 2, 1, 0, 1, 32>(), 32);
+    }
+
+    #[test]
+    fn volumes() {
+        assert_eq!(volume::<16, 4, 4, 256>(), 256);
+        assert_eq!(volume::<64, 8, 8, 4096>(), 4096);
+    }
+}

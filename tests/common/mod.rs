@@ -1,0 +1,5 @@
+//! Shared test utilities: the PyTorch fixture reader and the finite-difference gradient checker.
+#![allow(dead_code)]
+
+pub mod fixture;
+pub mod gradcheck;

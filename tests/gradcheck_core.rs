@@ -1,0 +1,85 @@
+//! Finite-difference checks (f64) for the foundation layers.
+mod common;
+use common::gradcheck::{Lcg, check_layer, random_input, randomize};
+use constnet::prelude::*;
+
+fn net<M: Module<f64> + Zeroable>(seed: u64) -> Box<M> {
+    let mut m = M::boxed();
+    randomize(&mut *m, &mut Lcg(seed), 0.5);
+    m
+}
+
+#[test]
+fn conv2d_stride_padding() {
+    type L = Conv2d<3, 4, 3, 2, 1, Bias, f64>;
+    check_layer(
+        &*net::<L>(1),
+        &*random_input::<Tensor<2, 3, 9, 9, f64>>(2),
+        3,
+        1e-6,
+    );
+}
+
+#[test]
+fn conv2d_dilated_no_bias() {
+    type L = Conv2d<2, 3, 3, 1, 2, NoBias, f64, 2>;
+    check_layer(
+        &*net::<L>(4),
+        &*random_input::<Tensor<1, 2, 7, 7, f64>>(5),
+        6,
+        1e-6,
+    );
+}
+
+#[test]
+fn linear_flattening() {
+    type L = Linear<12, 5, Bias, f64>;
+    check_layer(
+        &*net::<L>(7),
+        &*random_input::<Tensor<3, 3, 2, 2, f64>>(8),
+        9,
+        1e-6,
+    );
+}
+
+#[test]
+fn pools() {
+    check_layer(
+        &MaxPool2d::<3, 2>,
+        &*random_input::<Tensor<2, 2, 9, 9, f64>>(10),
+        11,
+        1e-6,
+    );
+    check_layer(
+        &AvgPool2d::<2>,
+        &*random_input::<Tensor<2, 2, 7, 7, f64>>(12),
+        13,
+        1e-6,
+    );
+}
+
+#[test]
+fn activations() {
+    let x = random_input::<Tensor<2, 3, 4, 4, f64>>(14);
+    check_layer(&Relu, &*x, 15, 1e-6);
+    check_layer(&LeakyRelu::<100>, &*x, 16, 1e-6);
+    check_layer(&Sigmoid, &*x, 17, 1e-6);
+    check_layer(&Tanh, &*x, 18, 1e-6);
+}
+
+#[test]
+fn chain() {
+    type L = (
+        Conv2d<1, 2, 3, 1, 1, Bias, f64>,
+        Tanh,
+        MaxPool2d<2>,
+        Flatten,
+        Linear<32, 3, Bias, f64>,
+    );
+    check_layer(
+        &*net::<L>(19),
+        &*random_input::<Tensor<2, 1, 8, 8, f64>>(20),
+        21,
+        1e-6,
+    );
+}
