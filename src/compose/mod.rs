@@ -2,4 +2,5 @@
 
 mod chain;
 pub mod concat;
+pub mod named;
 pub mod residual;

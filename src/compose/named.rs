@@ -1,0 +1,108 @@
+//! [`Named`]: give a sub-module a name, as PyTorch modules do (`features`, `conv1`, `layer2`).
+//!
+//! Inside a chain, element `i` is called `i` (like `nn.Sequential`). Wrapping it in
+//! `Named<N, L>` calls it `N::NAME` instead, so that weight names can follow any PyTorch module:
+//! torchvision's ResNet keys `conv1.weight`, `layer1.0.bn2.running_var`, `fc.bias` come out of
+//! a chain of named layers. Names are types, declared with [`name!`](crate::name):
+//!
+//! ```
+//! use constnet::prelude::*;
+//! use constnet::name;
+//! name!(Features = "features", Classifier = "classifier");
+//!
+//! type Net = (Named<Features, (Conv2d<1, 4, 3>, Relu)>, Flatten, Named<Classifier, Linear<100, 10>>);
+//!
+//! let mut net = Net::boxed();
+//! let mut names = Vec::new();
+//! net.for_each_tensor(|info, _| names.push(info.path.to_string()));
+//! assert_eq!(names, ["features.0.weight", "features.0.bias", "classifier.weight", "classifier.bias"]);
+//! ```
+
+use crate::layer::{Input, Layer};
+use crate::memory::Zeroable;
+use crate::module::{Module, Path, Visitor};
+use crate::tensor::Batch;
+use core::marker::PhantomData;
+
+/// A name for [`Named`], declared with [`name!`](crate::name).
+pub trait Name: 'static {
+    /// The name as it appears in weight files.
+    const NAME: &'static str;
+}
+
+/// Declares name types for [`Named`]: `name!(Conv1 = "conv1", Bn1 = "bn1");`.
+#[macro_export]
+macro_rules! name {
+    ($($ty:ident = $name:literal),+ $(,)?) => { $(
+        #[doc = concat!("The sub-module name `", $name, "`.")]
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $ty;
+        impl $crate::compose::named::Name for $ty {
+            const NAME: &'static str = $name;
+        }
+    )+ };
+}
+
+/// Layer `L` under the name `N::NAME` (replacing its index when it is an element of a chain).
+/// Computes exactly what `L` computes.
+#[repr(transparent)]
+pub struct Named<N: Name, L>(pub L, PhantomData<N>);
+
+impl<N: Name, L> Named<N, L> {
+    /// Wrap a layer.
+    pub fn new(layer: L) -> Self {
+        Named(layer, PhantomData)
+    }
+}
+
+impl<N: Name, L: Clone> Clone for Named<N, L> {
+    fn clone(&self) -> Self {
+        Named(self.0.clone(), PhantomData)
+    }
+}
+impl<N: Name, L: Copy> Copy for Named<N, L> {}
+impl<N: Name, L: core::fmt::Debug> core::fmt::Debug for Named<N, L> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {:?}", N::NAME, self.0)
+    }
+}
+
+// SAFETY: a transparent wrapper around a zeroable `L` plus a zero-sized marker.
+#[allow(unsafe_code)]
+unsafe impl<N: Name, L: Zeroable> Zeroable for Named<N, L> {}
+
+impl<E, N: Name, L: Module<E>> Module<E> for Named<N, L> {
+    fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+        let named = match path {
+            Path::Index(parent, _) => parent.field(N::NAME),
+            _ => path.field(N::NAME),
+        };
+        L::visit(m.map(|n| &mut n.0), &named, v);
+    }
+}
+
+impl<X: Batch, N: Name, L: Layer<X>> Layer<X> for Named<N, L> {
+    type Output = L::Output;
+    type Trace = L::Trace;
+    #[inline]
+    fn forward(&self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
+        self.0.forward(x, y, trace)
+    }
+    #[inline]
+    fn forward_train(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
+        self.0.forward_train(x, y, trace)
+    }
+    #[inline]
+    fn backward(
+        &self,
+        x: Input<'_, X>,
+        trace: &mut Self::Trace,
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        self.0.backward(x, trace, dy, &mut grads.0)
+    }
+    fn flops() -> u64 {
+        L::flops()
+    }
+}
