@@ -7,9 +7,16 @@
 //!   dense layers (a 1×1 convolution on a 1×1 map), depthwise convolution (groups = channels)
 //!   and transposed convolution (its forward is convolution's backward-data and vice versa).
 //! * [`pool`] — max pooling with arg-max, average pooling.
+//! * [`depthwise`] — depthwise convolution (one filter per channel): memory-bound, so it has
+//!   its own plane-by-plane kernel instead of going through the general convolution.
 //! * [`pointwise`] — element-wise maps (activations) and their derivatives, bias addition.
+//! * [`reduce`] — per-plane means (global average pooling).
+//! * [`dropout`] — seeded dropout masks.
 //! * [`norm`] — per-channel statistics for batch normalisation.
 
 pub mod conv;
+pub mod depthwise;
+pub mod dropout;
 pub mod pointwise;
 pub mod pool;
+pub mod reduce;

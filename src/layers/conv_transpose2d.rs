@@ -1,1 +1,262 @@
-//! (being written)
+//! [`ConvTranspose2d`]: 2-D transposed convolution ("deconvolution"), PyTorch's
+//! `nn.ConvTranspose2d`.
+//!
+//! No kernel of its own: a transposed convolution `CI → CO` from `H` to
+//! `HO = (H − 1)·S − 2P + D·(K − 1) + OP + 1` **is** the input gradient of the convolution
+//! `CO → CI` from `HO` to `H` with the same weight tensor (`[CI, CO, K, K]` is exactly that
+//! convolution's `[out, in, K, K]` layout). So
+//!
+//! | transposed convolution | computed by (the convolution `CO → CI`, `HO → H`) |
+//! |---|---|
+//! | forward `y = convᵀ(x, w) + b` | [`conv::backward_data`] with `dy := x`, `dx := y`, then the bias |
+//! | input gradient `dx = conv(dy, w)` | [`conv::forward`] with `x := dy`, no bias |
+//! | weight gradient | [`conv::backward_weight`] with the roles of `x` and `dy` swapped |
+//!
+//! That convolution must be an ordinary one: its output size for an input of `HO` must be `H`.
+//! `⌊(HO + 2P − D·(K−1) − 1) / S⌋ + 1 = ⌊((H − 1)·S + OP) / S⌋ + 1`, which is `H` exactly when
+//! `OP < S`. PyTorch also accepts `S ≤ OP < D` (output padding below the dilation); those
+//! geometries are rejected at compile time ([`OutputPaddingBelowStride`]) rather than handed to a
+//! convolution kernel whose geometry would be inconsistent.
+
+use crate::element::Element;
+use crate::kernels::conv::{self, Geom};
+use crate::kernels::pointwise;
+use crate::layer::{Input, Layer};
+use crate::layers::bias::{Bias, BiasMode};
+use crate::memory::Zeroable;
+use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::shape::{Dim, Num, TransposedWindow};
+use crate::tensor::Tensor;
+use typenum::{B1, IsLess, Le};
+
+/// 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`, `groups = 1`): `CI` → `CO`
+/// channels, square kernel `K`, stride `S`, padding `P`, output padding `OP`, dilation `D`, with a
+/// bias unless `B` is [`NoBias`](crate::layers::NoBias).
+///
+/// On an input `Tensor<N, CI, H, W>` it gives `Tensor<N, CO, HO, WO>` with
+/// `HO = (H − 1)·S − 2P + D·(K − 1) + OP + 1`, computed at compile time. Output padding must be
+/// smaller than the stride (see the [module documentation](self) for why PyTorch's looser
+/// `OP < max(S, D)` is not accepted).
+///
+/// The forward pass scatters every input value through the kernel:
+/// `y[n, o, i·S − P + u·D, j·S − P + v·D] += x[n, c, i, j] · w[c, o, u, v]`.
+///
+/// ```
+/// use constnet::prelude::*;
+/// // Upsample 4×4 → 8×8 (stride 2, padding 1, output padding 1).
+/// let up = <ConvTranspose2d<2, 3, 3, 2, 1, 1>>::zeroed();
+/// let x = Tensor::<1, 2, 4, 4>::zeros();
+/// let mut y = Tensor::<1, 3, 8, 8>::zeros(); // any other shape would not compile
+/// up.forward(&x, &mut y, &mut ());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ConvTranspose2d<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize = 1,
+    const P: usize = 0,
+    const OP: usize = 0,
+    B: BiasMode = Bias,
+    E: Element = f32,
+    const D: usize = 1,
+> {
+    /// Weights, PyTorch layout `[CI, CO, K, K]` (input channels first).
+    pub weight: [[[[E; K]; K]; CO]; CI],
+    /// Bias, `[CO]` (absent with `NoBias`).
+    pub bias: B::Store<E, CO>,
+}
+
+/// Precondition of [`ConvTranspose2d`]: output padding below the stride.
+///
+/// `Dim<OP>: OutputPaddingBelowStride<S>` holds when `OP < S`.
+#[diagnostic::on_unimplemented(
+    message = "output padding {Self} of a transposed convolution must be smaller than its stride {S}",
+    label = "output_padding ≥ stride",
+    note = "PyTorch also accepts output_padding < dilation; constnet computes a transposed convolution as the input gradient of a convolution, which needs output_padding < stride"
+)]
+pub trait OutputPaddingBelowStride<const S: usize> {}
+impl<const OP: usize, const S: usize> OutputPaddingBelowStride<S> for Dim<OP>
+where
+    Dim<OP>: Num,
+    Dim<S>: Num,
+    <Dim<OP> as Num>::T: IsLess<<Dim<S> as Num>::T>,
+    Le<<Dim<OP> as Num>::T, <Dim<S> as Num>::T>: BelowStride,
+{
+}
+
+/// `OP < S` as a typenum bit (implemented only for "true").
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "output padding of a transposed convolution must be smaller than its stride",
+    label = "output_padding ≥ stride",
+    note = "PyTorch also accepts output_padding < dilation; constnet computes a transposed convolution as the input gradient of a convolution, which needs output_padding < stride"
+)]
+pub trait BelowStride {}
+impl BelowStride for B1 {}
+
+// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
+#[allow(unsafe_code)]
+unsafe impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+> Zeroable for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+{
+}
+
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+> ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+{
+    /// The weights as one flat slice (`[CI, CO, K, K]`).
+    #[inline]
+    pub fn weight_flat(&self) -> &[E] {
+        self.weight.as_flattened().as_flattened().as_flattened()
+    }
+    /// The weights as one flat mutable slice.
+    #[inline]
+    pub fn weight_flat_mut(&mut self) -> &mut [E] {
+        self.weight
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+    }
+}
+
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+> Module<E> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+{
+    fn visit<V: Visitor<E, KK>, const KK: usize>(
+        mut m: [&mut Self; KK],
+        path: &Path<'_>,
+        v: &mut V,
+    ) {
+        // PyTorch computes the fan-in of a `[CI, CO, K, K]` weight from its dimension 1.
+        let fan_in = CO * K * K;
+        let p = path.field("weight");
+        v.tensor(
+            TensorInfo::param(&p, &[CI, CO, K, K], fan_in),
+            m.each_mut().map(|l| l.weight_flat_mut()),
+        );
+        if B::get(&m[0].bias).is_some() {
+            let p = path.field("bias");
+            v.tensor(
+                TensorInfo::param(&p, &[CO], fan_in),
+                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+            );
+        }
+    }
+}
+
+/// The convolution `CO → CI`, `HO × WO → H × W` whose input gradient is this transposed
+/// convolution.
+type Adjoint<
+    const N: usize,
+    const CI: usize,
+    const CO: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+> = Geom<N, 1, CO, CI, HO, WO, H, W, K, S, P, D>;
+
+impl<
+    const N: usize,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+> Layer<Tensor<N, CI, H, W, E>> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+where
+    Dim<H>: TransposedWindow<K, S, P, OP, D, Out = Dim<HO>>,
+    Dim<W>: TransposedWindow<K, S, P, OP, D, Out = Dim<WO>>,
+    Dim<OP>: OutputPaddingBelowStride<S>,
+{
+    type Output = Tensor<N, CO, HO, WO, E>;
+    type Trace = ();
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        conv::backward_data::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+            x.as_slice(),
+            self.weight_flat(),
+            y.as_mut_slice(),
+        );
+        if let Some(b) = B::get(&self.bias) {
+            pointwise::add_channel_bias(y.as_mut_slice(), b, HO * WO);
+        }
+    }
+
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, CI, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        // The adjoint convolution's input is our `dy`, its output gradient is our `x`.
+        conv::backward_weight::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+            dy.as_slice(),
+            x.get().as_slice(),
+            grads.weight_flat_mut(),
+            None,
+        );
+        if let Some(db) = B::get_mut(&mut grads.bias) {
+            pointwise::channel_sums(dy.as_slice(), db, HO * WO);
+        }
+        if let Some(dx) = x.into_grad() {
+            conv::forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+                dy.as_slice(),
+                self.weight_flat(),
+                None,
+                dx.as_mut_slice(),
+            );
+        }
+    }
+
+    fn flops() -> u64 {
+        (2 * N * CI * H * W * CO * K * K) as u64
+    }
+}

@@ -1,1 +1,445 @@
-//! (being written)
+//! Grouped and depthwise convolutions: [`GroupedConv2d`], [`DepthwiseConv2d`],
+//! [`DepthwiseSeparable`].
+//!
+//! * [`GroupedConv2d`] splits the channels into `G` independent groups (PyTorch's `groups=G`,
+//!   ResNeXt, AlexNet's two towers) and runs the general convolution kernel
+//!   ([`kernels::conv`](crate::kernels::conv)) with `G` groups.
+//! * [`DepthwiseConv2d`] is the extreme case `groups = channels` (MobileNet). Each output reads
+//!   only `K²` inputs, so it is memory-bound rather than a matrix product, and has its own kernel
+//!   ([`kernels::depthwise`](crate::kernels::depthwise)). It computes the same function as
+//!   `GroupedConv2d<C, 1, 1, K, S, P>` with the same weights.
+
+use crate::element::Element;
+use crate::kernels::conv::{self, Geom};
+use crate::kernels::depthwise::{self, DepthwiseGeom};
+use crate::layer::{Input, Layer};
+use crate::layers::bias::{Bias, BiasMode, NoBias};
+use crate::layers::conv2d::Conv2d;
+use crate::memory::Zeroable;
+use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::shape::{Dim, MulDim, Window};
+use crate::tensor::Tensor;
+
+/// Bias storage of a grouped layer: `G · COG` values stored as `G` groups of `COG`.
+///
+/// Implemented for [`Bias`] and [`NoBias`]; stable Rust cannot name `[E; G·COG]`, so the bias is
+/// `[[E; COG]; G]` (the same values in the same order as PyTorch's `[G·COG]`).
+pub trait GroupBias: BiasMode {
+    /// Storage for `G × COG` bias values (`[[E; COG]; G]`, or `()`).
+    type Store<E: Element, const G: usize, const COG: usize>: Zeroable + Copy + core::fmt::Debug;
+    /// The bias values, flat, if any.
+    fn get<E: Element, const G: usize, const COG: usize>(
+        s: &<Self as GroupBias>::Store<E, G, COG>,
+    ) -> Option<&[E]>;
+    /// The bias values, flat and mutable, if any.
+    fn get_mut<E: Element, const G: usize, const COG: usize>(
+        s: &mut <Self as GroupBias>::Store<E, G, COG>,
+    ) -> Option<&mut [E]>;
+}
+
+impl GroupBias for Bias {
+    type Store<E: Element, const G: usize, const COG: usize> = [[E; COG]; G];
+    #[inline]
+    fn get<E: Element, const G: usize, const COG: usize>(s: &[[E; COG]; G]) -> Option<&[E]> {
+        Some(s.as_flattened())
+    }
+    #[inline]
+    fn get_mut<E: Element, const G: usize, const COG: usize>(
+        s: &mut [[E; COG]; G],
+    ) -> Option<&mut [E]> {
+        Some(s.as_flattened_mut())
+    }
+}
+
+impl GroupBias for NoBias {
+    type Store<E: Element, const G: usize, const COG: usize> = ();
+    #[inline]
+    fn get<E: Element, const G: usize, const COG: usize>(_: &()) -> Option<&[E]> {
+        None
+    }
+    #[inline]
+    fn get_mut<E: Element, const G: usize, const COG: usize>(_: &mut ()) -> Option<&mut [E]> {
+        None
+    }
+}
+
+/// Grouped 2-D convolution (PyTorch's `nn.Conv2d(G·CIG, G·COG, K, groups=G)`): `G` groups, each
+/// mapping its own `CIG` input channels to its own `COG` output channels; square kernel `K`,
+/// stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`].
+///
+/// On an input `Tensor<N, G·CIG, H, W>` it gives `Tensor<N, G·COG, HO, WO>` (`HO` as for
+/// [`Conv2d`]). An input whose channel count is not `G·CIG` is a compile error.
+///
+/// ```
+/// use constnet::prelude::*;
+/// // 8 → 12 channels in 4 groups of 2 → 3.
+/// let conv = <GroupedConv2d<4, 2, 3, 3, 1, 1>>::zeroed();
+/// let x = Tensor::<1, 8, 6, 6>::zeros();
+/// let mut y = Tensor::<1, 12, 6, 6>::zeros();
+/// conv.forward(&x, &mut y, &mut ());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct GroupedConv2d<
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const K: usize,
+    const S: usize = 1,
+    const P: usize = 0,
+    B: GroupBias = Bias,
+    E: Element = f32,
+    const D: usize = 1,
+> {
+    /// Weights, PyTorch layout `[G·COG, CIG, K, K]` (stored as `[G][COG][CIG][K][K]`, the same
+    /// order).
+    pub weight: [[[[[E; K]; K]; CIG]; COG]; G],
+    /// Bias, `[G·COG]` (stored as `[G][COG]`; absent with `NoBias`).
+    pub bias: <B as GroupBias>::Store<E, G, COG>,
+}
+
+// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
+#[allow(unsafe_code)]
+unsafe impl<
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: GroupBias,
+    E: Element,
+    const D: usize,
+> Zeroable for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+{
+}
+
+impl<
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: GroupBias,
+    E: Element,
+    const D: usize,
+> GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+{
+    /// The weights as one flat slice (`[G·COG, CIG, K, K]`).
+    #[inline]
+    pub fn weight_flat(&self) -> &[E] {
+        self.weight
+            .as_flattened()
+            .as_flattened()
+            .as_flattened()
+            .as_flattened()
+    }
+    /// The weights as one flat mutable slice.
+    #[inline]
+    pub fn weight_flat_mut(&mut self) -> &mut [E] {
+        self.weight
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+    }
+}
+
+impl<
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: GroupBias,
+    E: Element,
+    const D: usize,
+> Module<E> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+{
+    fn visit<V: Visitor<E, KK>, const KK: usize>(
+        mut m: [&mut Self; KK],
+        path: &Path<'_>,
+        v: &mut V,
+    ) {
+        let fan_in = CIG * K * K;
+        let p = path.field("weight");
+        v.tensor(
+            TensorInfo::param(&p, &[G * COG, CIG, K, K], fan_in),
+            m.each_mut().map(|l| l.weight_flat_mut()),
+        );
+        if <B as GroupBias>::get(&m[0].bias).is_some() {
+            let p = path.field("bias");
+            v.tensor(
+                TensorInfo::param(&p, &[G * COG], fan_in),
+                m.map(|l| {
+                    <B as GroupBias>::get_mut(&mut l.bias)
+                        .expect("bias presence is a type property")
+                }),
+            );
+        }
+    }
+}
+
+impl<
+    const N: usize,
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: GroupBias,
+    E: Element,
+    const D: usize,
+    const CI: usize,
+    const CO: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+> Layer<Tensor<N, CI, H, W, E>> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+where
+    Dim<G>: MulDim<CIG, Out = Dim<CI>>,
+    Dim<G>: MulDim<COG, Out = Dim<CO>>,
+    Dim<H>: Window<K, S, P, D, Out = Dim<HO>>,
+    Dim<W>: Window<K, S, P, D, Out = Dim<WO>>,
+{
+    type Output = Tensor<N, CO, HO, WO, E>;
+    type Trace = ();
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        conv::forward::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
+            x.as_slice(),
+            self.weight_flat(),
+            <B as GroupBias>::get(&self.bias),
+            y.as_mut_slice(),
+        );
+    }
+
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, CI, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        conv::backward_weight::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
+            x.get().as_slice(),
+            dy.as_slice(),
+            grads
+                .weight
+                .as_flattened_mut()
+                .as_flattened_mut()
+                .as_flattened_mut()
+                .as_flattened_mut(),
+            <B as GroupBias>::get_mut(&mut grads.bias),
+        );
+        if let Some(dx) = x.into_grad() {
+            conv::backward_data::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
+                dy.as_slice(),
+                self.weight_flat(),
+                dx.as_mut_slice(),
+            );
+        }
+    }
+
+    fn flops() -> u64 {
+        (2 * N * G * COG * HO * WO * CIG * K * K) as u64
+    }
+}
+
+/// Depthwise 2-D convolution (PyTorch's `nn.Conv2d(C, C, K, groups=C)`): one `K × K` filter per
+/// channel, stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`].
+///
+/// `Tensor<N, C, H, W>` → `Tensor<N, C, HO, WO>` (`HO` as for [`Conv2d`]). Same function as
+/// `GroupedConv2d<C, 1, 1, K, S, P, B, E, D>`, but with a dedicated memory-bound kernel
+/// ([`kernels::depthwise`](crate::kernels::depthwise)).
+///
+/// ```
+/// use constnet::prelude::*;
+/// let dw = <DepthwiseConv2d<16, 3, 2, 1>>::zeroed();
+/// let x = Tensor::<1, 16, 32, 32>::boxed();
+/// let mut y = Tensor::<1, 16, 16, 16>::boxed();
+/// dw.forward(&x, &mut y, &mut ());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct DepthwiseConv2d<
+    const C: usize,
+    const K: usize,
+    const S: usize = 1,
+    const P: usize = 0,
+    B: BiasMode = Bias,
+    E: Element = f32,
+    const D: usize = 1,
+> {
+    /// Weights, PyTorch layout `[C, 1, K, K]` (stored as `[C][K][K]`, the same order).
+    pub weight: [[[E; K]; K]; C],
+    /// Bias, `[C]` (absent with `NoBias`).
+    pub bias: B::Store<E, C>,
+}
+
+// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
+#[allow(unsafe_code)]
+unsafe impl<
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+> Zeroable for DepthwiseConv2d<C, K, S, P, B, E, D>
+{
+}
+
+impl<
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+> DepthwiseConv2d<C, K, S, P, B, E, D>
+{
+    /// The weights as one flat slice (`[C, 1, K, K]`).
+    #[inline]
+    pub fn weight_flat(&self) -> &[E] {
+        self.weight.as_flattened().as_flattened()
+    }
+    /// The weights as one flat mutable slice.
+    #[inline]
+    pub fn weight_flat_mut(&mut self) -> &mut [E] {
+        self.weight.as_flattened_mut().as_flattened_mut()
+    }
+}
+
+impl<
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+> Module<E> for DepthwiseConv2d<C, K, S, P, B, E, D>
+{
+    fn visit<V: Visitor<E, KK>, const KK: usize>(
+        mut m: [&mut Self; KK],
+        path: &Path<'_>,
+        v: &mut V,
+    ) {
+        let fan_in = K * K;
+        let p = path.field("weight");
+        v.tensor(
+            TensorInfo::param(&p, &[C, 1, K, K], fan_in),
+            m.each_mut().map(|l| l.weight_flat_mut()),
+        );
+        if B::get(&m[0].bias).is_some() {
+            let p = path.field("bias");
+            v.tensor(
+                TensorInfo::param(&p, &[C], fan_in),
+                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+            );
+        }
+    }
+}
+
+impl<
+    const N: usize,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    B: BiasMode,
+    E: Element,
+    const D: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+> Layer<Tensor<N, C, H, W, E>> for DepthwiseConv2d<C, K, S, P, B, E, D>
+where
+    Dim<H>: Window<K, S, P, D, Out = Dim<HO>>,
+    Dim<W>: Window<K, S, P, D, Out = Dim<WO>>,
+{
+    type Output = Tensor<N, C, HO, WO, E>;
+    type Trace = ();
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        depthwise::forward::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
+            x.as_slice(),
+            self.weight_flat(),
+            B::get(&self.bias),
+            y.as_mut_slice(),
+        );
+    }
+
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, C, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        depthwise::backward_weight::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
+            x.get().as_slice(),
+            dy.as_slice(),
+            grads.weight.as_flattened_mut().as_flattened_mut(),
+            B::get_mut(&mut grads.bias),
+        );
+        if let Some(dx) = x.into_grad() {
+            depthwise::backward_data::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
+                dy.as_slice(),
+                self.weight_flat(),
+                dx.as_mut_slice(),
+            );
+        }
+    }
+
+    fn flops() -> u64 {
+        (2 * N * C * HO * WO * K * K) as u64
+    }
+}
+
+/// Depthwise-separable convolution: a [`DepthwiseConv2d`] (`CI` channels, kernel `K`, stride
+/// `S`, padding `P`) followed by a pointwise (1×1) [`Conv2d`] `CI → CO`, as a plain chain.
+///
+/// This is the bare factorisation of a `K × K` convolution. MobileNet puts batch normalisation
+/// and ReLU after each of the two convolutions; write that chain yourself, e.g.
+/// `(DepthwiseConv2d<C, 3, 1, 1, NoBias>, BatchNorm2d<C>, Relu, Conv2d<C, CO, 1, 1, 0, NoBias>,
+/// BatchNorm2d<CO>, Relu)`.
+///
+/// ```
+/// use constnet::prelude::*;
+/// type Block = DepthwiseSeparable<8, 16, 3, 1, 1>;
+/// let block = Block::zeroed();
+/// let x = Tensor::<2, 8, 10, 10>::zeros();
+/// let mut y = Tensor::<2, 16, 10, 10>::zeros();
+/// block.forward(&x, &mut y, &mut TraceOf::<Block, Tensor<2, 8, 10, 10>>::zeroed());
+/// ```
+pub type DepthwiseSeparable<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize = 1,
+    const P: usize = 0,
+    B = Bias,
+    E = f32,
+> = (
+    DepthwiseConv2d<CI, K, S, P, B, E>,
+    Conv2d<CI, CO, 1, 1, 0, B, E>,
+);
