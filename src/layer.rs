@@ -1,7 +1,8 @@
 //! The layer contract: what every layer and every composition of layers provides.
 
 use crate::memory::Zeroable;
-use crate::module::Module;
+use crate::module::{Module, Path};
+use crate::summary::Row;
 use crate::tensor::Batch;
 
 /// The input of a backward pass: kept, or replaced by its gradient.
@@ -93,6 +94,16 @@ pub trait Layer<X: Batch>: Module<X::Elem> {
     /// Floating-point operations of one forward pass over the batch (2 per multiply-add).
     fn flops() -> u64 {
         0
+    }
+
+    /// Reports this layer to a model summary ([`crate::summary`]): calls `f` with `path` and
+    /// the layer's [`Row`]. A composition overrides it to report itself and then each inner
+    /// layer (chains do, naming element `i` `path.i`).
+    ///
+    /// `output_held`: whether the enclosing chain's trace stores this layer's output (every
+    /// element of a chain but the last; the network's own output belongs to the caller).
+    fn describe(&mut self, path: &Path<'_>, output_held: bool, f: &mut dyn FnMut(&Path<'_>, &Row)) {
+        f(path, &Row::of::<X, Self>(self, output_held, 0));
     }
 }
 

@@ -11,6 +11,8 @@ pub mod compose;
 pub mod data;
 pub mod element;
 pub mod init;
+#[cfg(feature = "std")]
+pub mod io;
 pub mod kernels;
 pub mod layer;
 pub mod layers;
@@ -20,6 +22,7 @@ pub mod models;
 pub mod module;
 pub mod optim;
 pub mod shape;
+pub mod summary;
 pub mod tensor;
 
 pub use element::Element;

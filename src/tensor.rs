@@ -150,6 +150,8 @@ pub trait Batch: Zeroable {
     const BATCH: usize;
     /// Number of values.
     const NUMEL: usize;
+    /// The shape, `[N, C, H, W]`.
+    const SHAPE: [usize; 4];
     /// Flat values.
     fn flat(&self) -> &[Self::Elem];
     /// Flat values, mutable.
@@ -162,6 +164,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Zeroable
     type Elem = E;
     const BATCH: usize = N;
     const NUMEL: usize = N * C * H * W;
+    const SHAPE: [usize; 4] = [N, C, H, W];
     #[inline]
     fn flat(&self) -> &[E] {
         self.as_slice()

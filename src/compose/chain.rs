@@ -9,6 +9,7 @@
 
 use crate::layer::{Input, Layer};
 use crate::module::{Module, Path, Visitor};
+use crate::summary::Row;
 use crate::tensor::Batch;
 
 impl<E, A: Module<E>> Module<E> for (A,) {
@@ -40,6 +41,10 @@ impl<X: Batch, A: Layer<X>> Layer<X> for (A,) {
     }
     fn flops() -> u64 {
         A::flops()
+    }
+    fn describe(&mut self, path: &Path<'_>, output_held: bool, f: &mut dyn FnMut(&Path<'_>, &Row)) {
+        f(path, &Row::of::<X, Self>(self, output_held, 1));
+        self.0.describe(&path.index(0), output_held, f);
     }
 }
 
@@ -100,6 +105,15 @@ macro_rules! chain {
 
             fn flops() -> u64 {
                 $L0::flops() $( + $L::flops() )* + $LL::flops()
+            }
+
+            /// One row for the chain, then one per element; the chain's trace stores the
+            /// output of every element but the last.
+            fn describe(&mut self, path: &Path<'_>, output_held: bool, f: &mut dyn FnMut(&Path<'_>, &Row)) {
+                f(path, &Row::of::<$X0, Self>(self, output_held, $li + 1));
+                self.0.describe(&path.index(0), true, f);
+                $( self.$i.describe(&path.index($i), true, f); )*
+                self.$li.describe(&path.index($li), output_held, f);
             }
         }
     };
