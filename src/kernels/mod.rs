@@ -9,7 +9,11 @@
 //! * [`pool`] — max pooling with arg-max, average pooling.
 //! * [`pointwise`] — element-wise maps (activations) and their derivatives, bias addition.
 //! * [`norm`] — per-channel statistics for batch normalisation.
+//! * [`loss`] — losses (softmax cross-entropy, MSE, BCE on logits) and their gradients.
+//! * [`optim`] — the element-wise parameter updates of SGD and Adam.
 
 pub mod conv;
+pub mod loss;
+pub mod optim;
 pub mod pointwise;
 pub mod pool;
