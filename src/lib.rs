@@ -24,12 +24,14 @@ pub mod optim;
 pub mod shape;
 pub mod summary;
 pub mod tensor;
+pub mod workspace;
 
 pub use element::Element;
 pub use layer::{Input, Layer, Out, TraceOf};
 pub use memory::Zeroable;
 pub use module::{Module, ModuleExt, Path, Role, TensorInfo, Visitor};
 pub use tensor::{Batch, Tensor, Vector};
+pub use workspace::Workspace;
 
 /// Everything needed to declare, run and train a network.
 pub mod prelude {
@@ -37,7 +39,10 @@ pub mod prelude {
     pub use crate::element::Element;
     pub use crate::layer::{Input, Layer, Out, TraceOf};
     pub use crate::layers::*;
+    pub use crate::loss::{BceWithLogits, Loss, LossError, Mse, SoftmaxCrossEntropy};
     pub use crate::memory::Zeroable;
     pub use crate::module::{Module, ModuleExt};
+    pub use crate::optim::{Adam, AdamConfig, Optimizer, PlainSgd, Sgd, SgdConfig};
     pub use crate::tensor::{Batch, Tensor, Vector};
+    pub use crate::workspace::Workspace;
 }

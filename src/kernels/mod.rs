@@ -13,10 +13,14 @@
 //! * [`reduce`] — per-plane means (global average pooling).
 //! * [`dropout`] — seeded dropout masks.
 //! * [`norm`] — per-channel statistics for batch normalisation.
+//! * [`loss`] — losses (softmax cross-entropy, MSE, BCE on logits) and their gradients.
+//! * [`optim`] — the element-wise parameter updates of SGD and Adam.
 
 pub mod conv;
 pub mod depthwise;
 pub mod dropout;
+pub mod loss;
+pub mod optim;
 pub mod pointwise;
 pub mod pool;
 pub mod reduce;

@@ -1,1 +1,83 @@
-//! Gradient-descent optimizers (being written).
+//! Gradient-descent optimizers: [`Sgd`] (momentum, Nesterov, weight decay), [`PlainSgd`] (no
+//! state) and [`Adam`], with PyTorch's update rules, plus learning-rate [`schedule`]s.
+//!
+//! An optimizer's state lives **inline** in its struct as model-shaped values: [`Adam<M>`]
+//! holds two values of the model type `M` (first and second moments), [`Sgd<M>`] one (the
+//! momentum buffer). So an optimizer is plain data like the model: [`Zeroable`], boxable
+//! directly on the heap (`Adam::<Net>::boxed(config)`), with its memory known at compile time
+//! (`size_of::<Adam<Net>>()`), and [`Optimizer::step`] never allocates. Steps walk the model,
+//! its gradients and the state in lockstep with [`Module::visit`], updating only trainable
+//! parameters ([`Role::Param`]); batch-norm running statistics are left alone.
+//!
+//! ```
+//! use constnet::prelude::*;
+//! use constnet::optim::{Adam, AdamConfig, Optimizer};
+//! type Net = (Linear<3, 2>, Relu, Linear<2, 1>);
+//! let mut net = constnet::init::seeded::<Net, f32>(0);
+//! let mut grads = Net::boxed();
+//! let mut adam = Adam::<Net>::boxed(AdamConfig::new(1e-3));
+//! grads.for_each_tensor(|_, g| g.fill(1.0));
+//! let before = net.0.weight[0][0];
+//! adam.step(&mut *net, &mut *grads);
+//! // The first Adam step moves every weight by about lr against the gradient's sign.
+//! assert!((before - net.0.weight[0][0] - 1e-3).abs() < 1e-6);
+//! ```
+//!
+//! [`Zeroable`]: crate::memory::Zeroable
+//! [`Module::visit`]: crate::module::Module::visit
+//! [`Role::Param`]: crate::module::Role::Param
+
+mod adam;
+pub mod schedule;
+mod sgd;
+
+pub use adam::{Adam, AdamConfig};
+pub use schedule::{Constant, CosineAnnealing, LrSchedule, StepDecay};
+pub use sgd::{PlainSgd, Sgd, SgdConfig};
+
+use crate::element::Element;
+use crate::module::{Module, Path, Role, TensorInfo, Visitor};
+
+/// Updates a model's parameters from its gradients.
+///
+/// `grads` is a value of the model's own type holding `∂loss/∂parameter` (as
+/// [`Layer::backward`](crate::layer::Layer::backward) accumulates them); it is taken `&mut`
+/// only because [`Module::visit`] walks mutable values in lockstep, and is not modified.
+pub trait Optimizer<M> {
+    /// One update of every trainable parameter of `model`. Does not allocate.
+    fn step<E: Element>(&mut self, model: &mut M, grads: &mut M)
+    where
+        M: Module<E>;
+
+    /// The current learning rate.
+    fn lr(&self) -> f64;
+
+    /// Change the learning rate (for a [`schedule`]); the optimizer's state is kept.
+    fn set_lr(&mut self, lr: f64);
+}
+
+/// Set every value of every tensor (parameters and buffers) of `m` to zero, in place.
+pub(crate) fn zero_all<E: Element, M: Module<E>>(m: &mut M) {
+    struct Zero;
+    impl<E: Element> Visitor<E, 1> for Zero {
+        fn tensor(&mut self, _: TensorInfo<'_>, [v]: [&mut [E]; 1]) {
+            v.fill(E::zero());
+        }
+        fn counter(&mut self, _: &Path<'_>, [c]: [&mut u64; 1]) {
+            *c = 0;
+        }
+    }
+    M::visit([m], &Path::Root, &mut Zero);
+}
+
+/// Calls `f` on the flat values of every trainable parameter of `K` lockstep modules.
+pub(crate) struct ForEachParam<F>(pub F);
+
+impl<E, F: FnMut([&mut [E]; K]), const K: usize> Visitor<E, K> for ForEachParam<F> {
+    #[inline]
+    fn tensor(&mut self, info: TensorInfo<'_>, values: [&mut [E]; K]) {
+        if info.role == Role::Param {
+            (self.0)(values)
+        }
+    }
+}
