@@ -30,6 +30,7 @@ pub use tensor::{Batch, Tensor, Vector};
 
 /// Everything needed to declare, run and train a network.
 pub mod prelude {
+    pub use crate::compose::{Concat, Residual, ResidualProj};
     pub use crate::element::Element;
     pub use crate::layer::{Input, Layer, Out, TraceOf};
     pub use crate::layers::*;

@@ -3,3 +3,6 @@
 mod chain;
 pub mod concat;
 pub mod residual;
+
+pub use concat::{Concat, ConcatTrace};
+pub use residual::{Residual, ResidualProj};

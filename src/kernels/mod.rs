@@ -8,8 +8,11 @@
 //!   and transposed convolution (its forward is convolution's backward-data and vice versa).
 //! * [`pool`] — max pooling with arg-max, average pooling.
 //! * [`pointwise`] — element-wise maps (activations) and their derivatives, bias addition.
-//! * [`norm`] — per-channel statistics for batch normalisation.
+//! * [`norm`] — per-channel statistics for batch normalisation, its backward, folding.
+//! * [`channels`] — copying channel blocks (concatenation along channels).
 
+pub mod channels;
 pub mod conv;
+pub mod norm;
 pub mod pointwise;
 pub mod pool;
