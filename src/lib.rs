@@ -36,6 +36,7 @@ pub use workspace::Workspace;
 /// Everything needed to declare, run and train a network.
 pub mod prelude {
     pub use crate::compose::named::Named;
+    pub use crate::compose::{Concat, Residual, ResidualProj};
     pub use crate::element::Element;
     pub use crate::layer::{Input, Layer, Out, TraceOf};
     pub use crate::layers::*;

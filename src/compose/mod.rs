@@ -4,3 +4,6 @@ mod chain;
 pub mod concat;
 pub mod named;
 pub mod residual;
+
+pub use concat::{Concat, ConcatTrace};
+pub use residual::{Residual, ResidualProj};

@@ -12,14 +12,17 @@
 //! * [`pointwise`] — element-wise maps (activations) and their derivatives, bias addition.
 //! * [`reduce`] — per-plane means (global average pooling).
 //! * [`dropout`] — seeded dropout masks.
-//! * [`norm`] — per-channel statistics for batch normalisation.
 //! * [`loss`] — losses (softmax cross-entropy, MSE, BCE on logits) and their gradients.
 //! * [`optim`] — the element-wise parameter updates of SGD and Adam.
+//! * [`norm`] — per-channel statistics for batch normalisation, its backward, folding.
+//! * [`channels`] — copying channel blocks (concatenation along channels).
 
+pub mod channels;
 pub mod conv;
 pub mod depthwise;
 pub mod dropout;
 pub mod loss;
+pub mod norm;
 pub mod optim;
 pub mod pointwise;
 pub mod pool;

@@ -9,15 +9,18 @@ pub mod conv_transpose2d;
 pub mod dropout;
 pub mod global_pool;
 pub mod grouped;
+pub mod identity;
 pub mod linear;
 pub mod pool;
 
 pub use activation::{Activation, LeakyRelu, Relu, Relu6, Sigmoid, Tanh};
+pub use batchnorm::{BatchNorm2d, BatchNormTrace, fold_conv_bn};
 pub use bias::{Bias, BiasMode, NoBias};
 pub use conv_transpose2d::ConvTranspose2d;
 pub use conv2d::Conv2d;
 pub use dropout::Dropout;
 pub use global_pool::{AdaptiveAvgPool2d1x1, GlobalAvgPool2d};
 pub use grouped::{DepthwiseConv2d, DepthwiseSeparable, GroupBias, GroupedConv2d};
+pub use identity::Identity;
 pub use linear::{Flatten, Linear};
 pub use pool::{AvgPool2d, MaxPool2d};

@@ -69,6 +69,9 @@ pub trait Join<L> {
 #[doc(hidden)]
 pub struct L<const N: usize>;
 
+mod eq;
+pub use eq::SizesEq;
+
 mod tables {
     use super::{Dim, High, Join, L, Low, Num};
     use typenum::{B0, B1, UInt, UTerm};

@@ -1,0 +1,52 @@
+//! [`Identity`]: the layer that passes its input through unchanged.
+
+use crate::element::Element;
+use crate::kernels::channels;
+use crate::layer::{Input, Layer};
+use crate::memory::Zeroable;
+use crate::module::stateless_module;
+use crate::tensor::Tensor;
+
+/// `y = x` (PyTorch's `nn.Identity`). Useful as a branch of a
+/// [`Concat`](crate::compose::concat::Concat): DenseNet's `cat([x, f(x)])` is
+/// `Concat<(Identity, F)>`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Identity;
+
+// SAFETY: a field-less struct has no bytes.
+#[allow(unsafe_code)]
+unsafe impl Zeroable for Identity {}
+
+stateless_module!(Identity);
+
+impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
+    Layer<Tensor<N, C, H, W, E>> for Identity
+{
+    type Output = Tensor<N, C, H, W, E>;
+    type Trace = ();
+
+    #[inline]
+    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        let len = Tensor::<N, C, H, W, E>::LEN;
+        channels::insert(x.as_slice(), y.as_mut_slice(), len, len, 0);
+    }
+
+    #[inline]
+    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+        self.forward(x, y, t)
+    }
+
+    #[inline]
+    fn backward(
+        &self,
+        x: Input<'_, Tensor<N, C, H, W, E>>,
+        _: &mut (),
+        dy: &Self::Output,
+        _: &mut Self,
+    ) {
+        if let Some(dx) = x.into_grad() {
+            let len = Tensor::<N, C, H, W, E>::LEN;
+            channels::insert(dy.as_slice(), dx.as_mut_slice(), len, len, 0);
+        }
+    }
+}
