@@ -6,7 +6,7 @@ use crate::layer::{Input, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Dim, Volume};
+use crate::shape::{Dim, FlattensTo, Volume};
 use crate::tensor::Tensor;
 
 /// Fully connected layer (PyTorch's `nn.Linear`): `y = x·Wᵀ + b`, `IN` → `OUT` features.
@@ -64,7 +64,7 @@ impl<
     E: Element,
 > Layer<Tensor<N, C, H, W, E>> for Linear<IN, OUT, B, E>
 where
-    Dim<C>: Volume<H, W, Out = Dim<IN>>,
+    Dim<C>: FlattensTo<H, W, IN>,
 {
     type Output = Tensor<N, OUT, 1, 1, E>;
     type Trace = ();

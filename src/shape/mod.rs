@@ -13,14 +13,26 @@
 //! Diagnostics: typenum's own operators are never allowed to fail (subtractions are written as
 //! `max(a, b) − b`, divisions by `max(s, 1)`). Every precondition is a separate bound on one of
 //! the marker traits below, each annotated with `#[diagnostic::on_unimplemented]`, so the first
-//! line of an error talks about shapes, not typenum internals.
+//! line of an error talks about shapes, not typenum internals. The reverse table lookup is total
+//! too (results are clamped into the table), and "the result is in the table" is one more such
+//! precondition. Two more rules keep typenum out of messages: a precondition's `Self` type is a
+//! [`Check`], not a typenum bit; and an equality that users get wrong (the input size of a dense
+//! layer) is a trait bound ([`FlattensTo`]) rather than an associated-type equality, which rustc
+//! would report as a "type mismatch resolving" somewhere inside the arithmetic.
+//!
+//! What a wrong network looks like (the first line of each error; more in `tests/ui/`):
+//!
+//! * `a window of size 5 (dilation 1) does not fit an input of size 3 with padding 0`
+//! * `a dense layer with 400 inputs cannot take a 16 × 4 × 4 feature map (16·4·4 ≠ 400)`
+//! * `the flattened size of a 512 × 8 × 8 feature map is too large for the compile-time shape
+//!   table` (with a note pointing to the `wide-dims` feature)
 //!
 //! The typenum machinery is an implementation detail: users never name a typenum type.
 
 use core::ops::{Add, Div, Mul, Rem, Sub};
 use typenum::{
-    B1, Bit, Diff, GrEq, IsGreaterOrEqual, IsLess, Le, Max, Maximum, Mod, Prod, Quot, Sum, U1,
-    U256, UInt, UTerm, Unsigned,
+    B0, B1, Diff, GrEq, IsGreaterOrEqual, IsLess, IsLessOrEqual, Le, LeEq, Max, Maximum, Min,
+    Minimum, Mod, Prod, Quot, Sum, U1, U256, UInt, UTerm, Unsigned,
 };
 
 /// A size known at compile time, as a type. `Dim<28>` is "28".
@@ -42,7 +54,8 @@ pub trait Num {
     type T: Unsigned;
 }
 
-/// Reverse table, high part (`n / 256`) → marker type.
+/// Reverse table, high part (`n / 256`) → marker type. ([`ToDim`] clamps its argument into the
+/// table, so this lookup does not fail; the message is a fallback.)
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "a computed size is too large for the compile-time shape table",
@@ -79,62 +92,179 @@ mod tables {
 }
 pub use tables::{FORWARD_MAX, REVERSE_MAX};
 
-/// typenum number → `Dim`.
+/// The largest size the reverse table holds, as a typenum number.
+#[cfg(not(feature = "wide-dims"))]
+type ReverseMax = typenum::U4096;
+/// The largest size the reverse table holds, as a typenum number.
+#[cfg(feature = "wide-dims")]
+type ReverseMax = typenum::U32768;
+const _: () = assert!(<ReverseMax as Unsigned>::USIZE == REVERSE_MAX);
+
+/// The reverse table's index, clamped into the table.
+type Clamped<U> = Minimum<U, ReverseMax>;
+
+/// typenum number → `Dim`. Total: a number beyond the table maps to the table's last entry and
+/// reports [`ToDim::InTable`] = false, which every user of `ToDim` turns into a readable
+/// precondition (a marker trait below) instead of a failing table lookup (whose error would list
+/// typenum numbers). The clamped value never reaches a compiled program: the precondition fails.
 #[doc(hidden)]
 pub trait ToDim {
-    /// The size.
+    /// The size (clamped to the table).
     type D;
+    /// Whether the number is in the table (a typenum bit, see [`ToCheck`]).
+    type InTable: ToCheck;
 }
 impl<U> ToDim for U
 where
-    U: Div<U256> + Rem<U256>,
-    Quot<U, U256>: High,
-    Mod<U, U256>: Low,
-    <Quot<U, U256> as High>::M: Join<<Mod<U, U256> as Low>::M>,
+    U: Min<ReverseMax> + IsLessOrEqual<ReverseMax>,
+    LeEq<U, ReverseMax>: ToCheck,
+    Clamped<U>: Div<U256> + Rem<U256>,
+    Quot<Clamped<U>, U256>: High,
+    Mod<Clamped<U>, U256>: Low,
+    <Quot<Clamped<U>, U256> as High>::M: Join<<Mod<Clamped<U>, U256> as Low>::M>,
 {
-    type D = <<Quot<U, U256> as High>::M as Join<<Mod<U, U256> as Low>::M>>::D;
+    type D = <<Quot<Clamped<U>, U256> as High>::M as Join<<Mod<Clamped<U>, U256> as Low>::M>>::D;
+    type InTable = LeEq<U, ReverseMax>;
 }
 
 /// The typenum number of `Dim<N>`.
 pub(crate) type T<const N: usize> = <Dim<N> as Num>::T;
 
 // ---------------------------------------------------------------------------------------------
-// Preconditions: marker traits implemented only for `B1` (true), with readable diagnostics.
+// Preconditions: marker traits implemented only for `Check<true>`, with readable diagnostics.
+// Their const parameters carry the sizes involved, so that the message can print them, and
+// their `Self` type is a `Check<bool>` (not a typenum bit), so no typenum name reaches the user.
 // ---------------------------------------------------------------------------------------------
+
+/// The outcome of a compile-time precondition: `Check<true>` holds, `Check<false>` does not.
+///
+/// Each precondition is a marker trait implemented only for `Check<true>`; an unmet one is
+/// reported with that trait's message, which names the sizes involved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Check<const OK: bool>;
+
+/// typenum bit → [`Check`].
+#[doc(hidden)]
+pub trait ToCheck {
+    /// `Check<true>` or `Check<false>`.
+    type C;
+}
+impl ToCheck for B0 {
+    type C = Check<false>;
+}
+impl ToCheck for B1 {
+    type C = Check<true>;
+}
+/// The [`Check`] of a typenum bit.
+type Holds<B> = <B as ToCheck>::C;
 
 /// Precondition: the (dilated) window fits into the (padded) input.
 #[diagnostic::on_unimplemented(
-    message = "convolution/pooling window does not fit: input too small for the kernel",
-    label = "the padded input must be at least as large as the (dilated) kernel",
+    message = "a window of size {K} (dilation {D}) does not fit an input of size {H} with padding {P}",
+    label = "input too small for this kernel or pooling window",
     note = "an input of size H through kernel K, padding P and dilation D needs H + 2·P ≥ D·(K − 1) + 1"
 )]
-pub trait WindowFits {}
-impl WindowFits for B1 {}
+pub trait WindowFits<const H: usize, const K: usize, const P: usize, const D: usize> {}
+impl<const H: usize, const K: usize, const P: usize, const D: usize> WindowFits<H, K, P, D>
+    for Check<true>
+{
+}
 
 /// Precondition: a stride, kernel or dilation is at least 1.
 #[diagnostic::on_unimplemented(
-    message = "kernel size, stride and dilation must be at least 1",
+    message = "kernel size, stride and dilation must be at least 1 (got kernel {K}, stride {S}, dilation {D})",
     label = "a zero kernel, stride or dilation was given"
 )]
-pub trait NonZero {}
-impl NonZero for B1 {}
+pub trait NonZero<const K: usize, const S: usize, const D: usize> {}
+impl<const K: usize, const S: usize, const D: usize> NonZero<K, S, D> for Check<true> {}
 
 /// Precondition of a transposed convolution: the output is at least one pixel.
 #[diagnostic::on_unimplemented(
-    message = "transposed convolution produces an empty output: padding too large",
+    message = "transposed convolution of an input of size {H} (kernel {K}, stride {S}, output padding {OP}, dilation {D}) is empty: padding {P} is too large",
     label = "(H − 1)·S + D·(K − 1) + output_padding + 1 must exceed 2·P",
     note = "reduce the padding or enlarge the kernel"
 )]
-pub trait OutputNonEmpty {}
-impl OutputNonEmpty for B1 {}
+pub trait OutputNonEmpty<
+    const H: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    const D: usize,
+>
+{
+}
+impl<
+    const H: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    const D: usize,
+> OutputNonEmpty<H, K, S, P, OP, D> for Check<true>
+{
+}
 
 /// Precondition of a transposed convolution: `output_padding < max(stride, dilation)` (PyTorch's rule).
 #[diagnostic::on_unimplemented(
-    message = "output padding of a transposed convolution must be smaller than its stride or dilation",
+    message = "output padding {OP} of a transposed convolution must be smaller than its stride {S} or its dilation {D}",
     label = "output_padding ≥ max(stride, dilation)"
 )]
-pub trait OutputPaddingValid {}
-impl OutputPaddingValid for B1 {}
+pub trait OutputPaddingValid<const OP: usize, const S: usize, const D: usize> {}
+impl<const OP: usize, const S: usize, const D: usize> OutputPaddingValid<OP, S, D> for Check<true> {}
+
+/// Precondition: the output size of a window is in the table of compile-time sizes.
+#[diagnostic::on_unimplemented(
+    message = "the output size of an input of size {H} through kernel {K}, stride {S}, padding {P} is too large for the compile-time shape table",
+    label = "results of shape arithmetic are limited to 0..=4096 (0..=32768 with the `wide-dims` feature)",
+    note = "enable the `wide-dims` feature of constnet to compute sizes up to 32768",
+    note = "until then the result counts as the largest size in the table: later errors may mention that size"
+)]
+pub trait WindowInTable<const H: usize, const K: usize, const S: usize, const P: usize> {}
+impl<const H: usize, const K: usize, const S: usize, const P: usize> WindowInTable<H, K, S, P>
+    for Check<true>
+{
+}
+
+/// Precondition: the output size of a transposed window is in the table of compile-time sizes.
+#[diagnostic::on_unimplemented(
+    message = "the output size of an input of size {H} through a transposed kernel {K}, stride {S} is too large for the compile-time shape table",
+    label = "results of shape arithmetic are limited to 0..=4096 (0..=32768 with the `wide-dims` feature)",
+    note = "enable the `wide-dims` feature of constnet to compute sizes up to 32768",
+    note = "until then the result counts as the largest size in the table: later errors may mention that size"
+)]
+pub trait TransposedInTable<const H: usize, const K: usize, const S: usize> {}
+impl<const H: usize, const K: usize, const S: usize> TransposedInTable<H, K, S> for Check<true> {}
+
+/// Precondition: a sum of sizes is in the table of compile-time sizes.
+#[diagnostic::on_unimplemented(
+    message = "the sum {A} + {B} is too large for the compile-time shape table",
+    label = "results of shape arithmetic are limited to 0..=4096 (0..=32768 with the `wide-dims` feature)",
+    note = "enable the `wide-dims` feature of constnet to compute sizes up to 32768",
+    note = "until then the result counts as the largest size in the table: later errors may mention that size"
+)]
+pub trait SumInTable<const A: usize, const B: usize> {}
+impl<const A: usize, const B: usize> SumInTable<A, B> for Check<true> {}
+
+/// Precondition: a product of sizes is in the table of compile-time sizes.
+#[diagnostic::on_unimplemented(
+    message = "the size {A} × {B} is too large for the compile-time shape table",
+    label = "results of shape arithmetic are limited to 0..=4096 (0..=32768 with the `wide-dims` feature)",
+    note = "enable the `wide-dims` feature of constnet to compute sizes up to 32768",
+    note = "until then the result counts as the largest size in the table: later errors may mention that size"
+)]
+pub trait ProductInTable<const A: usize, const B: usize> {}
+impl<const A: usize, const B: usize> ProductInTable<A, B> for Check<true> {}
+
+/// Precondition: a flattened size is in the table of compile-time sizes.
+#[diagnostic::on_unimplemented(
+    message = "the flattened size of a {C} × {H} × {W} feature map is too large for the compile-time shape table",
+    label = "results of shape arithmetic are limited to 0..=4096 (0..=32768 with the `wide-dims` feature)",
+    note = "enable the `wide-dims` feature of constnet to compute sizes up to 32768",
+    note = "until then the result counts as the largest size in the table: later errors may mention that size"
+)]
+pub trait FlattenInTable<const C: usize, const H: usize, const W: usize> {}
+impl<const C: usize, const H: usize, const W: usize> FlattenInTable<C, H, W> for Check<true> {}
 
 // ---------------------------------------------------------------------------------------------
 // Arithmetic on typenum numbers. Every impl is total: nothing here can fail for valid numbers.
@@ -147,9 +277,9 @@ type SatSub<A, B> = Diff<Maximum<A, B>, B>;
 #[doc(hidden)]
 pub trait WindowT {
     /// `H + 2P ≥ D(K−1) + 1` (a typenum bit).
-    type Fits: Bit;
+    type Fits: ToCheck;
     /// `K ≥ 1 ∧ S ≥ 1 ∧ D ≥ 1` as three bits folded into one.
-    type Valid: Bit;
+    type Valid: ToCheck;
     /// `(max(H + 2P, ext) − ext) / max(S, 1) + 1` with `ext = D·(max(K,1) − 1) + 1`.
     type Out: Unsigned;
 }
@@ -171,13 +301,13 @@ where
     SatSub<Padded<H, P>, Extent<K, D>>: Div<Maximum<S, U1>>,
     Quot<SatSub<Padded<H, P>, Extent<K, D>>, Maximum<S, U1>>: Add<U1>,
     Sum<Quot<SatSub<Padded<H, P>, Extent<K, D>>, Maximum<S, U1>>, U1>: Unsigned,
-    GrEq<Padded<H, P>, Extent<K, D>>: Bit,
+    GrEq<Padded<H, P>, Extent<K, D>>: ToCheck,
     K: IsGreaterOrEqual<U1>,
     S: IsGreaterOrEqual<U1>,
     D: IsGreaterOrEqual<U1>,
     GrEq<K, U1>: core::ops::BitAnd<GrEq<S, U1>>,
     typenum::And<GrEq<K, U1>, GrEq<S, U1>>: core::ops::BitAnd<GrEq<D, U1>>,
-    typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>: Bit,
+    typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>: ToCheck,
 {
     type Fits = GrEq<Padded<H, P>, Extent<K, D>>;
     type Valid = typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>;
@@ -205,9 +335,11 @@ where
     Dim<P>: Num,
     Dim<D>: Num,
     (T<H>, T<K>, T<S>, T<P>, T<D>): WindowT,
-    <(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Valid: NonZero,
-    <(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Fits: WindowFits,
+    Holds<<(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Valid>: NonZero<K, S, D>,
+    Holds<<(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Fits>: WindowFits<H, K, P, D>,
     <(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Out: ToDim,
+    Holds<<<(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Out as ToDim>::InTable>:
+        WindowInTable<H, K, S, P>,
 {
     type Out = <<(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Out as ToDim>::D;
 }
@@ -216,11 +348,11 @@ where
 #[doc(hidden)]
 pub trait TransposedT {
     /// Output is non-empty.
-    type NonEmpty: Bit;
+    type NonEmpty: ToCheck;
     /// `OP < max(S, D)`.
-    type OpValid: Bit;
+    type OpValid: ToCheck;
     /// `K ≥ 1 ∧ S ≥ 1 ∧ D ≥ 1`.
-    type Valid: Bit;
+    type Valid: ToCheck;
     /// `max(A, 2P) − 2P` with `A = (max(H,1) − 1)·S + D·(max(K,1) − 1) + OP + 1`.
     type Out: Unsigned;
 }
@@ -243,16 +375,16 @@ where
     TFull<H, K, S, OP, D>: Max<TwoP<P>> + typenum::IsGreater<TwoP<P>>,
     Maximum<TFull<H, K, S, OP, D>, TwoP<P>>: Sub<TwoP<P>>,
     SatSub<TFull<H, K, S, OP, D>, TwoP<P>>: Unsigned,
-    typenum::Gr<TFull<H, K, S, OP, D>, TwoP<P>>: Bit,
+    typenum::Gr<TFull<H, K, S, OP, D>, TwoP<P>>: ToCheck,
     S: Max<D>,
     OP: IsLess<Maximum<S, D>>,
-    Le<OP, Maximum<S, D>>: Bit,
+    Le<OP, Maximum<S, D>>: ToCheck,
     K: IsGreaterOrEqual<U1>,
     S: IsGreaterOrEqual<U1>,
     D: IsGreaterOrEqual<U1>,
     GrEq<K, U1>: core::ops::BitAnd<GrEq<S, U1>>,
     typenum::And<GrEq<K, U1>, GrEq<S, U1>>: core::ops::BitAnd<GrEq<D, U1>>,
-    typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>: Bit,
+    typenum::And<typenum::And<GrEq<K, U1>, GrEq<S, U1>>, GrEq<D, U1>>: ToCheck,
 {
     type NonEmpty = typenum::Gr<TFull<H, K, S, OP, D>, TwoP<P>>;
     type OpValid = Le<OP, Maximum<S, D>>;
@@ -293,10 +425,14 @@ where
     Dim<OP>: Num,
     Dim<D>: Num,
     (T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>): TransposedT,
-    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Valid: NonZero,
-    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::OpValid: OutputPaddingValid,
-    <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::NonEmpty: OutputNonEmpty,
+    Holds<<(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Valid>: NonZero<K, S, D>,
+    Holds<<(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::OpValid>:
+        OutputPaddingValid<OP, S, D>,
+    Holds<<(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::NonEmpty>:
+        OutputNonEmpty<H, K, S, P, OP, D>,
     <(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Out: ToDim,
+    Holds<<<(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Out as ToDim>::InTable>:
+        TransposedInTable<H, K, S>,
 {
     type Out = <<(T<H>, T<K>, T<S>, T<P>, T<OP>, T<D>) as TransposedT>::Out as ToDim>::D;
 }
@@ -313,6 +449,7 @@ where
     Dim<B>: Num,
     T<A>: Add<T<B>>,
     Sum<T<A>, T<B>>: ToDim,
+    Holds<<Sum<T<A>, T<B>> as ToDim>::InTable>: SumInTable<A, B>,
 {
     type Out = <Sum<T<A>, T<B>> as ToDim>::D;
 }
@@ -329,6 +466,7 @@ where
     Dim<B>: Num,
     T<A>: Mul<T<B>>,
     Prod<T<A>, T<B>>: ToDim,
+    Holds<<Prod<T<A>, T<B>> as ToDim>::InTable>: ProductInTable<A, B>,
 {
     type Out = <Prod<T<A>, T<B>> as ToDim>::D;
 }
@@ -349,8 +487,41 @@ where
     T<C>: Mul<T<H>>,
     Prod<T<C>, T<H>>: Mul<T<W>>,
     Prod<Prod<T<C>, T<H>>, T<W>>: ToDim,
+    Holds<<Prod<Prod<T<C>, T<H>>, T<W>> as ToDim>::InTable>: FlattenInTable<C, H, W>,
 {
     type Out = <Prod<Prod<T<C>, T<H>>, T<W>> as ToDim>::D;
+}
+
+/// Precondition of a dense layer: a `C × H × W` input flattens to exactly `IN` features.
+///
+/// `Dim<C>: FlattensTo<H, W, IN>` holds exactly when `C·H·W = IN` (and `C·H·W` is in the table
+/// of compile-time sizes).
+#[diagnostic::on_unimplemented(
+    message = "a dense layer with {IN} inputs cannot take a `{Self}` × {H} × {W} feature map",
+    label = "the flattened size C·H·W of the input must equal the dense layer's input size"
+)]
+pub trait FlattensTo<const H: usize, const W: usize, const IN: usize> {}
+// The flattened size is kept a projection (not bound to a fresh `F` through `Out = Dim<F>`):
+// with a fresh `F`, rustc would infer `F = IN` from the single `FeaturesMatch` impl and report
+// the mismatch inside the typenum arithmetic instead of through `FeaturesMatch`'s message.
+impl<const C: usize, const H: usize, const W: usize, const IN: usize> FlattensTo<H, W, IN>
+    for Dim<C>
+where
+    Dim<C>: Volume<H, W>,
+    <Dim<C> as Volume<H, W>>::Out: FeaturesMatch<C, H, W, IN>,
+{
+}
+
+/// `Dim<F>: FeaturesMatch<C, H, W, IN>`: the flattened size `F = C·H·W` equals `IN`. Used by
+/// [`FlattensTo`]; its message names all four sizes.
+#[diagnostic::on_unimplemented(
+    message = "a dense layer with {IN} inputs cannot take a {C} × {H} × {W} feature map ({C}·{H}·{W} ≠ {IN})",
+    label = "the flattened size C·H·W of the input must equal the dense layer's input size"
+)]
+pub trait FeaturesMatch<const C: usize, const H: usize, const W: usize, const IN: usize> {}
+impl<const C: usize, const H: usize, const W: usize, const F: usize> FeaturesMatch<C, H, W, F>
+    for Dim<F>
+{
 }
 
 /// Two sizes that must be equal, with a message that says which rule was broken.
@@ -422,9 +593,45 @@ mod tests {
         assert_eq!(transposed::<16, 4, 2, 1, 0, 1, 32>(), 32);
     }
 
+    fn sum<const A: usize, const B: usize, const O: usize>() -> usize
+    where
+        Dim<A>: AddDim<B, Out = Dim<O>>,
+    {
+        O
+    }
+    fn product<const A: usize, const B: usize, const O: usize>() -> usize
+    where
+        Dim<A>: MulDim<B, Out = Dim<O>>,
+    {
+        O
+    }
+    fn flattens<const C: usize, const H: usize, const W: usize, const IN: usize>()
+    where
+        Dim<C>: FlattensTo<H, W, IN>,
+    {
+    }
+
     #[test]
     fn volumes() {
         assert_eq!(volume::<16, 4, 4, 256>(), 256);
-        assert_eq!(volume::<64, 8, 8, 4096>(), 4096);
+        assert_eq!(volume::<64, 8, 8, 4096>(), 4096); // the last entry of the default table
+        assert_eq!(volume::<1, 1, 1, 1>(), 1);
+        assert_eq!(volume::<0, 7, 7, 0>(), 0);
+    }
+
+    #[test]
+    fn sums_and_products() {
+        assert_eq!(sum::<64, 32, 96>(), 96);
+        assert_eq!(sum::<2048, 2048, 4096>(), 4096);
+        assert_eq!(product::<4, 8, 32>(), 32);
+        assert_eq!(product::<4096, 1, 4096>(), 4096);
+        assert_eq!(product::<300, 0, 0>(), 0);
+    }
+
+    #[test]
+    fn dense_inputs() {
+        flattens::<16, 4, 4, 256>();
+        flattens::<120, 1, 1, 120>();
+        flattens::<64, 8, 8, 4096>();
     }
 }
