@@ -43,10 +43,23 @@ macro_rules! name {
     )+ };
 }
 
-/// Layer `L` under the name `N::NAME` (replacing its index when it is an element of a chain).
-/// Computes exactly what `L` computes.
+/// Layer `L` under the name `N::NAME`, replacing the name its parent would give it (its index in
+/// a chain, or a branch name such as `branch2`). An empty name removes the segment altogether:
+/// see [`Inline`]. Computes exactly what `L` computes.
 #[repr(transparent)]
 pub struct Named<N: Name, L>(pub L, PhantomData<N>);
+
+/// The empty name: `Inline<L>` puts `L`'s tensors directly under its parent's name.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoName;
+impl Name for NoName {
+    const NAME: &'static str = "";
+}
+
+/// `L` without a name segment of its own: a chain `(Inline<A>, B)` at `layer1.0` names `A`'s
+/// tensors `layer1.0.*`, not `layer1.0.0.*` (torchvision's blocks apply their last ReLU inside the
+/// block; here it is the next element of a chain).
+pub type Inline<L> = Named<NoName, L>;
 
 impl<N: Name, L> Named<N, L> {
     /// Wrap a layer.
@@ -73,11 +86,16 @@ unsafe impl<N: Name, L: Zeroable> Zeroable for Named<N, L> {}
 
 impl<E, N: Name, L: Module<E>> Module<E> for Named<N, L> {
     fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-        let named = match path {
-            Path::Index(parent, _) => parent.field(N::NAME),
-            _ => path.field(N::NAME),
+        // Replace the name the parent gave (a chain index, or a branch name), if any.
+        let parent = match path {
+            Path::Index(parent, _) | Path::Field(parent, _) => parent,
+            Path::Root => path,
         };
-        L::visit(m.map(|n| &mut n.0), &named, v);
+        if N::NAME.is_empty() {
+            L::visit(m.map(|n| &mut n.0), parent, v);
+        } else {
+            L::visit(m.map(|n| &mut n.0), &parent.field(N::NAME), v);
+        }
     }
 }
 

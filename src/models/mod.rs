@@ -2,7 +2,39 @@
 //!
 //! Each is a plain type alias over the layers of this crate: the compiler checks every shape of
 //! the network, `size_of` gives its memory, and `Layer` gives its forward and backward passes.
+//! Parameter counts equal torchvision's for the torchvision architectures (tested).
+//!
+//! | model | input | parameters | weight names |
+//! |---|---|---|---|
+//! | [`LeNet5`] | 1×28×28 | 44 426 | `nn.Sequential` indices |
+//! | [`LeNet5Classic`] | 1×32×32 | 61 706 | `nn.Sequential` indices |
+//! | [`CifarBnNet`] | 3×32×32 | 10 018 | `nn.Sequential` indices |
+//! | [`CifarVgg`] | 3×32×32 | — | own |
+//! | [`ResNet20Cifar`] | 3×32×32 | 272 474 | torchvision-style |
+//! | [`AlexNet`] (feature `wide-dims`) | 3×224×224 | 61 100 840 | torchvision |
+//! | [`Vgg11`], [`Vgg16`] (feature `wide-dims`) | 3×224×224 | 132 863 336, 138 357 544 | torchvision |
+//! | [`GoogLeNet`] | 3×224×224 | 6 998 552 | own (paper version) |
+//! | [`ResNet18`], [`ResNet34`], [`ResNet50`] | 3×224×224 | 11 689 512, 21 797 672, 25 557 032 | torchvision |
+//! | [`DenseNet121`] | 3×224×224 | 7 978 856 | torchvision |
+//! | [`MobileNetV1`] | 3×224×224 | 4 231 976 | own |
 
+pub mod alexnet;
+pub mod cifar;
+pub mod densenet;
+pub mod googlenet;
 pub mod lenet;
+pub mod mobilenet;
+pub mod resnet;
+#[cfg(feature = "wide-dims")]
+pub mod vgg;
 
+#[cfg(feature = "wide-dims")]
+pub use alexnet::AlexNet;
+pub use cifar::{CifarBnNet, CifarVgg};
+pub use densenet::DenseNet121;
+pub use googlenet::{GoogLeNet, Inception};
 pub use lenet::{LeNet5, LeNet5Classic};
+pub use mobilenet::{InvertedResidual, MobileNetV1, SeparableBlock};
+pub use resnet::{ResNet18, ResNet20Cifar, ResNet34, ResNet50};
+#[cfg(feature = "wide-dims")]
+pub use vgg::{Vgg11, Vgg16};

@@ -1,0 +1,146 @@
+//! The networks of `constnet::models` are valid types (every shape checks), have torchvision's
+//! parameter counts and weight names, and run.
+use constnet::models::*;
+use constnet::prelude::*;
+
+/// Compiles only if `L` maps `X` to `Y`; returns the parameter count and all tensor names.
+fn inspect<L, X, Y>() -> (usize, Vec<String>)
+where
+    L: Layer<X, Output = Y> + Zeroable,
+    X: Batch<Elem = f32>,
+    Y: Batch<Elem = f32>,
+{
+    let mut net = L::boxed(); // zeroed memory is not touched: cheap even for VGG
+    let mut names = Vec::new();
+    net.for_each_tensor(|info, _| names.push(info.path.to_string()));
+    (net.num_params(), names)
+}
+
+type Img224 = Tensor<1, 3, 224, 224>;
+type Logits1000 = Tensor<1, 1000, 1, 1>;
+
+#[test]
+fn lenets() {
+    assert_eq!(
+        inspect::<LeNet5, Tensor<2, 1, 28, 28>, Tensor<2, 10, 1, 1>>().0,
+        44_426
+    );
+    let (n, names) = inspect::<LeNet5Classic, Tensor<1, 1, 32, 32>, Tensor<1, 10, 1, 1>>();
+    assert_eq!(n, 61_706);
+    assert_eq!(names.first().unwrap(), "0.weight");
+    assert_eq!(names.last().unwrap(), "11.bias");
+}
+
+#[test]
+fn cifar_nets() {
+    let (n, names) = inspect::<CifarBnNet, Tensor<2, 3, 32, 32>, Tensor<2, 10, 1, 1>>();
+    assert_eq!(n, 8 * 27 + 2 * 8 + 16 * 72 + 2 * 16 + 1024 * 10 + 10);
+    assert!(names.contains(&"1.running_var".to_string()));
+    inspect::<CifarVgg<2>, Tensor<4, 3, 32, 32>, Tensor<4, 2, 1, 1>>();
+    let (n, names) = inspect::<ResNet20Cifar, Tensor<1, 3, 32, 32>, Tensor<1, 10, 1, 1>>();
+    // conv1+bn1, 9 blocks of two 3×3 convs + 2 BNs, two projection shortcuts, fc.
+    let block = |c: usize| 2 * (9 * c * c + 2 * c);
+    let down =
+        |ci: usize, co: usize| 9 * ci * co + 2 * co + 9 * co * co + 2 * co + ci * co + 2 * co;
+    let expected = 3 * 9 * 16
+        + 2 * 16
+        + 3 * block(16)
+        + down(16, 32)
+        + 2 * block(32)
+        + down(32, 64)
+        + 2 * block(64)
+        + 64 * 10
+        + 10;
+    assert_eq!(n, expected);
+    assert!(names.contains(&"layer2.0.downsample.0.weight".to_string()));
+}
+
+#[test]
+fn resnets_match_torchvision() {
+    let (n, names) = inspect::<ResNet18, Img224, Logits1000>();
+    assert_eq!(n, 11_689_512);
+    for key in [
+        "conv1.weight",
+        "bn1.weight",
+        "bn1.running_mean",
+        "layer1.0.conv1.weight",
+        "layer1.1.bn2.running_var",
+        "layer2.0.downsample.0.weight",
+        "layer2.0.downsample.1.bias",
+        "layer4.1.conv2.weight",
+        "fc.weight",
+        "fc.bias",
+    ] {
+        assert!(names.iter().any(|n| n == key), "missing {key}");
+    }
+    // torchvision's resnet18 state_dict has 102 float tensors (+ 20 num_batches_tracked).
+    assert_eq!(names.len(), 102);
+    assert_eq!(inspect::<ResNet34, Img224, Logits1000>().0, 21_797_672);
+    let (n, names) = inspect::<ResNet50, Img224, Logits1000>();
+    assert_eq!(n, 25_557_032);
+    assert!(names.iter().any(|n| n == "layer3.5.conv3.weight"));
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "layer1.0.downsample.1.running_mean")
+    );
+}
+
+#[test]
+fn densenet121_matches_torchvision() {
+    let (n, names) = inspect::<DenseNet121, Img224, Logits1000>();
+    assert_eq!(n, 7_978_856);
+    for key in [
+        "features.conv0.weight",
+        "features.norm0.running_var",
+        "features.denseblock1.denselayer1.norm1.weight",
+        "features.denseblock3.denselayer24.conv2.weight",
+        "features.transition2.conv.weight",
+        "features.norm5.bias",
+        "classifier.weight",
+    ] {
+        assert!(names.iter().any(|n| n == key), "missing {key}");
+    }
+}
+
+#[test]
+fn googlenet_and_mobilenet() {
+    assert_eq!(inspect::<GoogLeNet, Img224, Logits1000>().0, 6_998_552);
+    assert_eq!(inspect::<MobileNetV1, Img224, Logits1000>().0, 4_231_976);
+    inspect::<InvertedResidual<24, 144>, Tensor<1, 24, 56, 56>, Tensor<1, 24, 56, 56>>();
+}
+
+#[cfg(feature = "wide-dims")]
+#[test]
+fn alexnet_and_vgg_match_torchvision() {
+    let (n, names) = inspect::<AlexNet, Img224, Logits1000>();
+    assert_eq!(n, 61_100_840);
+    assert_eq!(names.last().unwrap(), "classifier.6.bias");
+    assert_eq!(inspect::<Vgg11, Img224, Logits1000>().0, 132_863_336);
+    let (n, names) = inspect::<Vgg16, Img224, Logits1000>();
+    assert_eq!(n, 138_357_544);
+    assert!(names.iter().any(|n| n == "features.28.weight"));
+    assert!(names.iter().any(|n| n == "classifier.3.weight"));
+}
+
+#[test]
+fn resnet20_trains_one_step() {
+    use constnet::init::seeded;
+    type X = Tensor<2, 3, 32, 32>;
+    let mut net = seeded::<ResNet20Cifar, f32>(7);
+    let mut ws = Workspace::<ResNet20Cifar, X>::boxed();
+    let mut opt = Sgd::<ResNet20Cifar>::boxed(SgdConfig::new(0.05).momentum(0.9));
+    let mut x = X::boxed();
+    x.fill_with(|i| ((i * 7919) % 255) as f32 / 255.0 - 0.5);
+    let targets = [3usize, 7];
+    let first = ws
+        .train_step(&mut net, &x, &SoftmaxCrossEntropy, &targets, &mut *opt)
+        .unwrap();
+    let mut last = first;
+    for _ in 0..5 {
+        last = ws
+            .train_step(&mut net, &x, &SoftmaxCrossEntropy, &targets, &mut *opt)
+            .unwrap();
+    }
+    assert!(first.is_finite() && last < first, "loss {first} -> {last}");
+}
