@@ -4,6 +4,10 @@
 //! the network, `size_of` gives its memory, and `Layer` gives its forward and backward passes.
 //! Parameter counts equal torchvision's for the torchvision architectures (tested).
 //!
+//! AlexNet and VGG are declared without conditions, but a network is only *checked* where it is
+//! used as a layer: their classifiers read 9216 and 25 088 features, beyond the default
+//! compile-time size table, so using them needs the `wide-dims` feature.
+//!
 //! | model | input | parameters | weight names |
 //! |---|---|---|---|
 //! | [`LeNet5`] | 1×28×28 | 44 426 | `nn.Sequential` indices |
@@ -25,10 +29,8 @@ pub mod googlenet;
 pub mod lenet;
 pub mod mobilenet;
 pub mod resnet;
-#[cfg(feature = "wide-dims")]
 pub mod vgg;
 
-#[cfg(feature = "wide-dims")]
 pub use alexnet::AlexNet;
 pub use cifar::{CifarBnNet, CifarVgg};
 pub use densenet::DenseNet121;
@@ -36,5 +38,4 @@ pub use googlenet::{GoogLeNet, Inception};
 pub use lenet::{LeNet5, LeNet5Classic};
 pub use mobilenet::{InvertedResidual, MobileNetV1, SeparableBlock};
 pub use resnet::{ResNet18, ResNet20Cifar, ResNet34, ResNet50};
-#[cfg(feature = "wide-dims")]
 pub use vgg::{Vgg11, Vgg16};
