@@ -10,7 +10,10 @@ use core::mem::size_of;
 
 fn main() {
     let mut lenet = LeNet5::boxed();
-    println!("LeNet-5, batch 1\n{}", summary::<Tensor<1, 1, 28, 28>, _>(&mut *lenet));
+    println!(
+        "LeNet-5, batch 1\n{}",
+        summary::<Tensor<1, 1, 28, 28>, _>(&mut *lenet)
+    );
     training_memory::<LeNet5, Tensor<1, 1, 28, 28>>("LeNet-5, batch 1");
     training_memory::<LeNet5, Tensor<64, 1, 28, 28>>("LeNet-5, batch 64");
     training_memory::<ResNet18, Tensor<8, 3, 224, 224>>("ResNet-18, batch 8, 224×224");

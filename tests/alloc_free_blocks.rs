@@ -100,6 +100,61 @@ where
     assert_eq!(n, 1);
 }
 
+/// A full optimizer step through the `Workspace` (forward, MSE loss against a target, backward,
+/// SGD with momentum and Adam) allocates nothing.
+fn optimizer_steps_allocate_nothing<L, X>()
+where
+    L: Layer<X> + Zeroable + Clone,
+    X: Batch<Elem = f32>,
+    Mse: constnet::loss::Loss<L::Output, Target = L::Output>,
+{
+    let mut net = L::boxed();
+    init(&mut *net);
+    let before = net.clone();
+    let mut ws = Workspace::<L, X>::boxed();
+    let mut x = X::boxed();
+    fill(&mut *x, 3);
+    let mut target = L::Output::boxed();
+    fill(&mut *target, 4);
+    let mut sgd = Sgd::<L>::boxed(SgdConfig::new(0.01).momentum(0.9));
+    let mut adam = Adam::<L>::boxed(AdamConfig::new(1e-3));
+    let (n, losses) = count(|| {
+        let a = ws
+            .train_step(&mut net, &x, &Mse, &*target, &mut *sgd)
+            .unwrap();
+        let b = ws
+            .train_step(&mut net, &x, &Mse, &*target, &mut *sgd)
+            .unwrap();
+        let c = ws
+            .train_step(&mut net, &x, &Mse, &*target, &mut *adam)
+            .unwrap();
+        [a, b, c]
+    });
+    assert_eq!(n, 0, "an optimizer step allocated");
+    assert!(losses.iter().all(|l| l.is_finite()));
+    // The parameters moved.
+    let mut moved = false;
+    let mut a = Box::new(before);
+    let mut pairs = Vec::new();
+    a.for_each_tensor(|_, v| pairs.push(v.to_vec()));
+    let mut i = 0;
+    net.for_each_tensor(|_, v| {
+        moved |= v != pairs[i].as_slice();
+        i += 1;
+    });
+    assert!(moved);
+}
+
+#[test]
+fn resnet_basic_block_optimizer_step_allocates_nothing() {
+    optimizer_steps_allocate_nothing::<BasicBlock<16>, Tensor<2, 16, 16, 16>>();
+}
+
+#[test]
+fn inception_block_optimizer_step_allocates_nothing() {
+    optimizer_steps_allocate_nothing::<Inception3a, Tensor<1, 192, 14, 14>>();
+}
+
 #[test]
 fn resnet_basic_block_64ch_trains_without_allocating() {
     step_allocates_nothing::<BasicBlock<64>, Tensor<2, 64, 32, 32>>();
