@@ -553,3 +553,15 @@ fn duplicate_names_are_a_module_error() {
         "{err:?}"
     );
 }
+
+/// PyTorch's `cifar_bn_sequential` (convolutions without bias, batch norm with non-trivial
+/// running statistics and `num_batches_tracked`) loads into `CifarBnNet` and reproduces the
+/// eval-mode logits; saving it again gives PyTorch's file byte for byte.
+#[test]
+fn pytorch_cifar_bn_loads_and_matches_logits() {
+    use constnet::models::CifarBnNet;
+    let net = check_fixture::<CifarBnNet, Tensor<2, 3, 32, 32>>("cifar_bn_sequential");
+    // The file's int64 counters (1000 each, read with a plain safetensors reader).
+    assert_eq!(net.1.num_batches_tracked, 1000);
+    assert_eq!(net.5.num_batches_tracked, 1000);
+}
