@@ -465,6 +465,7 @@ fn evaluation_scores_every_sample_once_including_a_partial_batch() {
         loss += f64::from(softmax_cross_entropy(out, &y, &mut d).unwrap());
     }
     loss /= data.len() as f64;
+    let mut results = Vec::new();
     for threads in [1, 2, 3] {
         let e = Trainer::<X<4>>::new(quiet(1).threads(threads))
             .evaluate(&mut *net, &data, &UNIT)
@@ -476,7 +477,10 @@ fn evaluation_scores_every_sample_once_including_a_partial_batch() {
             e.loss
         );
         assert_eq!(e.accuracy(), correct as f64 / 10.0);
+        results.push(e);
     }
+    // Batches are the same whatever the number of threads, and summed in batch order.
+    assert!(results.iter().all(|e| *e == results[0]), "{results:?}");
     // Within a run: the epoch's test accuracy is over all 10 samples (a multiple of 1/10).
     let h = Trainer::<X<4>>::new(quiet(1))
         .fit(

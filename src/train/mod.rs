@@ -31,9 +31,12 @@
 //! of `N`, one per thread, each with a replica of the model; the gradients are averaged and one
 //! optimizer step is taken — the single-thread step on a batch of `T · N`, up to the order of
 //! float additions. So `Trainer::<Tensor<32, ..>>` with 2 threads computes what
-//! `Trainer::<Tensor<64, ..>>` with 1 thread computes. Batch-norm statistics are per thread
-//! (see [`engine`](self#threads) notes in the source). The test set is evaluated by all threads
-//! too.
+//! `Trainer::<Tensor<64, ..>>` with 1 thread computes. Threads are started once per run and
+//! meet at two barriers per step; the main thread is one of them. Batch normalisation computes
+//! its batch statistics per thread (over `N` samples, as PyTorch's `DistributedDataParallel`
+//! without `SyncBatchNorm`); the running statistics of the model are the mean over the threads.
+//! The test set is evaluated by all threads too (each batch by one of them; the sums are taken in
+//! batch order, so the result does not depend on the number of threads).
 //!
 //! ```no_run
 //! use constnet::data::{MNIST, Split, load_idx_split};

@@ -72,7 +72,7 @@ impl Reporter {
             return;
         }
         let style = ProgressStyle::with_template(
-            "{prefix} [{bar:30.cyan/blue}] {pos:>6}/{len:6} {msg} [{elapsed_precise}<{eta_precise}]",
+            "{prefix} [{wide_bar:.cyan/blue}] {pos:>6}/{len:6} {msg} eta {eta:>3}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
@@ -90,8 +90,8 @@ impl Reporter {
     /// `samples` done in this epoch, their mean loss, and samples per second of training.
     pub(super) fn update(&mut self, samples: usize, loss: f64, per_second: f64) {
         if let Some(bar) = &self.bar {
-            bar.set_position(samples as u64);
             bar.set_message(format!("loss {loss:.4} {per_second:>6.0} samples/s"));
+            bar.set_position(samples as u64);
         }
     }
 
