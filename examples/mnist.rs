@@ -6,7 +6,8 @@
 //!
 //! Environment: `CONSTNET_THREADS` (data-parallel threads: 1, 2 or 4; default: the machine's
 //! parallelism, at most 4), `CONSTNET_EPOCHS` (default 6), `CONSTNET_CHECKPOINTS` (a directory:
-//! write a checkpoint after every epoch).
+//! write a checkpoint after every epoch), `CONSTNET_RESUME` (a checkpoint file to continue
+//! from), `CONSTNET_CURVE` (write the learning curves to this PNG file).
 //!
 //! The batch is always 64 samples per optimizer step (64 × 1, 32 × 2 or 16 × 4 threads), so
 //! the result does not depend on the number of cores (up to the order of float additions).
@@ -51,6 +52,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = TrainConfig::new(epochs).seed(1).threads(threads);
     if let Ok(dir) = std::env::var("CONSTNET_CHECKPOINTS") {
         config = config.checkpoints(dir);
+    }
+    if let Ok(path) = std::env::var("CONSTNET_RESUME") {
+        config = config.resume_from(path);
+    }
+    if let Ok(path) = std::env::var("CONSTNET_CURVE") {
+        config = config.curve(path);
     }
     println!("LeNet-5, Adam with cosine learning rate 2e-3 → 5e-5, batch 64, {threads} thread(s)");
 

@@ -539,8 +539,7 @@ fn learning_curve_png_has_the_declared_size() {
     let (train, test) = (synthetic(16, 16), synthetic(8, 17));
     let mut net = constnet::init::seeded::<Net, f32>(1);
     let run_png = dir.join("run.png");
-    let mut config = quiet(2).curve(&run_png);
-    config.curve_size = (400, 250);
+    let config = quiet(2).curve(&run_png).curve_size(400, 250);
     Trainer::<X<8>>::new(config)
         .fit(
             &mut *net,
@@ -653,4 +652,46 @@ fn a_training_step_does_not_allocate() {
         let (small, large) = (count(8 * 4 * threads), count(80 * 4 * threads));
         assert_eq!(small, large, "{threads} threads");
     }
+}
+
+#[test]
+fn optimizer_state_is_a_weight_file() {
+    // Adam: step counter and both moments of every parameter (PyTorch's names), no buffers.
+    let mut adam = Adam::<BnNet>::boxed(AdamConfig::new(0.01));
+    let mut net = constnet::init::seeded::<BnNet, f32>(1);
+    let mut grads = BnNet::boxed();
+    grads.for_each_tensor(|_, g| g.fill(0.5));
+    adam.step(&mut *net, &mut *grads);
+    let file = bytes(&mut *adam);
+    let st = safetensors::SafeTensors::deserialize(&file).unwrap();
+    let mut keys: Vec<&str> = st.names();
+    keys.sort_unstable();
+    let mut want = vec!["step"];
+    for moment in ["exp_avg", "exp_avg_sq"] {
+        for p in [
+            "0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias",
+        ] {
+            want.push(Box::leak(format!("{moment}.{p}").into_boxed_str()));
+        }
+    }
+    want.sort_unstable();
+    assert_eq!(keys, want);
+    // Round trip into a fresh optimizer: the next steps are the same.
+    let mut other = Adam::<BnNet>::boxed(AdamConfig::new(0.01));
+    constnet::io::from_bytes(&mut *other, &file).unwrap();
+    assert_eq!(other.steps(), 1);
+    let mut net2 = constnet::init::seeded::<BnNet, f32>(1);
+    constnet::io::from_bytes(&mut *net2, &bytes(&mut *net)).unwrap();
+    adam.step(&mut *net, &mut *grads);
+    other.step(&mut *net2, &mut *grads);
+    assert_eq!(bytes(&mut *net), bytes(&mut *net2));
+    // PlainSgd has no state.
+    let mut plain = constnet::optim::PlainSgd::new(0.1);
+    let file = constnet::io::to_bytes::<f32, _>(&mut plain).unwrap();
+    assert!(
+        safetensors::SafeTensors::deserialize(&file)
+            .unwrap()
+            .names()
+            .is_empty()
+    );
 }

@@ -21,7 +21,8 @@ pub struct EpochStats {
     pub test_loss: f32,
     /// Fraction of test samples classified correctly (`0..=1`).
     pub test_accuracy: f32,
-    /// Wall-clock seconds of the whole epoch (training, evaluation, checkpoint, progress).
+    /// Wall-clock seconds of the epoch: training, evaluation and progress output (not the
+    /// checkpoint written after it).
     pub seconds: f32,
     /// Seconds spent in training steps only (filling batches, forward, backward, gradient
     /// reduction, update): the pure training time.

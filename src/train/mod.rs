@@ -175,6 +175,16 @@ impl TrainConfig {
         self.progress = progress;
         self
     }
+    /// Update the progress bar every `steps` steps.
+    pub fn update_every(mut self, steps: usize) -> Self {
+        self.update_every = steps;
+        self
+    }
+    /// With a learning-curve image of `width × height` pixels.
+    pub fn curve_size(mut self, width: u32, height: u32) -> Self {
+        self.curve_size = (width, height);
+        self
+    }
 }
 
 /// Trains classifiers on batches of type `X` (`Tensor<N, C, H, W>`, `N` samples per thread
@@ -386,16 +396,14 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize> Trainer<Ten
                 train_accuracy: (correct as f64 / samples as f64) as f32,
                 test_loss: eval.loss as f32,
                 test_accuracy: eval.accuracy() as f32,
-                seconds: 0.0,
+                seconds: started.elapsed().as_secs_f32(),
                 train_seconds: busy.as_secs_f32(),
                 train_samples: samples,
             });
             if let Some(dir) = &cfg.checkpoint_dir {
                 checkpoint::save(dir, model, optimizer, history)?;
             }
-            let last = history.epochs.last_mut().expect("pushed above");
-            last.seconds = started.elapsed().as_secs_f32();
-            reporter.end_epoch(last);
+            reporter.end_epoch(&history.epochs[epoch]);
         }
         Ok(())
     }
