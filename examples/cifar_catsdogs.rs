@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Environment: `CONSTNET_THREADS` (1, 2 or 4; default: the machine's parallelism, at most 4),
-//! `CONSTNET_EPOCHS` (default 10), `CONSTNET_CURVE` (write the learning curves to this PNG).
+//! `CONSTNET_EPOCHS` (default 15), `CONSTNET_CURVE` (write the learning curves to this PNG).
 
 use constnet::Tensor;
 use constnet::data::{CIFAR10_CLASSES, Normalization, load_cifar10};
@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, 4);
     let threads = if threads == 3 { 2 } else { threads };
-    let epochs = env_usize("CONSTNET_EPOCHS").unwrap_or(10);
+    let epochs = env_usize("CONSTNET_EPOCHS").unwrap_or(15);
 
     let mut net = constnet::init::seeded::<CatsDogs, f32>(3);
     println!(
