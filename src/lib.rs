@@ -24,6 +24,8 @@ pub mod optim;
 pub mod shape;
 pub mod summary;
 pub mod tensor;
+#[cfg(feature = "std")]
+pub mod train;
 pub mod workspace;
 
 pub use element::Element;

@@ -46,3 +46,11 @@ pub fn add_assign<E: Element>(a: &mut [E], b: &[E]) {
         *a += b;
     }
 }
+
+/// `a[i] *= s`.
+#[inline]
+pub fn scale<E: Element>(a: &mut [E], s: E) {
+    for a in a.iter_mut() {
+        *a *= s;
+    }
+}

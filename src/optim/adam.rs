@@ -1,10 +1,10 @@
 //! Adam.
 
-use super::{ForEachParam, Optimizer, zero_all};
+use super::{ForEachParam, Optimizer, StateOf, zero_all};
 use crate::element::Element;
 use crate::kernels::optim::{self as k, AdamStep};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path};
+use crate::module::{Module, Path, Visitor};
 use num_traits::Float;
 
 /// Hyper-parameters of [`Adam`], named and defaulted like `torch.optim.Adam`.
@@ -151,6 +151,29 @@ impl<M> Optimizer<M> for Adam<M> {
     }
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+}
+
+/// The optimizer state as tensors, for checkpoints ([`crate::io::save`] works on an `Adam<M>`):
+/// the step count `step` (a counter) and, for every trainable parameter `p` of the model,
+/// `exp_avg.p` and `exp_avg_sq.p` (PyTorch's names for `m` and `v`). The hyper-parameters are not
+/// included.
+impl<E, M: Module<E>> Module<E> for Adam<M> {
+    fn visit<V: Visitor<E, K>, const K: usize>(
+        mut modules: [&mut Self; K],
+        path: &Path<'_>,
+        visitor: &mut V,
+    ) {
+        let p = path.field("step");
+        visitor.counter(&p, modules.each_mut().map(|o| &mut o.t));
+        let p = path.field("exp_avg");
+        M::visit(
+            modules.each_mut().map(|o| &mut o.m),
+            &p,
+            &mut StateOf(visitor),
+        );
+        let p = path.field("exp_avg_sq");
+        M::visit(modules.map(|o| &mut o.v), &p, &mut StateOf(visitor));
     }
 }
 

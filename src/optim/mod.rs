@@ -36,7 +36,7 @@ pub use schedule::{Constant, CosineAnnealing, LrSchedule, StepDecay};
 pub use sgd::{PlainSgd, Sgd, SgdConfig};
 
 use crate::element::Element;
-use crate::module::{Module, Path, Role, TensorInfo, Visitor};
+use crate::module::{Init, Module, Path, Role, TensorInfo, Visitor};
 
 /// Updates a model's parameters from its gradients.
 ///
@@ -78,6 +78,27 @@ impl<E, F: FnMut([&mut [E]; K]), const K: usize> Visitor<E, K> for ForEachParam<
     fn tensor(&mut self, info: TensorInfo<'_>, values: [&mut [E]; K]) {
         if info.role == Role::Param {
             (self.0)(values)
+        }
+    }
+}
+
+/// Forwards the trainable parameters of a model-shaped optimizer buffer to `V`, reported as
+/// [`Role::Buffer`]s initialised to zero (optimizer state is saved, not trained). The model's own
+/// buffers and counters (batch-norm running statistics) are not optimizer state and are skipped.
+/// Used by the optimizers' [`Module`] implementations, which make their state a weight file
+/// ([`crate::io`]) like a model's.
+pub(crate) struct StateOf<'v, V>(pub &'v mut V);
+
+impl<E, V: Visitor<E, K>, const K: usize> Visitor<E, K> for StateOf<'_, V> {
+    #[inline]
+    fn tensor(&mut self, info: TensorInfo<'_>, values: [&mut [E]; K]) {
+        if info.role == Role::Param {
+            let info = TensorInfo {
+                role: Role::Buffer,
+                init: Init::Const(0.0),
+                ..info
+            };
+            self.0.tensor(info, values);
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Stochastic gradient descent.
 
-use super::{ForEachParam, Optimizer, zero_all};
+use super::{ForEachParam, Optimizer, StateOf, zero_all};
 use crate::element::Element;
 use crate::kernels::optim::{self as k, SgdStep};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path};
+use crate::module::{Module, Path, Visitor};
 
 /// Hyper-parameters of [`Sgd`], named and defaulted like `torch.optim.SGD`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -158,6 +158,22 @@ impl<M> Optimizer<M> for Sgd<M> {
     }
 }
 
+/// The optimizer state as tensors, for checkpoints ([`crate::io::save`] works on an `Sgd<M>`):
+/// the step count `step` (a counter) and, for every trainable parameter `p` of the model,
+/// `momentum_buffer.p` (PyTorch's name). The hyper-parameters are not included.
+impl<E, M: Module<E>> Module<E> for Sgd<M> {
+    fn visit<V: Visitor<E, K>, const K: usize>(
+        mut modules: [&mut Self; K],
+        path: &Path<'_>,
+        visitor: &mut V,
+    ) {
+        let p = path.field("step");
+        visitor.counter(&p, modules.each_mut().map(|o| &mut o.steps));
+        let p = path.field("momentum_buffer");
+        M::visit(modules.map(|o| &mut o.momentum), &p, &mut StateOf(visitor));
+    }
+}
+
 /// SGD without momentum and without any state: `p −= lr·(g + λ·p)`. Works for every model type;
 /// costs no memory beyond its two numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -201,6 +217,9 @@ impl<M> Optimizer<M> for PlainSgd {
         self.lr = lr;
     }
 }
+
+// No state to save: a checkpoint of a `PlainSgd` has no tensors.
+crate::module::stateless_module!(PlainSgd);
 
 #[cfg(all(test, feature = "std"))]
 mod tests {

@@ -1,0 +1,616 @@
+//! The executors of a run: [`Serial`] (one thread, the model itself) and [`Parallel`]
+//! (data-parallel over worker threads with model replicas).
+//!
+//! # Data-parallel steps
+//!
+//! With `T` threads, a step's batch is `T · N` samples: worker `w` takes samples
+//! `w·N .. (w+1)·N` of it and computes the mean-loss gradient of its `N` samples on its own
+//! replica of the model, with its own [`Workspace`]. The main thread is worker 0. Then the main
+//! thread sums the gradients in worker order, scales by `1/T` (the gradient of the mean loss
+//! over all `T · N` samples — the single-thread step on the whole batch, up to the order of
+//! float additions), takes the optimizer step on the master model and copies it back into
+//! every replica. Layers whose training forward pass updates buffers (batch-norm running
+//! statistics) update them on each replica from its own `N` samples; the master gets their
+//! mean (exact for running means; batch statistics themselves are per worker, as in PyTorch's
+//! `DistributedDataParallel` without `SyncBatchNorm`).
+//!
+//! Threads are spawned once per run ([`std::thread::scope`]) and synchronised by two barriers
+//! per step; every buffer is allocated when the run starts, so a step allocates nothing.
+
+use super::Classifier;
+use crate::data::{Batches, DataError, Dataset, Normalization};
+use crate::kernels::{loss as kloss, pointwise};
+use crate::loss::{LossError, SoftmaxCrossEntropy, count_correct};
+use crate::memory::Zeroable;
+use crate::module::{Path, Role, TensorInfo, Visitor};
+use crate::optim::Optimizer;
+use crate::tensor::Tensor;
+use crate::workspace::Workspace;
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::{Barrier, Mutex, MutexGuard, PoisonError, RwLock};
+
+/// Why a batch failed.
+pub(super) enum Fail {
+    Loss(LossError),
+    Data(DataError),
+}
+
+/// The datasets and their normalization.
+pub(super) struct Data<'a, const C: usize> {
+    pub train: &'a Dataset,
+    pub test: &'a Dataset,
+    pub norm: Normalization<C>,
+}
+
+/// The result of evaluating a whole dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// Mean loss over all samples.
+    pub loss: f64,
+    /// Samples classified correctly.
+    pub correct: usize,
+    /// Samples evaluated.
+    pub samples: usize,
+}
+
+impl Evaluation {
+    /// `correct / samples` (0 for an empty dataset).
+    pub fn accuracy(&self) -> f64 {
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.samples as f64
+        }
+    }
+}
+
+/// One evaluated batch: (mean loss over its valid samples, correct, valid).
+type BatchEval = Result<(f32, usize, usize), Fail>;
+
+/// What the executors provide to the epoch loop.
+pub(super) trait Exec<L> {
+    /// Training steps per epoch.
+    fn steps(&self) -> usize;
+    /// Samples per step.
+    fn step_samples(&self) -> usize;
+    /// Set the training order of `epoch`.
+    fn shuffle(&mut self, seed: u64, epoch: usize);
+    /// One optimizer step on batch `step` of the current order; returns the batch's mean loss
+    /// and the number of its samples classified correctly (before the update).
+    fn train_step<O: Optimizer<L>>(
+        &mut self,
+        model: &mut L,
+        step: usize,
+        optimizer: &mut O,
+    ) -> Result<(f32, usize), Fail>;
+    /// Evaluate the test set; on failure, the failing batch.
+    fn evaluate(&mut self, model: &mut L) -> Result<Evaluation, (usize, Fail)>;
+}
+
+/// One worker's buffers.
+struct Buffers<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> {
+    ws: Box<Workspace<L, Tensor<N, C, H, W>>>,
+    x: Box<Tensor<N, C, H, W>>,
+    y: [usize; N],
+}
+
+impl<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Buffers<L, N, C, H, W, K>
+{
+    fn new() -> Self {
+        Buffers {
+            ws: Workspace::boxed(),
+            x: Tensor::boxed(),
+            y: [0; N],
+        }
+    }
+
+    /// Forward and backward pass on the samples `idx` (`N` of them); gradients in `ws.grads`.
+    fn grads(
+        &mut self,
+        net: &mut L,
+        data: &Dataset,
+        norm: &Normalization<C>,
+        idx: &[usize],
+    ) -> Result<(f32, usize), Fail> {
+        data.fill_batch(idx, norm, &mut self.x, &mut self.y)
+            .map_err(Fail::Data)?;
+        let loss = self
+            .ws
+            .forward_backward(net, &self.x, &SoftmaxCrossEntropy, &self.y)
+            .map_err(Fail::Loss)?;
+        Ok((loss, count_correct(&self.ws.output, &self.y)))
+    }
+
+    /// Eval-mode loss and correct count over the samples `idx` (at most `N`; a partial batch
+    /// is scored on its valid samples only).
+    fn eval(
+        &mut self,
+        net: &L,
+        data: &Dataset,
+        norm: &Normalization<C>,
+        idx: &[usize],
+    ) -> BatchEval {
+        let valid = data
+            .fill_batch(idx, norm, &mut self.x, &mut self.y)
+            .map_err(Fail::Data)?;
+        net.forward(&self.x, &mut self.ws.output, &mut self.ws.trace);
+        let rows = valid * K;
+        let logits = &self.ws.output.as_slice()[..rows];
+        let y = &self.y[..valid];
+        let loss = kloss::softmax_cross_entropy::<K, f32>(
+            logits,
+            y,
+            &mut self.ws.doutput.as_mut_slice()[..rows],
+        )
+        .map_err(Fail::Loss)?;
+        Ok((loss, kloss::count_correct::<K, f32>(logits, y), valid))
+    }
+}
+
+/// The sample indices of evaluation batch `b` of `n` samples: `b·N .. min((b+1)·N, n)`.
+fn eval_range<const N: usize>(identity: &[usize], b: usize) -> &[usize] {
+    let start = b * N;
+    &identity[start..(start + N).min(identity.len())]
+}
+
+/// Sum evaluation results in batch order (`take(b)` = result of batch `b`).
+fn combine(
+    batches: usize,
+    mut take: impl FnMut(usize) -> BatchEval,
+) -> Result<Evaluation, (usize, Fail)> {
+    let mut e = Evaluation {
+        loss: 0.0,
+        correct: 0,
+        samples: 0,
+    };
+    for b in 0..batches {
+        match take(b) {
+            Ok((loss, correct, valid)) => {
+                e.loss += f64::from(loss) * valid as f64;
+                e.correct += correct;
+                e.samples += valid;
+            }
+            Err(f) => return Err((b, f)),
+        }
+    }
+    if e.samples > 0 {
+        e.loss /= e.samples as f64;
+    }
+    Ok(e)
+}
+
+/// Single-threaded execution on the model itself.
+pub(super) struct Serial<
+    'a,
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> {
+    data: Data<'a, C>,
+    order: Batches<'a>,
+    identity: Vec<usize>,
+    buf: Buffers<L, N, C, H, W, K>,
+    evals: Vec<BatchEval>,
+}
+
+impl<
+    'a,
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Serial<'a, L, N, C, H, W, K>
+{
+    pub(super) fn new(data: Data<'a, C>) -> Self {
+        let batches = data.test.len().div_ceil(N);
+        Serial {
+            order: Batches::training(data.train),
+            identity: (0..data.test.len()).collect(),
+            buf: Buffers::new(),
+            evals: Vec::with_capacity(batches),
+            data,
+        }
+    }
+}
+
+impl<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Exec<L> for Serial<'_, L, N, C, H, W, K>
+{
+    fn steps(&self) -> usize {
+        self.data.train.len() / N
+    }
+    fn step_samples(&self) -> usize {
+        N
+    }
+    fn shuffle(&mut self, seed: u64, epoch: usize) {
+        self.order.shuffle(seed, epoch as u64);
+    }
+    fn train_step<O: Optimizer<L>>(
+        &mut self,
+        model: &mut L,
+        step: usize,
+        optimizer: &mut O,
+    ) -> Result<(f32, usize), Fail> {
+        let idx = &self.order.order()[step * N..][..N];
+        let out = self
+            .buf
+            .grads(model, self.data.train, &self.data.norm, idx)?;
+        optimizer.step::<f32>(model, &mut self.buf.ws.grads);
+        Ok(out)
+    }
+    fn evaluate(&mut self, model: &mut L) -> Result<Evaluation, (usize, Fail)> {
+        let batches = self.data.test.len().div_ceil(N);
+        self.evals.clear();
+        for b in 0..batches {
+            let idx = eval_range::<N>(&self.identity, b);
+            let r = self.buf.eval(model, self.data.test, &self.data.norm, idx);
+            self.evals.push(r);
+        }
+        combine(batches, |b| {
+            core::mem::replace(&mut self.evals[b], Ok((0.0, 0, 0)))
+        })
+    }
+}
+
+/// What the workers are told to do.
+#[derive(Clone, Copy, Debug)]
+enum Cmd {
+    Train { step: usize },
+    Eval,
+    Stop,
+}
+
+/// A worker's replica, buffers and results.
+struct Slot<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> {
+    replica: Box<L>,
+    buf: Buffers<L, N, C, H, W, K>,
+    train: Option<Result<(f32, usize), Fail>>,
+    /// Results of evaluation batches `w, w + T, w + 2T, ...`.
+    evals: Vec<BatchEval>,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+/// What the threads of a [`Parallel`] run share.
+pub(super) struct Shared<
+    'a,
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> {
+    data: Data<'a, C>,
+    threads: usize,
+    order: RwLock<Batches<'a>>,
+    identity: Vec<usize>,
+    slots: Vec<Mutex<Slot<L, N, C, H, W, K>>>,
+    cmd: Mutex<Cmd>,
+    start: Barrier,
+    done: Barrier,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<
+    'a,
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Shared<'a, L, N, C, H, W, K>
+{
+    /// Buffers for `threads ≥ 2` workers (replicas are filled by [`Parallel::new`]).
+    pub(super) fn new(data: Data<'a, C>, threads: usize) -> Self {
+        let batches = data.test.len().div_ceil(N);
+        let slots = (0..threads)
+            .map(|_| {
+                Mutex::new(Slot {
+                    replica: L::boxed(),
+                    buf: Buffers::new(),
+                    train: None,
+                    evals: Vec::with_capacity(batches.div_ceil(threads)),
+                    panic: None,
+                })
+            })
+            .collect();
+        Shared {
+            order: RwLock::new(Batches::training(data.train)),
+            identity: (0..data.test.len()).collect(),
+            data,
+            threads,
+            slots,
+            cmd: Mutex::new(Cmd::Stop),
+            start: Barrier::new(threads),
+            done: Barrier::new(threads),
+        }
+    }
+
+    /// The loop of worker thread `w ≥ 1`: wait for a command, run it, report.
+    pub(super) fn worker(&self, w: usize) {
+        loop {
+            self.start.wait();
+            let cmd = *lock(&self.cmd);
+            if let Cmd::Stop = cmd {
+                return;
+            }
+            self.run(w, cmd);
+            self.done.wait();
+        }
+    }
+
+    /// Worker `w`'s share of `cmd`. Panics are caught and kept in the slot (the main thread
+    /// re-raises them), so every worker always reaches the next barrier.
+    fn run(&self, w: usize, cmd: Cmd) {
+        let mut guard = lock(&self.slots[w]);
+        let slot = &mut *guard;
+        let result = catch_unwind(AssertUnwindSafe(|| match cmd {
+            Cmd::Train { step } => {
+                let order = self.order.read().unwrap_or_else(PoisonError::into_inner);
+                let start = (step * self.threads + w) * N;
+                let idx = &order.order()[start..start + N];
+                let r = slot
+                    .buf
+                    .grads(&mut slot.replica, self.data.train, &self.data.norm, idx);
+                slot.train = Some(r);
+            }
+            Cmd::Eval => {
+                slot.evals.clear();
+                let batches = self.data.test.len().div_ceil(N);
+                for b in (w..batches).step_by(self.threads) {
+                    let idx = eval_range::<N>(&self.identity, b);
+                    let r = slot
+                        .buf
+                        .eval(&slot.replica, self.data.test, &self.data.norm, idx);
+                    slot.evals.push(r);
+                }
+            }
+            Cmd::Stop => {}
+        }));
+        if let Err(p) = result {
+            slot.panic = Some(p);
+        }
+    }
+}
+
+/// Data-parallel execution; the main thread is worker 0. Dropping it stops the workers.
+pub(super) struct Parallel<
+    's,
+    'a,
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> {
+    shared: &'s Shared<'a, L, N, C, H, W, K>,
+    /// Whether the workers are between the two barriers of a command.
+    busy: bool,
+}
+
+impl<
+    's,
+    'a,
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Parallel<'s, 'a, L, N, C, H, W, K>
+{
+    /// Takes charge of the workers of `shared` (spawned by the caller, running
+    /// [`Shared::worker`]) and copies `model` into every replica.
+    pub(super) fn new(shared: &'s Shared<'a, L, N, C, H, W, K>, model: &mut L) -> Self {
+        let p = Parallel {
+            shared,
+            busy: false,
+        };
+        p.broadcast(model);
+        p
+    }
+
+    /// Copy the master model (parameters, buffers, counters) into every replica.
+    fn broadcast(&self, model: &mut L) {
+        for slot in &self.shared.slots {
+            let mut slot = lock(slot);
+            L::visit([&mut *slot.replica, model], &Path::Root, &mut Assign(None));
+        }
+    }
+
+    /// Run `cmd` on every worker (the main thread does worker 0's share), then re-raise a
+    /// worker's panic.
+    fn command(&mut self, cmd: Cmd) {
+        *lock(&self.shared.cmd) = cmd;
+        self.busy = true;
+        self.shared.start.wait();
+        self.shared.run(0, cmd);
+        self.shared.done.wait();
+        self.busy = false;
+        for slot in &self.shared.slots {
+            if let Some(p) = lock(slot).panic.take() {
+                resume_unwind(p);
+            }
+        }
+    }
+}
+
+impl<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Drop for Parallel<'_, '_, L, N, C, H, W, K>
+{
+    fn drop(&mut self) {
+        if self.busy {
+            self.shared.done.wait();
+        }
+        *lock(&self.shared.cmd) = Cmd::Stop;
+        self.shared.start.wait();
+    }
+}
+
+impl<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Exec<L> for Parallel<'_, '_, L, N, C, H, W, K>
+{
+    fn steps(&self) -> usize {
+        self.shared.data.train.len() / (N * self.shared.threads)
+    }
+    fn step_samples(&self) -> usize {
+        N * self.shared.threads
+    }
+    fn shuffle(&mut self, seed: u64, epoch: usize) {
+        self.shared
+            .order
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .shuffle(seed, epoch as u64);
+    }
+    fn train_step<O: Optimizer<L>>(
+        &mut self,
+        model: &mut L,
+        step: usize,
+        optimizer: &mut O,
+    ) -> Result<(f32, usize), Fail> {
+        self.command(Cmd::Train { step });
+        let slots = &self.shared.slots;
+        let t = self.shared.threads;
+        // Results in worker order; the first failure wins.
+        let (mut loss, mut correct) = (0.0f32, 0);
+        for slot in slots {
+            let (l, c) = lock(slot).train.take().unwrap_or(Ok((0.0, 0)))?;
+            loss += l;
+            correct += c;
+        }
+        let inv = 1.0 / t as f32;
+        let mut first = lock(&slots[0]);
+        let first = &mut *first;
+        // Gradients: sum in worker order, then the mean.
+        for slot in &slots[1..] {
+            let mut other = lock(slot);
+            L::visit(
+                [&mut first.buf.ws.grads, &mut other.buf.ws.grads],
+                &Path::Root,
+                &mut Add(Role::Param),
+            );
+        }
+        L::visit(
+            [&mut first.buf.ws.grads],
+            &Path::Root,
+            &mut Scale(Role::Param, inv),
+        );
+        // Buffers (running statistics): the mean over the replicas; counters from worker 0.
+        L::visit(
+            [&mut *model, &mut first.replica],
+            &Path::Root,
+            &mut Assign(Some(Role::Buffer)),
+        );
+        for slot in &slots[1..] {
+            let mut other = lock(slot);
+            L::visit(
+                [&mut *model, &mut other.replica],
+                &Path::Root,
+                &mut Add(Role::Buffer),
+            );
+        }
+        L::visit([&mut *model], &Path::Root, &mut Scale(Role::Buffer, inv));
+        optimizer.step::<f32>(model, &mut first.buf.ws.grads);
+        // The updated model back into every replica.
+        L::visit([&mut *first.replica, model], &Path::Root, &mut Assign(None));
+        for slot in &slots[1..] {
+            let mut other = lock(slot);
+            L::visit([&mut *other.replica, model], &Path::Root, &mut Assign(None));
+        }
+        Ok((loss * inv, correct))
+    }
+    fn evaluate(&mut self, _model: &mut L) -> Result<Evaluation, (usize, Fail)> {
+        // The replicas equal the model (copied after every step and at the start).
+        self.command(Cmd::Eval);
+        let t = self.shared.threads;
+        let mut guards: Vec<_> = self.shared.slots.iter().map(lock).collect();
+        let batches = self.shared.data.test.len().div_ceil(N);
+        combine(batches, |b| {
+            core::mem::replace(&mut guards[b % t].evals[b / t], Ok((0.0, 0, 0)))
+        })
+    }
+}
+
+/// `a ← b` for the tensors of `role` (all tensors for `None`) and every counter.
+struct Assign(Option<Role>);
+impl Visitor<f32, 2> for Assign {
+    fn tensor(&mut self, info: TensorInfo<'_>, [a, b]: [&mut [f32]; 2]) {
+        if self.0.is_none_or(|r| r == info.role) {
+            a.copy_from_slice(b);
+        }
+    }
+    fn counter(&mut self, _: &Path<'_>, [a, b]: [&mut u64; 2]) {
+        *a = *b;
+    }
+}
+
+/// `a += b` for the tensors of a role.
+struct Add(Role);
+impl Visitor<f32, 2> for Add {
+    fn tensor(&mut self, info: TensorInfo<'_>, [a, b]: [&mut [f32]; 2]) {
+        if info.role == self.0 {
+            pointwise::add_assign(a, b);
+        }
+    }
+}
+
+/// `a *= s` for the tensors of a role.
+struct Scale(Role, f32);
+impl Visitor<f32, 1> for Scale {
+    fn tensor(&mut self, info: TensorInfo<'_>, [a]: [&mut [f32]; 1]) {
+        if info.role == self.0 {
+            pointwise::scale(a, self.1);
+        }
+    }
+}
