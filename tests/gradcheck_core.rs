@@ -83,3 +83,19 @@ fn chain() {
         1e-6,
     );
 }
+
+#[test]
+fn nan_propagates_through_activations_like_pytorch() {
+    let mut x = Tensor::<1, 1, 1, 3>::zeros();
+    x.0[0][0][0] = [f32::NAN, -1.0, 2.0];
+    let mut y = Tensor::<1, 1, 1, 3>::zeros();
+    Relu.forward(&x, &mut y, &mut ());
+    assert!(y.0[0][0][0][0].is_nan());
+    assert_eq!(&y.0[0][0][0][1..], &[0.0, 2.0]);
+    Relu6.forward(&x, &mut y, &mut ());
+    assert!(y.0[0][0][0][0].is_nan());
+    LeakyRelu::<100>.forward(&x, &mut y, &mut ());
+    assert!(y.0[0][0][0][0].is_nan());
+    Tanh.forward(&x, &mut y, &mut ());
+    assert!(y.0[0][0][0][0].is_nan());
+}

@@ -39,7 +39,8 @@ pub struct Tanh;
 impl Activation for Relu {
     #[inline(always)]
     fn f<E: Element>(x: E) -> E {
-        if x > E::zero() { x } else { E::zero() }
+        // `x < 0` is false for NaN, so NaN propagates like in PyTorch.
+        if x < E::zero() { E::zero() } else { x }
     }
     #[inline(always)]
     fn df<E: Element>(x: E) -> E {
@@ -50,13 +51,14 @@ impl Activation for Relu {
 impl Activation for Relu6 {
     #[inline(always)]
     fn f<E: Element>(x: E) -> E {
+        // NaN falls through both comparisons and propagates, like in PyTorch.
         let six = E::of(6.0);
         if x > six {
             six
-        } else if x > E::zero() {
-            x
-        } else {
+        } else if x < E::zero() {
             E::zero()
+        } else {
+            x
         }
     }
     #[inline(always)]
