@@ -5,8 +5,33 @@
 //! Weight layout is PyTorch's `[G·COG, CIG, K, K]`.
 //!
 //! `y[n, g·COG + o, i, j] = Σ_{c,u,v} x[n, g·CIG + c, i·S − P + u·D, j·S − P + v·D] · w[g·COG + o, c, u, v]`
+//!
+//! # How it is computed
+//!
+//! All three passes run on two register-tiled micro-kernels, without scratch memory, without
+//! copying or re-packing the operands, and without a branch per element:
+//!
+//! * **Output-stationary tiles** (`direct`): a tile of `MC` output channels × `L` output columns
+//!   of one output row lives in registers (`6 × 16` for `f32`: twelve 8-lane registers) while the
+//!   whole reduction over input channels and kernel taps runs; every step loads one row segment
+//!   of the input, broadcasts `MC` weights and issues `MC · L / 8` fused multiply-adds. It
+//!   computes the forward pass, the data-backward pass (a convolution of `dy` with the
+//!   transposed weights; for stride `S > 1` split into `S` column phases so that the input side
+//!   stays contiguous), and dense layers on `1 × 1` maps (a GEMM).
+//! * **Reduction tiles** (`dots`): the weight gradient is a set of dot products over output
+//!   positions; a tile of `MC` output channels × `NT` taps `(c, u)` of one kernel column `v`
+//!   accumulates `MC · NT` vectors of partial sums along output rows and adds their horizontal
+//!   sums to `dw` at the end. Dense layers' forward pass uses the same idea with rows of `x`
+//!   and `w`.
+//!
+//! Padding is handled per tap and per tile, never per element: each tap of a tile knows the
+//! range of its lanes that read inside the input; lanes outside are zero (a vector select),
+//! and a tap whose range is empty is skipped. Every size is a run-time value inside the
+//! kernels (the public functions pass the compile-time geometry down), so the micro-kernels
+//! are compiled once per element type instead of once per layer shape.
 
 use crate::element::Element;
+use crate::kernels::lanes::{fmadd, hsum, is_f32, lanes, load, sum};
 
 /// Compile-time geometry of a convolution.
 pub trait ConvGeometry {
@@ -94,44 +119,36 @@ impl<
     const D: usize = D;
 }
 
-/// The input row/column read by output position `o` and kernel tap `u`, if inside the input.
-#[inline(always)]
-fn tap<C: ConvGeometry>(o: usize, u: usize, extent: usize) -> Option<usize> {
-    let pos = (o * C::S + u * C::D).checked_sub(C::P)?;
-    (pos < extent).then_some(pos)
-}
+// =============================================================================================
+// Public entry points
+// =============================================================================================
 
 /// Forward: `y = conv(x, w) (+ bias)`. Overwrites `y`.
 pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>, y: &mut [E]) {
     let (x, w, y) = (&x[..C::X_LEN], &w[..C::W_LEN], &mut y[..C::Y_LEN]);
-    let (hw, ohw) = (C::H * C::W, C::HO * C::WO);
+    let bias = bias.map(|b| &b[..C::CO]);
+    if is_dense::<C>() {
+        dense_forward(x, w, bias, y, C::N, C::CIG, C::COG);
+        return;
+    }
+    let d = Direct::forward::<C>();
+    let kk = C::K * C::K;
     for n in 0..C::N {
-        for co in 0..C::CO {
-            let g = co / C::COG;
-            let yplane = &mut y[(n * C::CO + co) * ohw..][..ohw];
-            let b = bias.map_or(E::zero(), |b| b[co]);
-            yplane.fill(b);
-            for c in 0..C::CIG {
-                let xplane = &x[(n * C::CI + g * C::CIG + c) * hw..][..hw];
-                let wk = &w[(co * C::CIG + c) * C::K * C::K..][..C::K * C::K];
-                for i in 0..C::HO {
-                    for u in 0..C::K {
-                        let Some(ih) = tap::<C>(i, u, C::H) else {
-                            continue;
-                        };
-                        let xrow = &xplane[ih * C::W..][..C::W];
-                        let yrow = &mut yplane[i * C::WO..][..C::WO];
-                        for v in 0..C::K {
-                            let wv = wk[u * C::K + v];
-                            for (j, yv) in yrow.iter_mut().enumerate() {
-                                if let Some(iw) = tap::<C>(j, v, C::W) {
-                                    *yv += wv * xrow[iw];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        for g in 0..C::G {
+            let init = match bias {
+                Some(b) => Init::Bias(&b[g * C::COG..][..C::COG]),
+                None => Init::Zero,
+            };
+            direct(
+                &d,
+                x,
+                (n * C::CI + g * C::CIG) * C::H * C::W,
+                w,
+                g * C::COG * C::CIG * kk,
+                y,
+                (n * C::CO + g * C::COG) * C::HO * C::WO,
+                init,
+            );
         }
     }
 }
@@ -141,33 +158,26 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
 /// This is also the forward pass of a transposed convolution.
 pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
     let (dy, w, dx) = (&dy[..C::Y_LEN], &w[..C::W_LEN], &mut dx[..C::X_LEN]);
-    let (hw, ohw) = (C::H * C::W, C::HO * C::WO);
-    dx.fill(E::zero());
+    if is_dense::<C>() {
+        // dx[n, i] = Σ_o dy[n, o] · w[o, i]: rows of `w` combined with the weights `dy`.
+        let d = Direct::gemm(C::N, C::COG, C::CIG, C::COG, 1);
+        direct(&d, w, 0, dy, 0, dx, 0, Init::Zero);
+        return;
+    }
+    let d = Direct::transposed::<C>();
+    let kk = C::K * C::K;
     for n in 0..C::N {
-        for co in 0..C::CO {
-            let g = co / C::COG;
-            let dyplane = &dy[(n * C::CO + co) * ohw..][..ohw];
-            for c in 0..C::CIG {
-                let dxplane = &mut dx[(n * C::CI + g * C::CIG + c) * hw..][..hw];
-                let wk = &w[(co * C::CIG + c) * C::K * C::K..][..C::K * C::K];
-                for i in 0..C::HO {
-                    let dyrow = &dyplane[i * C::WO..][..C::WO];
-                    for u in 0..C::K {
-                        let Some(ih) = tap::<C>(i, u, C::H) else {
-                            continue;
-                        };
-                        let dxrow = &mut dxplane[ih * C::W..][..C::W];
-                        for v in 0..C::K {
-                            let wv = wk[u * C::K + v];
-                            for (j, &g) in dyrow.iter().enumerate() {
-                                if let Some(iw) = tap::<C>(j, v, C::W) {
-                                    dxrow[iw] += wv * g;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        for g in 0..C::G {
+            direct(
+                &d,
+                dy,
+                (n * C::CO + g * C::COG) * C::HO * C::WO,
+                w,
+                g * C::COG * C::CIG * kk,
+                dx,
+                (n * C::CI + g * C::CIG) * C::H * C::W,
+                Init::Zero,
+            );
         }
     }
 }
@@ -180,43 +190,914 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..C::X_LEN], &dy[..C::Y_LEN], &mut dw[..C::W_LEN]);
-    let (hw, ohw) = (C::H * C::W, C::HO * C::WO);
+    let ohw = C::HO * C::WO;
     if let Some(db) = dbias {
         for n in 0..C::N {
             for (co, db) in db[..C::CO].iter_mut().enumerate() {
-                let s = dy[(n * C::CO + co) * ohw..][..ohw]
-                    .iter()
-                    .fold(E::zero(), |a, &b| a + b);
-                *db += s;
+                *db += sum(&dy[(n * C::CO + co) * ohw..][..ohw]);
             }
         }
     }
-    for n in 0..C::N {
-        for co in 0..C::CO {
-            let g = co / C::COG;
-            let dyplane = &dy[(n * C::CO + co) * ohw..][..ohw];
-            for c in 0..C::CIG {
-                let xplane = &x[(n * C::CI + g * C::CIG + c) * hw..][..hw];
-                let dwk = &mut dw[(co * C::CIG + c) * C::K * C::K..][..C::K * C::K];
-                for i in 0..C::HO {
-                    let dyrow = &dyplane[i * C::WO..][..C::WO];
-                    for u in 0..C::K {
-                        let Some(ih) = tap::<C>(i, u, C::H) else {
-                            continue;
-                        };
-                        let xrow = &xplane[ih * C::W..][..C::W];
-                        for v in 0..C::K {
-                            let mut acc = E::zero();
-                            for (j, &g) in dyrow.iter().enumerate() {
-                                if let Some(iw) = tap::<C>(j, v, C::W) {
-                                    acc += g * xrow[iw];
+    if is_dense::<C>() {
+        // dw[o, i] += Σ_n dy[n, o] · x[n, i]: rows of `x` combined with the weights `dyᵀ`.
+        let d = Direct::gemm(C::COG, C::N, C::CIG, 1, C::COG);
+        direct(&d, x, 0, dy, 0, dw, 0, Init::Load);
+        return;
+    }
+    let q = Reduce::of::<C>();
+    let kk = C::K * C::K;
+    for g in 0..C::G {
+        dots(
+            &q,
+            x,
+            g * C::CIG * C::H * C::W,
+            dy,
+            g * C::COG * ohw,
+            dw,
+            g * C::COG * C::CIG * kk,
+        );
+    }
+}
+
+/// A dense layer: `1 × 1` maps, `1 × 1` kernel, one group. The batch is then the only "pixel"
+/// dimension, strided by the channel count, so these run as matrix products over rows.
+#[inline(always)]
+fn is_dense<C: ConvGeometry>() -> bool {
+    C::H == 1 && C::W == 1 && C::HO == 1 && C::WO == 1 && C::K == 1 && C::P == 0 && C::G == 1
+}
+
+// =============================================================================================
+// Output-stationary tiles
+// =============================================================================================
+
+/// One group of one sample as an output-stationary problem:
+///
+/// `out[m, oy, ox] (=|+=) Σ_r Σ_(u,v) in[r, iy, ix] · w[m·w_m + r·w_r + u·k + v]` with
+/// `iy = oy·s − p + u·d` (forward) or `iy = (oy + p − u·d) / s` when that divides exactly
+/// (transposed), and the same for columns.
+#[derive(Clone, Copy, Debug)]
+struct Direct {
+    /// Output channels.
+    m: usize,
+    /// Reduction channels (input channels of this problem).
+    r: usize,
+    in_h: usize,
+    in_w: usize,
+    /// Distance between two input channels.
+    in_plane: usize,
+    out_h: usize,
+    out_w: usize,
+    /// Distance between two output channels.
+    out_plane: usize,
+    /// Weight distance between two output channels.
+    w_m: usize,
+    /// Weight distance between two reduction channels.
+    w_r: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    d: usize,
+    transposed: bool,
+}
+
+/// How a tile's accumulators start.
+#[derive(Clone, Copy)]
+enum Init<'a, E> {
+    /// From zero (the output is overwritten).
+    Zero,
+    /// From the bias of each output channel (overwritten).
+    Bias(&'a [E]),
+    /// From the output's current values (accumulated).
+    Load,
+}
+
+impl Direct {
+    fn forward<C: ConvGeometry>() -> Self {
+        Self {
+            m: C::COG,
+            r: C::CIG,
+            in_h: C::H,
+            in_w: C::W,
+            in_plane: C::H * C::W,
+            out_h: C::HO,
+            out_w: C::WO,
+            out_plane: C::HO * C::WO,
+            w_m: C::CIG * C::K * C::K,
+            w_r: C::K * C::K,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            transposed: false,
+        }
+        .flat_pointwise()
+    }
+
+    fn transposed<C: ConvGeometry>() -> Self {
+        Self {
+            m: C::CIG,
+            r: C::COG,
+            in_h: C::HO,
+            in_w: C::WO,
+            in_plane: C::HO * C::WO,
+            out_h: C::H,
+            out_w: C::W,
+            out_plane: C::H * C::W,
+            w_m: C::K * C::K,
+            w_r: C::CIG * C::K * C::K,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            transposed: true,
+        }
+        .flat_pointwise()
+    }
+
+    /// A matrix product `out[m, j] (+)= Σ_r w[m·w_m + r·w_r] · in[r, j]` over rows of
+    /// length `len`.
+    fn gemm(m: usize, r: usize, len: usize, w_m: usize, w_r: usize) -> Self {
+        Self {
+            m,
+            r,
+            in_h: 1,
+            in_w: len,
+            in_plane: len,
+            out_h: 1,
+            out_w: len,
+            out_plane: len,
+            w_m,
+            w_r,
+            k: 1,
+            s: 1,
+            p: 0,
+            d: 1,
+            transposed: false,
+        }
+    }
+
+    /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by
+    /// position: treat the plane as one long row (full-width tiles, no row overhead).
+    fn flat_pointwise(self) -> Self {
+        if self.k == 1 && self.s == 1 && self.p == 0 {
+            Self {
+                in_h: 1,
+                in_w: self.in_plane,
+                out_h: 1,
+                out_w: self.out_plane,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    /// Distance in the input between two lanes of a tile.
+    fn lane_stride(&self) -> usize {
+        if self.transposed { 1 } else { self.s }
+    }
+
+    /// Column phases: a transposed tile holds output columns `ph, ph + s, ph + 2s, …` so
+    /// that its lanes read consecutive input columns.
+    fn phases(&self) -> usize {
+        if self.transposed { self.s } else { 1 }
+    }
+
+    /// Output columns of phase `ph`.
+    fn phase_len(&self, ph: usize) -> usize {
+        if !self.transposed {
+            self.out_w
+        } else if ph < self.out_w {
+            (self.out_w - ph).div_ceil(self.s)
+        } else {
+            0
+        }
+    }
+
+    /// Output column `q` of phase `ph`.
+    #[inline(always)]
+    fn out_col(&self, ph: usize, q: usize) -> usize {
+        if self.transposed { ph + self.s * q } else { q }
+    }
+
+    /// The input row read by output row `oy` through kernel row `u`, if any.
+    fn row_tap(&self, oy: usize, u: usize) -> Option<usize> {
+        let iy = if self.transposed {
+            let num = (oy + self.p) as isize - (u * self.d) as isize;
+            if num < 0 || num % self.s as isize != 0 {
+                return None;
+            }
+            num / self.s as isize
+        } else {
+            (oy * self.s + u * self.d) as isize - self.p as isize
+        };
+        (iy >= 0 && (iy as usize) < self.in_h).then_some(iy as usize)
+    }
+
+    /// The input column read by lane 0 of the tile starting at column `q0` of phase `ph`
+    /// through kernel column `v` (may lie outside the input), if that tap applies.
+    fn col_tap(&self, ph: usize, q0: usize, v: usize) -> Option<isize> {
+        if self.transposed {
+            let num = (ph + self.p) as isize - (v * self.d) as isize;
+            let s = self.s as isize;
+            (num.rem_euclid(s) == 0).then(|| q0 as isize + num.div_euclid(s))
+        } else {
+            Some((q0 * self.s + v * self.d) as isize - self.p as isize)
+        }
+    }
+}
+
+/// The lanes `lo..hi` (of `lanes`) whose input column `c0 + l·is` lies in `0..w`.
+fn lane_range(c0: isize, is: usize, w: usize, lanes: usize) -> (usize, usize) {
+    let lo = if c0 >= 0 {
+        0
+    } else {
+        c0.unsigned_abs().div_ceil(is)
+    };
+    // The last valid lane has `l·is ≤ w − 1 − c0`.
+    let last = w as isize - 1 - c0;
+    let hi = if last < 0 { 0 } else { last as usize / is + 1 };
+    (lo.min(lanes), hi.min(lanes))
+}
+
+/// A kernel row of a tile: input row offset `iy · in_w` and offset of its taps in the pack.
+#[derive(Clone, Copy, Default)]
+struct RowTap {
+    x: usize,
+    w: usize,
+}
+
+/// A kernel column of a tile: input column of lane 0 (may be negative) and the lanes `lo..hi`
+/// that read inside the input.
+#[derive(Clone, Copy, Default)]
+struct ColTap {
+    x: isize,
+    lo: usize,
+    hi: usize,
+    kind: Lanes,
+}
+
+/// Which lanes of a tap read inside the input.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Lanes {
+    /// None: the tap is skipped.
+    #[default]
+    None,
+    /// All of them: one plain load.
+    All,
+    /// `lo..hi`: a load and a select.
+    Some,
+}
+
+/// Taps gathered per pass (kernels wider than this take several passes).
+const MAX_TAPS: usize = 16;
+
+/// Output channels per tile.
+const MC: usize = 6;
+
+/// Weights packed per pass, `[r][u][v][m]`: 2 KiB of `f32`, on the stack. Packing makes the
+/// `MC` weights of a step one contiguous, bounds-checked-once slice (they are `CIG·K²` apart
+/// in PyTorch's layout) and costs one read of the weights per pass.
+const PACK: usize = 512;
+
+/// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
+#[allow(clippy::too_many_arguments)]
+fn direct<E: Element>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators.
+    if is_f32::<E>() {
+        direct_lanes::<E, 16>(d, x, x0, w, w0, y, y0, init)
+    } else {
+        direct_lanes::<E, 8>(d, x, x0, w, w0, y, y0, init)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn direct_lanes<E: Element, const L: usize>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    match d.lane_stride() {
+        1 => direct_stride::<E, L, 1>(d, x, x0, w, w0, y, y0, init),
+        2 => direct_stride::<E, L, 2>(d, x, x0, w, w0, y, y0, init),
+        _ => direct_stride::<E, L, 0>(d, x, x0, w, w0, y, y0, init),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn direct_stride<E: Element, const L: usize, const IS: usize>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    let mut m0 = 0;
+    while m0 < d.m {
+        let mc = (d.m - m0).min(MC);
+        let args = (d, x, x0, w, w0, &mut *y, y0, init, m0);
+        match mc {
+            MC => direct_block::<E, MC, L, IS>(args),
+            5 => direct_block::<E, 5, L, IS>(args),
+            4 => direct_block::<E, 4, L, IS>(args),
+            3 => direct_block::<E, 3, L, IS>(args),
+            2 => direct_block::<E, 2, L, IS>(args),
+            _ => direct_block::<E, 1, L, IS>(args),
+        }
+        m0 += mc;
+    }
+}
+
+type BlockArgs<'a, 'b, E> = (
+    &'a Direct,
+    &'a [E],
+    usize,
+    &'a [E],
+    usize,
+    &'b mut [E],
+    usize,
+    Init<'a, E>,
+    usize,
+);
+
+/// All tiles of output channels `m0..m0 + M`, in passes over ranges of reduction channels and
+/// kernel taps whose weights fit the pack. The first pass starts from `init`, the others add
+/// to the output.
+fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
+    (d, x, x0, w, w0, y, y0, init, m0): BlockArgs<'_, '_, E>,
+) {
+    let mut pk = [E::zero(); PACK];
+    let nv = d.k.clamp(1, MAX_TAPS).min(PACK / M);
+    let nu = d.k.clamp(1, MAX_TAPS).min(PACK / (nv * M));
+    let rb = d.r.clamp(1, PACK / (nu * nv * M));
+    let mut first = true;
+    for u0 in (0..d.k).step_by(nu) {
+        let u1 = (u0 + nu).min(d.k);
+        for v0 in (0..d.k).step_by(nv) {
+            let v1 = (v0 + nv).min(d.k);
+            for r0 in (0..d.r).step_by(rb) {
+                let r1 = (r0 + rb).min(d.r);
+                // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
+                let mut i = 0;
+                for r in r0..r1 {
+                    for u in u0..u1 {
+                        for v in v0..v1 {
+                            let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
+                            for m in 0..M {
+                                pk[i] = w[at + m * d.w_m];
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+                let pass = Pass {
+                    x0: x0 + r0 * d.in_plane,
+                    r: r1 - r0,
+                    u: (u0, u1),
+                    v: (v0, v1),
+                };
+                let init = if first { init } else { Init::Load };
+                direct_pass::<E, M, L, IS>(d, &pass, x, &pk[..i], y, y0, m0, init);
+                first = false;
+            }
+        }
+    }
+    if first {
+        // No reduction at all (no input channels): the output is its initial value.
+        let pass = Pass {
+            x0,
+            r: 0,
+            u: (0, 0),
+            v: (0, 0),
+        };
+        direct_pass::<E, M, L, IS>(d, &pass, x, &[], y, y0, m0, init);
+    }
+}
+
+/// One pass of [`direct_block`]: reduction channels `r` (from input offset `x0`), kernel rows
+/// `u.0..u.1` and columns `v.0..v.1`.
+struct Pass {
+    x0: usize,
+    r: usize,
+    u: (usize, usize),
+    v: (usize, usize),
+}
+
+/// Every tile of one pass.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
+    d: &Direct,
+    pass: &Pass,
+    x: &[E],
+    pk: &[E],
+    y: &mut [E],
+    y0: usize,
+    m0: usize,
+    init: Init<'_, E>,
+) {
+    let mut rows = [RowTap::default(); MAX_TAPS];
+    let mut cols = [ColTap::default(); MAX_TAPS];
+    let is = d.lane_stride();
+    let cv = pass.v.1 - pass.v.0;
+    // The pack as one `[E; M]` per (tap, reduction channel).
+    let pk = pk.as_chunks::<M>().0;
+    // Whether a tile's outputs are consecutive (not one column phase of a transposed stride).
+    let contiguous = !d.transposed || d.s == 1;
+    for oy in 0..d.out_h {
+        let mut nr = 0;
+        for u in pass.u.0..pass.u.1 {
+            if let Some(iy) = d.row_tap(oy, u) {
+                rows[nr] = RowTap {
+                    x: iy * d.in_w,
+                    w: (u - pass.u.0) * cv,
+                };
+                nr += 1;
+            }
+        }
+        for ph in 0..d.phases() {
+            let nq = d.phase_len(ph);
+            let mut q0 = 0;
+            while q0 < nq {
+                let nv = L.min(nq - q0);
+                let out = |m: usize, l: usize| {
+                    y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
+                };
+                let mut acc = [[E::zero(); L]; M];
+                match init {
+                    Init::Zero => {}
+                    Init::Bias(b) => {
+                        for (m, a) in acc.iter_mut().enumerate() {
+                            *a = [b[m0 + m]; L];
+                        }
+                    }
+                    Init::Load => {
+                        for (m, a) in acc.iter_mut().enumerate() {
+                            if contiguous && nv == L {
+                                *a = lanes::<E, L, 1>(y, out(m, 0), 1);
+                            } else {
+                                for (l, a) in a[..nv].iter_mut().enumerate() {
+                                    *a = y[out(m, l)];
                                 }
                             }
-                            dwk[u * C::K + v] += acc;
+                        }
+                    }
+                }
+                // Every kernel column of the pass, in pack order (empty ones are skipped).
+                let mut nc = 0;
+                for v in pass.v.0..pass.v.1 {
+                    cols[v - pass.v.0] = match d.col_tap(ph, q0, v) {
+                        Some(c0) => {
+                            let (lo, hi) = lane_range(c0, is, d.in_w, L);
+                            nc += usize::from(lo < hi);
+                            ColTap {
+                                x: c0,
+                                lo,
+                                hi,
+                                kind: if lo >= hi {
+                                    Lanes::None
+                                } else if lo == 0 && hi == L {
+                                    Lanes::All
+                                } else {
+                                    Lanes::Some
+                                },
+                            }
+                        }
+                        None => ColTap::default(),
+                    };
+                }
+                if nr > 0 && nc > 0 {
+                    direct_tile::<E, M, L, IS>(
+                        x,
+                        pass.x0,
+                        d.in_plane,
+                        is,
+                        &rows[..nr],
+                        &cols[..cv],
+                        pk,
+                        pass.r,
+                        &mut acc,
+                    );
+                }
+                for (m, a) in acc.iter().enumerate() {
+                    if contiguous && nv == L {
+                        let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
+                        *o = *a;
+                    } else {
+                        for (l, &a) in a[..nv].iter().enumerate() {
+                            y[out(m, l)] = a;
+                        }
+                    }
+                }
+                q0 += L;
+            }
+        }
+    }
+}
+
+/// The micro-kernel: `acc[m][l] += Σ_r Σ_rows Σ_cols pk[r, tap][m] · in[r, …]` for one tile.
+///
+/// Per step: one input segment (`L` lanes), `M` packed weights, `M · L` multiply-adds.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn direct_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
+    x: &[E],
+    x0: usize,
+    in_plane: usize,
+    is: usize,
+    rows: &[RowTap],
+    cols: &[ColTap],
+    pk: &[[E; M]],
+    nr: usize,
+    acc: &mut [[E; L]; M],
+) {
+    let mut a = *acc;
+    let per_r = pk.len() / nr.max(1);
+    for (r, pr) in pk.chunks_exact(per_r.max(1)).take(nr).enumerate() {
+        let xr = x0 + r * in_plane;
+        for rt in rows {
+            let xrow = (xr + rt.x) as isize;
+            for (ct, wv) in cols.iter().zip(&pr[rt.w..]) {
+                let xs = match ct.kind {
+                    Lanes::All => lanes::<E, L, IS>(x, (xrow + ct.x) as usize, is),
+                    Lanes::Some => load::<E, L, IS>(x, xrow + ct.x, is, ct.lo, ct.hi),
+                    Lanes::None => continue,
+                };
+                for m in 0..M {
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
+                }
+            }
+        }
+    }
+    *acc = a;
+}
+
+// =============================================================================================
+// Reduction tiles
+// =============================================================================================
+
+/// Dense forward: `y[n, o] = b[o] + Σ_i x[n, i] · w[o, i]`, dot products of rows.
+fn dense_forward<E: Element>(
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    n: usize,
+    ci: usize,
+    co: usize,
+) {
+    if is_f32::<E>() {
+        dense_lanes::<E, 8>(x, w, bias, y, n, ci, co)
+    } else {
+        dense_lanes::<E, 4>(x, w, bias, y, n, ci, co)
+    }
+}
+
+/// Samples per dense tile.
+const DN: usize = 3;
+/// Output features per dense tile.
+const DO: usize = 4;
+
+fn dense_lanes<E: Element, const L: usize>(
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    n: usize,
+    ci: usize,
+    co: usize,
+) {
+    let mut n0 = 0;
+    while n0 < n {
+        let nb = (n - n0).min(DN);
+        let mut o0 = 0;
+        while o0 < co {
+            let args = (x, w, bias, &mut *y, ci, co, n0, o0);
+            match nb {
+                DN => dense_tile::<E, DN, L>(args),
+                2 => dense_tile::<E, 2, L>(args),
+                _ => dense_tile::<E, 1, L>(args),
+            }
+            o0 += DO;
+        }
+        n0 += nb;
+    }
+}
+
+type DenseArgs<'a, 'b, E> = (
+    &'a [E],
+    &'a [E],
+    Option<&'a [E]>,
+    &'b mut [E],
+    usize,
+    usize,
+    usize,
+    usize,
+);
+
+/// `NB` samples × `DO` outputs (`o0..`, clamped to the last output: the duplicates of a
+/// partial tile are computed and not stored).
+fn dense_tile<E: Element, const NB: usize, const L: usize>(
+    (x, w, bias, y, ci, co, n0, o0): DenseArgs<'_, '_, E>,
+) {
+    let mut xr: [&[E]; NB] = [&[]; NB];
+    for (a, xr) in xr.iter_mut().enumerate() {
+        *xr = &x[(n0 + a) * ci..][..ci];
+    }
+    let mut wr: [&[E]; DO] = [&[]; DO];
+    for (b, wr) in wr.iter_mut().enumerate() {
+        *wr = &w[(o0 + b).min(co - 1) * ci..][..ci];
+    }
+    let mut acc = [[[E::zero(); L]; DO]; NB];
+    let mut c = 0;
+    while c + L <= ci {
+        let mut xs = [[E::zero(); L]; NB];
+        for a in 0..NB {
+            xs[a] = lanes::<E, L, 1>(xr[a], c, 1);
+        }
+        let mut ws = [[E::zero(); L]; DO];
+        for b in 0..DO {
+            ws[b] = lanes::<E, L, 1>(wr[b], c, 1);
+        }
+        for a in 0..NB {
+            for b in 0..DO {
+                for l in 0..L {
+                    acc[a][b][l] = fmadd(xs[a][l], ws[b][l], acc[a][b][l]);
+                }
+            }
+        }
+        c += L;
+    }
+    for a in 0..NB {
+        for b in 0..DO.min(co - o0) {
+            let mut s = hsum(acc[a][b]);
+            for i in c..ci {
+                s = fmadd(xr[a][i], wr[b][i], s);
+            }
+            let o = o0 + b;
+            y[(n0 + a) * co + o] = s + bias.map_or(E::zero(), |bias| bias[o]);
+        }
+    }
+}
+
+/// One group's weight gradient as dot products:
+/// `dw[m, c, u, v] += Σ_(n, i, j) dy[n, m, i, j] · x[n, c, i·s − p + u·d, j·s − p + v·d]`.
+#[derive(Clone, Copy, Debug)]
+struct Reduce {
+    n: usize,
+    ci: usize,
+    co: usize,
+    h: usize,
+    w: usize,
+    ho: usize,
+    wo: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    d: usize,
+    /// Distance between two samples in `x` and in `dy`.
+    x_n: usize,
+    dy_n: usize,
+}
+
+impl Reduce {
+    fn of<C: ConvGeometry>() -> Self {
+        let q = Self {
+            n: C::N,
+            ci: C::CIG,
+            co: C::COG,
+            h: C::H,
+            w: C::W,
+            ho: C::HO,
+            wo: C::WO,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            x_n: C::CI * C::H * C::W,
+            dy_n: C::CO * C::HO * C::WO,
+        };
+        if q.k == 1 && q.s == 1 && q.p == 0 {
+            // Planes as one long row (see `Direct::flat_pointwise`).
+            Self {
+                h: 1,
+                w: q.h * q.w,
+                ho: 1,
+                wo: q.ho * q.wo,
+                ..q
+            }
+        } else {
+            q
+        }
+    }
+
+    /// The output columns `jmin..jend` whose tap in kernel column `v` reads inside the input.
+    fn col_range(&self, v: usize) -> (usize, usize) {
+        let shift = v * self.d; // input column = j·s + shift − p
+        let jmin = self.p.saturating_sub(shift).div_ceil(self.s);
+        let jend = if self.w + self.p > shift {
+            ((self.w - 1 + self.p - shift) / self.s + 1).min(self.wo)
+        } else {
+            0
+        };
+        (jmin.min(jend), jend)
+    }
+}
+
+/// Output channels per reduction tile.
+const RM: usize = 4;
+/// Taps per reduction tile.
+const RT: usize = 3;
+
+/// Accumulates one group's weight gradient. `x0`, `dy0`, `dw0`: offsets of the group.
+fn dots<E: Element>(
+    q: &Reduce,
+    x: &[E],
+    x0: usize,
+    dy: &[E],
+    dy0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    if is_f32::<E>() {
+        dots_lanes::<E, 8>(q, x, x0, dy, dy0, dw, dw0)
+    } else {
+        dots_lanes::<E, 4>(q, x, x0, dy, dy0, dw, dw0)
+    }
+}
+
+fn dots_lanes<E: Element, const L: usize>(
+    q: &Reduce,
+    x: &[E],
+    x0: usize,
+    dy: &[E],
+    dy0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    match q.s {
+        1 => dots_stride::<E, L, 1>(q, x, x0, dy, dy0, dw, dw0),
+        2 => dots_stride::<E, L, 2>(q, x, x0, dy, dy0, dw, dw0),
+        _ => dots_stride::<E, L, 0>(q, x, x0, dy, dy0, dw, dw0),
+    }
+}
+
+fn dots_stride<E: Element, const L: usize, const IS: usize>(
+    q: &Reduce,
+    x: &[E],
+    x0: usize,
+    dy: &[E],
+    dy0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    // Taps `(c, u)` of one kernel column, `RT` per tile; a partial last tile repeats its last
+    // tap (computed, not stored).
+    let ntaps = q.ci * q.k;
+    for v in 0..q.k {
+        let cols = q.col_range(v);
+        if cols.0 == cols.1 {
+            continue;
+        }
+        let mut t0 = 0;
+        while t0 < ntaps {
+            let nt = (ntaps - t0).min(RT);
+            let mut taps = [(0, 0); RT];
+            for (t, tap) in taps.iter_mut().enumerate() {
+                let t = t0 + t.min(nt - 1);
+                *tap = (t / q.k, t % q.k);
+            }
+            let mut m0 = 0;
+            while m0 < q.co {
+                let mc = (q.co - m0).min(RM);
+                let args = (q, x, x0, dy, dy0, &mut *dw, dw0, v, cols, m0, taps, nt);
+                match mc {
+                    RM => dots_tile::<E, RM, L, IS>(args),
+                    3 => dots_tile::<E, 3, L, IS>(args),
+                    2 => dots_tile::<E, 2, L, IS>(args),
+                    _ => dots_tile::<E, 1, L, IS>(args),
+                }
+                m0 += mc;
+            }
+            t0 += nt;
+        }
+    }
+}
+
+type DotsArgs<'a, 'b, E> = (
+    &'a Reduce,
+    &'a [E],
+    usize,
+    &'a [E],
+    usize,
+    &'b mut [E],
+    usize,
+    usize,
+    (usize, usize),
+    usize,
+    [(usize, usize); RT],
+    usize,
+);
+
+/// `M` output channels × `RT` taps `(c, u)` of kernel column `v`, over all samples, rows and
+/// the output columns `jmin..jend` where column `v` reads inside the input.
+fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
+    (q, x, x0, dy, dy0, dw, dw0, v, (jmin, jend), m0, taps, nt): DotsArgs<'_, '_, E>,
+) {
+    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
+    let len = jend - jmin;
+    let xspan = (len - 1) * q.s + 1;
+    // Input column of output column `jmin` through kernel column `v`.
+    let xc = jmin * q.s + v * q.d - q.p;
+    let mut acc = [[[E::zero(); L]; RT]; M];
+    for n in 0..q.n {
+        let xn = x0 + n * q.x_n;
+        let dyn_ = dy0 + n * q.dy_n + m0 * ohw;
+        for i in 0..q.ho {
+            let mut xo = [0usize; RT];
+            let mut ok = [false; RT];
+            for t in 0..RT {
+                let (c, u) = taps[t];
+                let iy = (i * q.s + u * q.d) as isize - q.p as isize;
+                if iy >= 0 && (iy as usize) < q.h {
+                    ok[t] = true;
+                    xo[t] = xn + c * hw + iy as usize * q.w + xc;
+                }
+            }
+            let mut dyo = [0usize; M];
+            let mut dyr: [&[E]; M] = [&[]; M];
+            for m in 0..M {
+                dyo[m] = dyn_ + m * ohw + i * q.wo + jmin;
+                dyr[m] = &dy[dyo[m]..][..len];
+            }
+            let mut xr: [&[E]; RT] = [&[]; RT];
+            for t in 0..RT {
+                if ok[t] {
+                    xr[t] = &x[xo[t]..][..xspan];
+                }
+            }
+            let mut o = 0;
+            while o + L <= len {
+                let mut a = [[E::zero(); L]; M];
+                for m in 0..M {
+                    a[m] = lanes::<E, L, 1>(dyr[m], o, 1);
+                }
+                for t in 0..RT {
+                    if !ok[t] {
+                        continue;
+                    }
+                    let b = lanes::<E, L, IS>(xr[t], o * q.s, q.s);
+                    for m in 0..M {
+                        for l in 0..L {
+                            acc[m][t][l] = fmadd(a[m][l], b[l], acc[m][t][l]);
+                        }
+                    }
+                }
+                o += L;
+            }
+            if o < len {
+                // The last, partial chunk: lanes past `len` are zero in both operands.
+                let nv = len - o;
+                let mut a = [[E::zero(); L]; M];
+                for m in 0..M {
+                    a[m] = load::<E, L, 1>(dy, (dyo[m] + o) as isize, 1, 0, nv);
+                }
+                for t in 0..RT {
+                    if !ok[t] {
+                        continue;
+                    }
+                    let b = load::<E, L, IS>(x, (xo[t] + o * q.s) as isize, q.s, 0, nv);
+                    for m in 0..M {
+                        for l in 0..L {
+                            acc[m][t][l] = fmadd(a[m][l], b[l], acc[m][t][l]);
                         }
                     }
                 }
             }
+        }
+    }
+    for (m, acc) in acc.iter().enumerate() {
+        for (t, &(c, u)) in taps[..nt].iter().enumerate() {
+            dw[dw0 + (m0 + m) * q.ci * kk + c * kk + u * q.k + v] += hsum(acc[t]);
         }
     }
 }

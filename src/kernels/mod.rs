@@ -11,5 +11,6 @@
 //! * [`norm`] — per-channel statistics for batch normalisation.
 
 pub mod conv;
+mod lanes;
 pub mod pointwise;
 pub mod pool;
