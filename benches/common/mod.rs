@@ -224,10 +224,15 @@ pub struct W4 {
     mid: Box<Tensor<1, 128, 56, 56>>,
     pw: Box<W4Pointwise>,
     y: Box<Tensor<1, 128, 56, 56>>,
+    /// Which parts run: depthwise, pointwise.
+    parts: (bool, bool),
 }
 
 impl W4 {
     pub fn new() -> Self {
+        Self::parts(true, true)
+    }
+    pub fn parts(depthwise: bool, pointwise: bool) -> Self {
         let mut wd = vec![0.0; W4Depthwise::W_LEN];
         fill(&mut wd, 5);
         Self {
@@ -236,23 +241,29 @@ impl W4 {
             mid: Tensor::boxed(),
             pw: randomized(6, 0.1),
             y: Tensor::boxed(),
+            parts: (depthwise, pointwise),
         }
     }
 }
 
 impl Workload for W4 {
     fn flops(&self) -> u64 {
-        2 * W4Depthwise::MACS as u64
-            + <W4Pointwise as Layer<Tensor<1, 128, 56, 56>>>::flops()
+        let dw = 2 * W4Depthwise::MACS as u64;
+        let pw = <W4Pointwise as Layer<Tensor<1, 128, 56, 56>>>::flops();
+        dw * u64::from(self.parts.0) + pw * u64::from(self.parts.1)
     }
     fn run(&mut self) {
-        conv::forward::<W4Depthwise, f32>(
-            self.x.as_slice(),
-            &self.wd,
-            None,
-            self.mid.as_mut_slice(),
-        );
-        self.pw.forward(&self.mid, &mut self.y, &mut ());
+        if self.parts.0 {
+            conv::forward::<W4Depthwise, f32>(
+                self.x.as_slice(),
+                &self.wd,
+                None,
+                self.mid.as_mut_slice(),
+            );
+        }
+        if self.parts.1 {
+            self.pw.forward(&self.mid, &mut self.y, &mut ());
+        }
         black_box(&mut self.y);
     }
 }
@@ -291,6 +302,8 @@ pub fn all() -> Vec<(&'static str, &'static str, fn() -> Box<dyn Workload>)> {
             "depthwise 3×3 (128ch, p1) + pointwise 1×1 128→128, 56×56, forward",
             || Box::new(W4::new()),
         ),
+        ("W4dw", "W4's depthwise part alone", || Box::new(W4::parts(true, false))),
+        ("W4pw", "W4's pointwise part alone", || Box::new(W4::parts(false, true))),
         ("lenet_conv1", "Conv2d 1→6 k5, 28×28, N=1, forward+backward", || {
             Box::new(LeNetConv1::new(true))
         }),

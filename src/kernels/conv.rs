@@ -31,7 +31,7 @@
 //! are compiled once per element type instead of once per layer shape.
 
 use crate::element::Element;
-use crate::kernels::lanes::{fmadd, hsum, is_f32, lanes, load, sum};
+use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, load, sum};
 
 /// Compile-time geometry of a convolution.
 pub trait ConvGeometry {
@@ -352,6 +352,24 @@ impl Direct {
         }
     }
 
+    /// Output rows and columns (a multiple of `lanes`) per cache block: the input they read,
+    /// over all reduction channels, is about [`L2_BLOCK`] bytes.
+    fn block<E>(&self, lanes: usize) -> (usize, usize) {
+        let per_value = self.r * core::mem::size_of::<E>();
+        // Input rows read per output row (at least one; a transposed stride reads fewer).
+        let step = if self.transposed { 1 } else { self.s };
+        let row_bytes = (per_value * self.in_w * step).max(1);
+        let halo = (self.k - 1) * self.d;
+        let rows = (L2_BLOCK / row_bytes).saturating_sub(halo).max(1);
+        if rows >= self.out_h || self.out_h > 1 {
+            (rows.min(self.out_h).max(1), self.out_w.max(1))
+        } else {
+            // One long row (1 × 1 convolutions): block its columns.
+            let cols = (L2_BLOCK / (per_value * step).max(1)).max(lanes);
+            (1, cols.div_ceil(lanes) * lanes)
+        }
+    }
+
     /// Distance in the input between two lanes of a tile.
     fn lane_stride(&self) -> usize {
         if self.transposed { 1 } else { self.s }
@@ -408,45 +426,35 @@ impl Direct {
 }
 
 /// The lanes `lo..hi` (of `lanes`) whose input column `c0 + l·is` lies in `0..w`.
+#[inline]
 fn lane_range(c0: isize, is: usize, w: usize, lanes: usize) -> (usize, usize) {
-    let lo = if c0 >= 0 {
-        0
-    } else {
-        c0.unsigned_abs().div_ceil(is)
-    };
     // The last valid lane has `l·is ≤ w − 1 − c0`.
     let last = w as isize - 1 - c0;
-    let hi = if last < 0 { 0 } else { last as usize / is + 1 };
+    if last < 0 {
+        return (0, 0);
+    }
+    let (lo, hi) = if is == 1 {
+        (c0.min(0).unsigned_abs(), last as usize + 1)
+    } else {
+        (c0.min(0).unsigned_abs().div_ceil(is), last as usize / is + 1)
+    };
     (lo.min(lanes), hi.min(lanes))
 }
 
-/// A kernel row of a tile: input row offset `iy · in_w` and offset of its taps in the pack.
+/// A kernel row of a tile: input row offset `iy · in_w` and index of its first tap in a packed
+/// reduction channel.
 #[derive(Clone, Copy, Default)]
 struct RowTap {
     x: usize,
     w: usize,
 }
 
-/// A kernel column of a tile: input column of lane 0 (may be negative) and the lanes `lo..hi`
-/// that read inside the input.
-#[derive(Clone, Copy, Default)]
-struct ColTap {
-    x: isize,
-    lo: usize,
-    hi: usize,
-    kind: Lanes,
-}
-
-/// Which lanes of a tap read inside the input.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-enum Lanes {
-    /// None: the tap is skipped.
-    #[default]
-    None,
-    /// All of them: one plain load.
-    All,
-    /// `lo..hi`: a load and a select.
-    Some,
+/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, and which
+/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`).
+#[derive(Clone, Copy)]
+struct ColTap<const L: usize> {
+    off: usize,
+    keep: [u32; L],
 }
 
 /// Taps gathered per pass (kernels wider than this take several passes).
@@ -455,9 +463,12 @@ const MAX_TAPS: usize = 16;
 /// Output channels per tile.
 const MC: usize = 6;
 
+/// Bytes of input per cache block (a quarter of a 1 MiB L2).
+const L2_BLOCK: usize = 256 * 1024;
+
 /// Weights packed per pass, `[r][u][v][m]`: 2 KiB of `f32`, on the stack. Packing makes the
-/// `MC` weights of a step one contiguous, bounds-checked-once slice (they are `CIG·K²` apart
-/// in PyTorch's layout) and costs one read of the weights per pass.
+/// `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart in PyTorch's
+/// layout) read without bounds checks, and costs one read of the weights per pass.
 const PACK: usize = 512;
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
@@ -509,20 +520,39 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    let mut m0 = 0;
-    while m0 < d.m {
-        let mc = (d.m - m0).min(MC);
-        let args = (d, x, x0, w, w0, &mut *y, y0, init, m0);
-        match mc {
-            MC => direct_block::<E, MC, L, IS>(args),
-            5 => direct_block::<E, 5, L, IS>(args),
-            4 => direct_block::<E, 4, L, IS>(args),
-            3 => direct_block::<E, 3, L, IS>(args),
-            2 => direct_block::<E, 2, L, IS>(args),
-            _ => direct_block::<E, 1, L, IS>(args),
+    // Cache blocking: a block of output rows and columns whose input stays in L2 while every
+    // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
+    // input from memory once per 6 output channels).
+    let (rows, cols) = d.block::<E>(L);
+    for oy0 in (0..d.out_h).step_by(rows) {
+        for q0 in (0..d.phase_len(0)).step_by(cols) {
+            let region = Region {
+                oy: (oy0, (oy0 + rows).min(d.out_h)),
+                q: (q0, q0 + cols),
+            };
+            let mut m0 = 0;
+            while m0 < d.m {
+                let mc = (d.m - m0).min(MC);
+                let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
+                match mc {
+                    MC => direct_block::<E, MC, L, IS>(args),
+                    5 => direct_block::<E, 5, L, IS>(args),
+                    4 => direct_block::<E, 4, L, IS>(args),
+                    3 => direct_block::<E, 3, L, IS>(args),
+                    2 => direct_block::<E, 2, L, IS>(args),
+                    _ => direct_block::<E, 1, L, IS>(args),
+                }
+                m0 += mc;
+            }
         }
-        m0 += mc;
     }
+}
+
+/// Output rows `oy.0..oy.1` and tile columns `q.0..q.1` (of every column phase).
+#[derive(Clone, Copy)]
+struct Region {
+    oy: (usize, usize),
+    q: (usize, usize),
 }
 
 type BlockArgs<'a, 'b, E> = (
@@ -535,69 +565,92 @@ type BlockArgs<'a, 'b, E> = (
     usize,
     Init<'a, E>,
     usize,
+    Region,
 );
 
-/// All tiles of output channels `m0..m0 + M`, in passes over ranges of reduction channels and
-/// kernel taps whose weights fit the pack. The first pass starts from `init`, the others add
-/// to the output.
+/// One pass over the tiles of a column phase: reduction channels `r0..r1`, kernel rows
+/// `u0..u1`, kernel columns `vs`.
+struct Pass<'a> {
+    ph: usize,
+    r0: usize,
+    r1: usize,
+    u0: usize,
+    u1: usize,
+    vs: &'a [usize],
+}
+
+/// All tiles of output channels `m0..m0 + M`, per column phase, in passes over ranges of
+/// reduction channels and kernel taps whose weights fit the pack. The first pass of a phase
+/// starts from `init`, the others add to the output.
 fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
-    (d, x, x0, w, w0, y, y0, init, m0): BlockArgs<'_, '_, E>,
+    (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
 ) {
     let mut pk = [E::zero(); PACK];
-    let nv = d.k.clamp(1, MAX_TAPS).min(PACK / M);
-    let nu = d.k.clamp(1, MAX_TAPS).min(PACK / (nv * M));
-    let rb = d.r.clamp(1, PACK / (nu * nv * M));
-    let mut first = true;
-    for u0 in (0..d.k).step_by(nu) {
-        let u1 = (u0 + nu).min(d.k);
-        for v0 in (0..d.k).step_by(nv) {
-            let v1 = (v0 + nv).min(d.k);
-            for r0 in (0..d.r).step_by(rb) {
-                let r1 = (r0 + rb).min(d.r);
-                // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
-                let mut i = 0;
-                for r in r0..r1 {
-                    for u in u0..u1 {
-                        for v in v0..v1 {
-                            let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
-                            for m in 0..M {
-                                pk[i] = w[at + m * d.w_m];
-                                i += 1;
+    let mut vs = [0usize; MAX_TAPS];
+    for ph in 0..d.phases() {
+        let mut first = true;
+        // The kernel columns that apply to this phase, in batches.
+        // Their input columns increase along the list (transposed: from the last column).
+        let mut i = 0;
+        while i < d.k {
+            let mut cv = 0;
+            while i < d.k && cv < MAX_TAPS.min(PACK / M) {
+                let v = if d.transposed { d.k - 1 - i } else { i };
+                if d.col_tap(ph, 0, v).is_some() {
+                    vs[cv] = v;
+                    cv += 1;
+                }
+                i += 1;
+            }
+            if cv == 0 {
+                continue;
+            }
+            let nu = d.k.min(MAX_TAPS).min(PACK / (cv * M)).max(1);
+            let rb = d.r.clamp(1, PACK / (nu * cv * M));
+            for u0 in (0..d.k).step_by(nu) {
+                let u1 = (u0 + nu).min(d.k);
+                for r0 in (0..d.r).step_by(rb) {
+                    let r1 = (r0 + rb).min(d.r);
+                    // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
+                    let mut i = 0;
+                    for r in r0..r1 {
+                        for u in u0..u1 {
+                            for &v in &vs[..cv] {
+                                let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
+                                for m in 0..M {
+                                    pk[i] = w[at + m * d.w_m];
+                                    i += 1;
+                                }
                             }
                         }
                     }
+                    let pass = Pass {
+                        ph,
+                        r0,
+                        r1,
+                        u0,
+                        u1,
+                        vs: &vs[..cv],
+                    };
+                    let init = if first { init } else { Init::Load };
+                    direct_pass::<E, M, L, IS>(d, &pass, region, x, x0, &pk[..i], y, y0, m0, init);
+                    first = false;
                 }
-                let pass = Pass {
-                    x0: x0 + r0 * d.in_plane,
-                    r: r1 - r0,
-                    u: (u0, u1),
-                    v: (v0, v1),
-                };
-                let init = if first { init } else { Init::Load };
-                direct_pass::<E, M, L, IS>(d, &pass, x, &pk[..i], y, y0, m0, init);
-                first = false;
             }
         }
+        if first {
+            // No tap at all reaches this phase (or no input channels): outputs keep `init`.
+            let pass = Pass {
+                ph,
+                r0: 0,
+                r1: 0,
+                u0: 0,
+                u1: 0,
+                vs: &[],
+            };
+            direct_pass::<E, M, L, IS>(d, &pass, region, x, x0, &[], y, y0, m0, init);
+        }
     }
-    if first {
-        // No reduction at all (no input channels): the output is its initial value.
-        let pass = Pass {
-            x0,
-            r: 0,
-            u: (0, 0),
-            v: (0, 0),
-        };
-        direct_pass::<E, M, L, IS>(d, &pass, x, &[], y, y0, m0, init);
-    }
-}
-
-/// One pass of [`direct_block`]: reduction channels `r` (from input offset `x0`), kernel rows
-/// `u.0..u.1` and columns `v.0..v.1`.
-struct Pass {
-    x0: usize,
-    r: usize,
-    u: (usize, usize),
-    v: (usize, usize),
 }
 
 /// Every tile of one pass.
@@ -605,8 +658,10 @@ struct Pass {
 #[inline(always)]
 fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
     d: &Direct,
-    pass: &Pass,
+    pass: &Pass<'_>,
+    region: Region,
     x: &[E],
+    x0: usize,
     pk: &[E],
     y: &mut [E],
     y0: usize,
@@ -614,136 +669,245 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
     init: Init<'_, E>,
 ) {
     let mut rows = [RowTap::default(); MAX_TAPS];
-    let mut cols = [ColTap::default(); MAX_TAPS];
+    let mut cols = [ColTap {
+        off: 0,
+        keep: [0; L],
+    }; MAX_TAPS];
     let is = d.lane_stride();
-    let cv = pass.v.1 - pass.v.0;
-    // The pack as one `[E; M]` per (tap, reduction channel).
+    let span = (L - 1) * is + 1;
+    let cv = pass.vs.len();
+    let nr = pass.r1 - pass.r0;
+    let xr0 = x0 + pass.r0 * d.in_plane;
+    // The pack as one `[E; M]` per (reduction channel, tap).
     let pk = pk.as_chunks::<M>().0;
+    let per_r = (pass.u1 - pass.u0) * cv;
     // Whether a tile's outputs are consecutive (not one column phase of a transposed stride).
     let contiguous = !d.transposed || d.s == 1;
-    for oy in 0..d.out_h {
-        let mut nr = 0;
-        for u in pass.u.0..pass.u.1 {
+    let ph = pass.ph;
+    let nq = d.phase_len(ph).min(region.q.1);
+    for oy in region.oy.0..region.oy.1 {
+        let mut nrows = 0;
+        for u in pass.u0..pass.u1 {
             if let Some(iy) = d.row_tap(oy, u) {
-                rows[nr] = RowTap {
+                rows[nrows] = RowTap {
                     x: iy * d.in_w,
-                    w: (u - pass.u.0) * cv,
+                    w: (u - pass.u0) * cv,
                 };
-                nr += 1;
+                nrows += 1;
             }
         }
-        for ph in 0..d.phases() {
-            let nq = d.phase_len(ph);
-            let mut q0 = 0;
-            while q0 < nq {
-                let nv = L.min(nq - q0);
-                let out = |m: usize, l: usize| {
-                    y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
+        let mut q0 = region.q.0;
+        while q0 < nq {
+            let nv = L.min(nq - q0);
+            let out =
+                |m: usize, l: usize| y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l);
+            let mut acc = [[E::zero(); L]; M];
+            match init {
+                Init::Zero => {}
+                Init::Bias(b) => {
+                    for (m, a) in acc.iter_mut().enumerate() {
+                        *a = [b[m0 + m]; L];
+                    }
+                }
+                Init::Load => {
+                    for (m, a) in acc.iter_mut().enumerate() {
+                        if contiguous && nv == L {
+                            *a = lanes::<E, L, 1>(y, out(m, 0), 1);
+                        } else {
+                            for (l, a) in a[..nv].iter_mut().enumerate() {
+                                *a = y[out(m, l)];
+                            }
+                        }
+                    }
+                }
+            }
+            // The columns of the taps, relative to the leftmost one, and their lane masks.
+            let mut first = isize::MAX;
+            let mut last = isize::MIN;
+            let mut any = false;
+            let mut masked = false;
+            for (ct, &v) in cols.iter_mut().zip(pass.vs) {
+                let c0 = d.col_tap(ph, q0, v).unwrap_or(0);
+                let (lo, hi) = lane_range(c0, is, d.in_w, L);
+                any |= lo < hi;
+                masked |= lo > 0 || hi < L;
+                first = first.min(c0);
+                last = last.max(c0);
+                let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
+                for (l, k) in ct.keep.iter_mut().enumerate() {
+                    // (unsigned 32-bit lanes: vectorises)
+                    *k = if (l as u32).wrapping_sub(lo) < n { u32::MAX } else { 0 };
+                }
+                ct.off = c0 as usize; // relative to `first`, fixed below
+            }
+            for ct in &mut cols[..cv] {
+                ct.off = (ct.off as isize - first) as usize;
+            }
+            if any && nrows > 0 && nr > 0 {
+                let seg = Segment {
+                    start: first,
+                    len: (last - first) as usize + span,
                 };
-                let mut acc = [[E::zero(); L]; M];
-                match init {
-                    Init::Zero => {}
-                    Init::Bias(b) => {
-                        for (m, a) in acc.iter_mut().enumerate() {
-                            *a = [b[m0 + m]; L];
-                        }
-                    }
-                    Init::Load => {
-                        for (m, a) in acc.iter_mut().enumerate() {
-                            if contiguous && nv == L {
-                                *a = lanes::<E, L, 1>(y, out(m, 0), 1);
-                            } else {
-                                for (l, a) in a[..nv].iter_mut().enumerate() {
-                                    *a = y[out(m, l)];
-                                }
-                            }
-                        }
-                    }
+                let args = (
+                    x,
+                    xr0,
+                    d.in_plane,
+                    is,
+                    &rows[..nrows],
+                    &cols[..cv],
+                    seg,
+                    pk,
+                    per_r,
+                    nr,
+                    &mut acc,
+                );
+                // Consecutive taps one column apart (the usual dilation 1).
+                let unit = cols[..cv].iter().enumerate().all(|(t, ct)| ct.off == t);
+                match (masked, unit) {
+                    (true, true) => direct_tile::<E, M, L, IS, true, true>(args),
+                    (true, false) => direct_tile::<E, M, L, IS, true, false>(args),
+                    (false, true) => direct_tile::<E, M, L, IS, false, true>(args),
+                    (false, false) => direct_tile::<E, M, L, IS, false, false>(args),
                 }
-                // Every kernel column of the pass, in pack order (empty ones are skipped).
-                let mut nc = 0;
-                for v in pass.v.0..pass.v.1 {
-                    cols[v - pass.v.0] = match d.col_tap(ph, q0, v) {
-                        Some(c0) => {
-                            let (lo, hi) = lane_range(c0, is, d.in_w, L);
-                            nc += usize::from(lo < hi);
-                            ColTap {
-                                x: c0,
-                                lo,
-                                hi,
-                                kind: if lo >= hi {
-                                    Lanes::None
-                                } else if lo == 0 && hi == L {
-                                    Lanes::All
-                                } else {
-                                    Lanes::Some
-                                },
-                            }
-                        }
-                        None => ColTap::default(),
-                    };
-                }
-                if nr > 0 && nc > 0 {
-                    direct_tile::<E, M, L, IS>(
-                        x,
-                        pass.x0,
-                        d.in_plane,
-                        is,
-                        &rows[..nr],
-                        &cols[..cv],
-                        pk,
-                        pass.r,
-                        &mut acc,
-                    );
-                }
-                for (m, a) in acc.iter().enumerate() {
-                    if contiguous && nv == L {
-                        let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
-                        *o = *a;
-                    } else {
-                        for (l, &a) in a[..nv].iter().enumerate() {
-                            y[out(m, l)] = a;
-                        }
+            }
+            for (m, a) in acc.iter().enumerate() {
+                if contiguous && nv == L {
+                    let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
+                    *o = *a;
+                } else {
+                    for (l, &a) in a[..nv].iter().enumerate() {
+                        y[out(m, l)] = a;
                     }
                 }
-                q0 += L;
+            }
+            q0 += L;
+        }
+    }
+}
+
+/// [`direct_tile`]'s taps for a segment that is not inside `x`, lane by lane.
+#[cold]
+#[inline(never)]
+fn edge_taps<E: Element, const M: usize, const L: usize>(
+    x: &[E],
+    start: isize,
+    is: usize,
+    cols: &[ColTap<L>],
+    taps: &[[E; M]],
+    acc: &mut [[E; L]; M],
+) {
+    for (ct, wv) in cols.iter().zip(taps) {
+        let mut xs = [E::zero(); L];
+        for (l, v) in xs.iter_mut().enumerate() {
+            if ct.keep[l] != 0 {
+                *v = x[(start + (ct.off + l * is) as isize) as usize];
+            }
+        }
+        for m in 0..M {
+            for l in 0..L {
+                acc[m][l] = fmadd(wv[m], xs[l], acc[m][l]);
             }
         }
     }
 }
 
+/// The input columns a tile reads in one row: `start` (relative to the row, may be negative)
+/// and `len` values from there.
+#[derive(Clone, Copy)]
+struct Segment {
+    start: isize,
+    len: usize,
+}
+
+type TileArgs<'a, 'b, E, const M: usize, const L: usize> = (
+    &'a [E],
+    usize,
+    usize,
+    usize,
+    &'a [RowTap],
+    &'a [ColTap<L>],
+    Segment,
+    &'a [[E; M]],
+    usize,
+    usize,
+    &'b mut [[E; L]; M],
+);
+
 /// The micro-kernel: `acc[m][l] += Σ_r Σ_rows Σ_cols pk[r, tap][m] · in[r, …]` for one tile.
 ///
-/// Per step: one input segment (`L` lanes), `M` packed weights, `M · L` multiply-adds.
-#[allow(clippy::too_many_arguments)]
+/// Per reduction channel and kernel row, the tile's input row segment is bounds-checked once;
+/// per tap, one `L`-lane read from it (with its lane mask when `MASKED`), `M` packed weights
+/// and `M · L` multiply-adds.
 #[inline(never)]
-fn direct_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
-    x: &[E],
-    x0: usize,
-    in_plane: usize,
-    is: usize,
-    rows: &[RowTap],
-    cols: &[ColTap],
-    pk: &[[E; M]],
-    nr: usize,
-    acc: &mut [[E; L]; M],
+fn direct_tile<
+    E: Element,
+    const M: usize,
+    const L: usize,
+    const IS: usize,
+    const MASKED: bool,
+    const UNIT: bool,
+>(
+    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
     let mut a = *acc;
-    let per_r = pk.len() / nr.max(1);
-    for (r, pr) in pk.chunks_exact(per_r.max(1)).take(nr).enumerate() {
-        let xr = x0 + r * in_plane;
-        for rt in rows {
-            let xrow = (xr + rt.x) as isize;
-            for (ct, wv) in cols.iter().zip(&pr[rt.w..]) {
-                let xs = match ct.kind {
-                    Lanes::All => lanes::<E, L, IS>(x, (xrow + ct.x) as usize, is),
-                    Lanes::Some => load::<E, L, IS>(x, xrow + ct.x, is, ct.lo, ct.hi),
-                    Lanes::None => continue,
-                };
+    let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
+    if let ([rt], [ct]) = (rows, cols) {
+        // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
+        let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
+        let end = start + ((nr - 1) * in_plane + span) as isize;
+        if start >= 0 && end as usize <= x.len() && per_r == 1 {
+            let xs = x[start as usize..].chunks(in_plane);
+            for (wv, xr) in pk[..nr].iter().zip(xs) {
+                let mut xs = lanes::<E, L, IS>(xr, 0, is);
+                if MASKED {
+                    keep(&mut xs, &ct.keep);
+                }
                 for m in 0..M {
                     for l in 0..L {
                         a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
                     }
+                }
+            }
+            *acc = a;
+            return;
+        }
+    }
+    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+        let xr = x0 + r * in_plane;
+        for rt in rows {
+            let taps = &pr[rt.w..][..cols.len()];
+            let start = (xr + rt.x) as isize + seg.start;
+            let row = if start >= 0 {
+                x.get(start as usize..start as usize + seg.len)
+            } else {
+                None
+            };
+            let Some(row) = row else {
+                // The segment sticks out of `x` (first or last rows of the tensor).
+                *acc = a;
+                edge_taps::<E, M, L>(x, start, if IS > 0 { IS } else { is }, cols, taps, acc);
+                a = *acc;
+                continue;
+            };
+            let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
+                let mut xs = lanes::<E, L, IS>(seg, 0, is);
+                if MASKED {
+                    keep(&mut xs, &ct.keep);
+                }
+                for m in 0..M {
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
+                }
+            };
+            if UNIT {
+                // Tap `t` starts at column `t` of the segment: its windows, no bounds checks.
+                for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
+                    step(ct, wv, seg);
+                }
+            } else {
+                for (ct, wv) in cols.iter().zip(taps) {
+                    step(ct, wv, &row[ct.off..][..span]);
                 }
             }
         }

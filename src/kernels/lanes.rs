@@ -8,6 +8,7 @@
 //! correct, only slower, on any other target.
 
 use crate::element::Element;
+use core::any::Any;
 
 /// `a · b + c`, fused into one instruction (and one rounding) when the target has FMA.
 ///
@@ -93,6 +94,31 @@ pub(crate) fn lanes<E: Element, const L: usize, const IS: usize>(
     v
 }
 
+/// Zeroes the lanes `l` with `keep[l] == 0` (`keep[l]` is `0` or `u32::MAX`).
+///
+/// For `f32` and `f64` this is a bitwise AND with the mask (one `vandps` per register, no
+/// temporaries); the element type is recognised through `Any`, which the compiler resolves
+/// at compile time. Other element types use a plain select.
+#[inline(always)]
+pub(crate) fn keep<E: Element, const L: usize>(xs: &mut [E; L], keep: &[u32; L]) {
+    let any: &mut dyn Any = xs;
+    if let Some(v) = any.downcast_mut::<[f32; L]>() {
+        for l in 0..L {
+            v[l] = f32::from_bits(v[l].to_bits() & keep[l]);
+        }
+    } else if let Some(v) = any.downcast_mut::<[f64; L]>() {
+        for l in 0..L {
+            v[l] = f64::from_bits(v[l].to_bits() & (keep[l] as i32 as i64 as u64));
+        }
+    } else {
+        for l in 0..L {
+            if keep[l] == 0 {
+                xs[l] = E::zero();
+            }
+        }
+    }
+}
+
 /// Sum of all lanes (a fixed pairwise order, so the result does not depend on the caller).
 #[inline(always)]
 pub(crate) fn hsum<E: Element, const L: usize>(v: [E; L]) -> E {
@@ -152,6 +178,16 @@ mod tests {
         // a NaN in a masked lane does not leak
         let y = [f64::NAN, 1.0, 2.0];
         assert_eq!(load::<f64, 2, 1>(&y, 0, 0, 1, 2), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn masks() {
+        let mut a = [1.0f32, -2.0, f32::INFINITY, 4.0];
+        keep(&mut a, &[u32::MAX, 0, 0, u32::MAX]);
+        assert_eq!(a, [1.0, 0.0, 0.0, 4.0]);
+        let mut b = [f64::NAN, -2.0, 3.0];
+        keep(&mut b, &[0, u32::MAX, 0]);
+        assert_eq!(b, [0.0, -2.0, 0.0]);
     }
 
     #[test]
