@@ -1088,8 +1088,9 @@ impl Reduce {
 }
 
 /// Output channels per reduction tile.
-const RM: usize = 4;
-/// Taps per reduction tile.
+const RM: usize = 3;
+/// Taps per reduction tile. With `RM` rows of `dy` and one input vector live, `RM · RT`
+/// accumulators fit the 16 vector registers (a 4 × 3 tile spills).
 const RT: usize = 3;
 
 /// Accumulates one group's weight gradient. `x0`, `dy0`, `dw0`: offsets of the group.
@@ -1156,7 +1157,6 @@ fn dots_stride<E: Element, const L: usize, const IS: usize>(
                 let args = (q, x, x0, dy, dy0, &mut *dw, dw0, v, cols, m0, taps, nt);
                 match mc {
                     RM => dots_tile::<E, RM, L, IS>(args),
-                    3 => dots_tile::<E, 3, L, IS>(args),
                     2 => dots_tile::<E, 2, L, IS>(args),
                     _ => dots_tile::<E, 1, L, IS>(args),
                 }
@@ -1182,86 +1182,242 @@ type DotsArgs<'a, 'b, E> = (
     usize,
 );
 
-/// `M` output channels × `RT` taps `(c, u)` of kernel column `v`, over all samples, rows and
-/// the output columns `jmin..jend` where column `v` reads inside the input.
+/// Chunk positions per output row whose lane masks are precomputed (rows up to 512 `f32`).
+const MAX_CHUNKS: usize = 64;
+
+/// `M` output channels × `RT` taps `(c, u)` of kernel column `v`, over all samples and output
+/// positions.
+///
+/// Output rows are cut into chunks of `L` columns; a chunk's lanes outside `jmin..jend` (where
+/// column `v` reads padding, or past the row) are zeroed in both operands by a per-position
+/// mask. Rows where every tap reads an input row run as one stream of chunks (all rows in one
+/// go when input and output rows have the same length and stride 1); the few border rows run
+/// tap by tap.
+#[inline(never)]
 fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
     (q, x, x0, dy, dy0, dw, dw0, v, (jmin, jend), m0, taps, nt): DotsArgs<'_, '_, E>,
 ) {
     let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
-    let len = jend - jmin;
-    let xspan = (len - 1) * q.s + 1;
-    // Input column of output column `jmin` through kernel column `v`.
-    let xc = jmin * q.s + v * q.d - q.p;
-    let mut acc = [[[E::zero(); L]; RT]; M];
+    let cpr = q.wo.div_ceil(L);
+    // Masks per chunk position.
+    let mut masks = [[0u32; L]; MAX_CHUNKS];
+    let positions = cpr.min(MAX_CHUNKS);
+    let (lo, n) = (jmin as u32, (jend - jmin) as u32);
+    for (p, mk) in masks[..positions].iter_mut().enumerate() {
+        for (l, k) in mk.iter_mut().enumerate() {
+            // (unsigned 32-bit lanes: vectorises)
+            *k = if ((p * L + l) as u32).wrapping_sub(lo) < n {
+                u32::MAX
+            } else {
+                0
+            };
+        }
+    }
+    let masked = jmin > 0 || jend < cpr * L;
+    // Whole planes as one stream: x's row stride must equal dy's.
+    let flat = q.s == 1 && q.w == q.wo && q.wo % L == 0;
+    // Input column read by output column 0 through kernel column `v` (may be negative).
+    let xc = (v * q.d) as isize - q.p as isize;
+    // Output rows `i` whose kernel row `u` reads inside the input.
+    let rows_of = |u: usize| {
+        let shift = u * q.d; // input row = i·s + shift − p
+        let lo = q.p.saturating_sub(shift).div_ceil(q.s);
+        let hi = if q.h + q.p > shift {
+            ((q.h - 1 + q.p - shift) / q.s + 1).min(q.ho)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    };
+    let mut rows = [(0, 0); RT];
+    let (mut i_lo, mut i_hi) = (0, q.ho);
+    for t in 0..RT {
+        rows[t] = rows_of(taps[t].1);
+        i_lo = i_lo.max(rows[t].0);
+        i_hi = i_hi.min(rows[t].1);
+    }
+    i_hi = i_hi.max(i_lo);
+    let stream = Stream {
+        x,
+        dy,
+        is: if IS > 0 { IS } else { q.s },
+        cpr,
+        masks: &masks[..positions],
+        jmin,
+        jend,
+    };
+    let mut a = [[[E::zero(); L]; RT]; M];
     for n in 0..q.n {
         let xn = x0 + n * q.x_n;
         let dyn_ = dy0 + n * q.dy_n + m0 * ohw;
-        for i in 0..q.ho {
-            let mut xo = [0usize; RT];
-            let mut ok = [false; RT];
-            for t in 0..RT {
-                let (c, u) = taps[t];
-                let iy = (i * q.s + u * q.d) as isize - q.p as isize;
-                if iy >= 0 && (iy as usize) < q.h {
-                    ok[t] = true;
-                    xo[t] = xn + c * hw + iy as usize * q.w + xc;
-                }
+        // Start of output row `i` in `dy` (per channel) and in `x` (per tap, may be negative).
+        let dy_at = |i: usize| {
+            let mut o = [0; M];
+            for (m, o) in o.iter_mut().enumerate() {
+                *o = dyn_ + m * ohw + i * q.wo;
             }
-            let mut dyo = [0usize; M];
-            let mut dyr: [&[E]; M] = [&[]; M];
-            for m in 0..M {
-                dyo[m] = dyn_ + m * ohw + i * q.wo + jmin;
-                dyr[m] = &dy[dyo[m]..][..len];
+            o
+        };
+        let x_at = |t: usize, i: usize| {
+            let (c, u) = taps[t];
+            (xn + c * hw) as isize
+                + ((i * q.s + u * q.d) as isize - q.p as isize) * q.w as isize
+                + xc
+        };
+        let xs_at = |i: usize| {
+            let mut o = [0; RT];
+            for (t, o) in o.iter_mut().enumerate() {
+                *o = x_at(t, i);
             }
-            let mut xr: [&[E]; RT] = [&[]; RT];
-            for t in 0..RT {
-                if ok[t] {
-                    xr[t] = &x[xo[t]..][..xspan];
-                }
+            o
+        };
+        // Interior rows: every tap at once.
+        if flat && i_lo < i_hi {
+            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), (i_hi - i_lo) * cpr, masked);
+        } else {
+            for i in i_lo..i_hi {
+                stream.run::<M, RT, IS>(&mut a, dy_at(i), xs_at(i), cpr, masked);
             }
-            let mut o = 0;
-            while o + L <= len {
-                let mut a = [[E::zero(); L]; M];
+        }
+        // Border rows: tap by tap.
+        for t in 0..RT {
+            for i in (rows[t].0..i_lo.min(rows[t].1)).chain(i_hi.max(rows[t].0)..rows[t].1) {
+                let mut one = [[[E::zero(); L]; 1]; M];
                 for m in 0..M {
-                    a[m] = lanes::<E, L, 1>(dyr[m], o, 1);
+                    one[m][0] = a[m][t];
                 }
-                for t in 0..RT {
-                    if !ok[t] {
-                        continue;
-                    }
-                    let b = lanes::<E, L, IS>(xr[t], o * q.s, q.s);
-                    for m in 0..M {
-                        for l in 0..L {
-                            acc[m][t][l] = fmadd(a[m][l], b[l], acc[m][t][l]);
-                        }
-                    }
-                }
-                o += L;
-            }
-            if o < len {
-                // The last, partial chunk: lanes past `len` are zero in both operands.
-                let nv = len - o;
-                let mut a = [[E::zero(); L]; M];
+                stream.run::<M, 1, IS>(&mut one, dy_at(i), [x_at(t, i)], cpr, masked);
                 for m in 0..M {
-                    a[m] = load::<E, L, 1>(dy, (dyo[m] + o) as isize, 1, 0, nv);
-                }
-                for t in 0..RT {
-                    if !ok[t] {
-                        continue;
-                    }
-                    let b = load::<E, L, IS>(x, (xo[t] + o * q.s) as isize, q.s, 0, nv);
-                    for m in 0..M {
-                        for l in 0..L {
-                            acc[m][t][l] = fmadd(a[m][l], b[l], acc[m][t][l]);
-                        }
-                    }
+                    a[m][t] = one[m][0];
                 }
             }
         }
     }
+    add_sums(&a, |m, t, s| {
+        if t < nt {
+            let (c, u) = taps[t];
+            dw[dw0 + (m0 + m) * q.ci * kk + c * kk + u * q.k + v] += s;
+        }
+    });
+}
+
+/// The operands of [`dots_tile`]'s chunk streams.
+struct Stream<'a, E, const L: usize> {
+    x: &'a [E],
+    dy: &'a [E],
+    /// Input columns between two lanes.
+    is: usize,
+    /// Chunks per output row.
+    cpr: usize,
+    /// Lane masks per chunk position (`cpr` of them unless rows are very wide).
+    masks: &'a [[u32; L]],
+    /// Output columns whose tap reads inside the input.
+    jmin: usize,
+    jend: usize,
+}
+
+impl<E: Element, const L: usize> Stream<'_, E, L> {
+    /// `acc[m][t] += Σ dy[m, chunk] · x[t, chunk]` over `n` chunks from the start of a row:
+    /// `dyo[m]` in `dy`, `xo[t]` in `x` (the input column of output column 0).
+    #[inline(never)]
+    fn run<const M: usize, const T: usize, const IS: usize>(
+        &self,
+        acc: &mut [[[E; L]; T]; M],
+        dyo: [usize; M],
+        xo: [isize; T],
+        n: usize,
+        masked: bool,
+    ) {
+        let is = self.is;
+        let len = n * L;
+        // The whole stream inside `dy` and `x` (padding lanes read neighbours, then zeroed)?
+        let inside = IS == 1
+            && self.cpr == self.masks.len()
+            && dyo.iter().all(|&o| o + len <= self.dy.len())
+            && xo.iter().all(|&o| o >= 0 && o as usize + len <= self.x.len());
+        let mut a = *acc;
+        if inside {
+            let mut d: [&[[E; L]]; M] = [&[]; M];
+            for m in 0..M {
+                d[m] = self.dy[dyo[m]..][..len].as_chunks::<L>().0;
+            }
+            let mut xs: [&[[E; L]]; T] = [&[]; T];
+            for t in 0..T {
+                xs[t] = self.x[xo[t] as usize..][..len].as_chunks::<L>().0;
+            }
+            let mut p = 0;
+            for k in 0..n {
+                let mut av = [[E::zero(); L]; M];
+                for m in 0..M {
+                    av[m] = d[m][k];
+                }
+                let mut b = [[E::zero(); L]; T];
+                for t in 0..T {
+                    b[t] = xs[t][k];
+                }
+                if masked {
+                    let mk = &self.masks[p];
+                    for m in 0..M {
+                        keep(&mut av[m], mk);
+                    }
+                    for t in 0..T {
+                        keep(&mut b[t], mk);
+                    }
+                    p += 1;
+                    if p == self.cpr {
+                        p = 0;
+                    }
+                }
+                outer(&mut a, &av, &b);
+            }
+        } else {
+            // Strided lanes, very wide rows, or a stream at the very ends of the tensors:
+            // lane ranges and checked loads, chunk by chunk.
+            for k in 0..n {
+                let j0 = (k % self.cpr) * L;
+                let lo = self.jmin.saturating_sub(j0).min(L);
+                let hi = self.jend.saturating_sub(j0).min(L);
+                let mut av = [[E::zero(); L]; M];
+                for m in 0..M {
+                    av[m] = load::<E, L, 1>(self.dy, (dyo[m] + k * L) as isize, 1, lo, hi);
+                }
+                let mut b = [[E::zero(); L]; T];
+                for t in 0..T {
+                    b[t] = load::<E, L, IS>(self.x, xo[t] + (k * L * is) as isize, is, lo, hi);
+                }
+                outer(&mut a, &av, &b);
+            }
+        }
+        *acc = a;
+    }
+}
+
+/// `acc[m][t] += a[m] · b[t]`, lane-wise.
+#[inline(always)]
+fn outer<E: Element, const M: usize, const T: usize, const L: usize>(
+    acc: &mut [[[E; L]; T]; M],
+    a: &[[E; L]; M],
+    b: &[[E; L]; T],
+) {
+    for t in 0..T {
+        for m in 0..M {
+            for l in 0..L {
+                acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
+            }
+        }
+    }
+}
+
+/// Calls `f(m, t, Σ_l acc[m][t][l])`. Kept out of line: inlined, the horizontal sums lead
+/// LLVM's vectoriser to split the accumulators of the loops before into 2-lane pieces.
+#[inline(never)]
+fn add_sums<E: Element, const M: usize, const T: usize, const L: usize>(
+    acc: &[[[E; L]; T]; M],
+    mut f: impl FnMut(usize, usize, E),
+) {
     for (m, acc) in acc.iter().enumerate() {
-        for (t, &(c, u)) in taps[..nt].iter().enumerate() {
-            dw[dw0 + (m0 + m) * q.ci * kk + c * kk + u * q.k + v] += hsum(acc[t]);
+        for (t, &a) in acc.iter().enumerate() {
+            f(m, t, hsum(a));
         }
     }
 }
