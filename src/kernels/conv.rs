@@ -1182,9 +1182,6 @@ type DotsArgs<'a, 'b, E> = (
     usize,
 );
 
-/// Chunk positions per output row whose lane masks are precomputed (rows up to 512 `f32`).
-const MAX_CHUNKS: usize = 64;
-
 /// `M` output channels × `RT` taps `(c, u)` of kernel column `v`, over all samples and output
 /// positions.
 ///
@@ -1199,20 +1196,23 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
 ) {
     let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
     let cpr = q.wo.div_ceil(L);
-    // Masks per chunk position.
-    let mut masks = [[0u32; L]; MAX_CHUNKS];
-    let positions = cpr.min(MAX_CHUNKS);
-    let (lo, n) = (jmin as u32, (jend - jmin) as u32);
-    for (p, mk) in masks[..positions].iter_mut().enumerate() {
+    // Lanes outside `jmin..jend` only in the first and the last chunk of a row (unless the
+    // padding is wider than a chunk: then every chunk takes the checked path).
+    let lane_mask = |j0: usize| {
+        let mut mk = [0u32; L];
+        let (lo, n) = (jmin as u32, (jend - jmin) as u32);
         for (l, k) in mk.iter_mut().enumerate() {
             // (unsigned 32-bit lanes: vectorises)
-            *k = if ((p * L + l) as u32).wrapping_sub(lo) < n {
+            *k = if ((j0 + l) as u32).wrapping_sub(lo) < n {
                 u32::MAX
             } else {
                 0
             };
         }
-    }
+        mk
+    };
+    let edges = jmin <= L && jend + L >= cpr * L;
+    let masks = [lane_mask(0), lane_mask((cpr - 1) * L)];
     let masked = jmin > 0 || jend < cpr * L;
     // Whole planes as one stream: x's row stride must equal dy's.
     let flat = q.s == 1 && q.w == q.wo && q.wo % L == 0;
@@ -1242,7 +1242,8 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
         dy,
         is: if IS > 0 { IS } else { q.s },
         cpr,
-        masks: &masks[..positions],
+        masks,
+        edges,
         jmin,
         jend,
     };
@@ -1272,12 +1273,13 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
             o
         };
         // Interior rows: every tap at once.
-        if flat && i_lo < i_hi {
-            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), (i_hi - i_lo) * cpr, masked);
+        let steps = (q.wo, (q.s * q.w) as isize);
+        if flat {
+            let n = (i_hi - i_lo) * cpr;
+            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), (1, n), steps, masked);
         } else {
-            for i in i_lo..i_hi {
-                stream.run::<M, RT, IS>(&mut a, dy_at(i), xs_at(i), cpr, masked);
-            }
+            let rows = (i_hi - i_lo, cpr);
+            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), rows, steps, masked);
         }
         // Border rows: tap by tap.
         for t in 0..RT {
@@ -1286,7 +1288,7 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
                 for m in 0..M {
                     one[m][0] = a[m][t];
                 }
-                stream.run::<M, 1, IS>(&mut one, dy_at(i), [x_at(t, i)], cpr, masked);
+                stream.run::<M, 1, IS>(&mut one, dy_at(i), [x_at(t, i)], (1, cpr), steps, masked);
                 for m in 0..M {
                     a[m][t] = one[m][0];
                 }
@@ -1309,83 +1311,116 @@ struct Stream<'a, E, const L: usize> {
     is: usize,
     /// Chunks per output row.
     cpr: usize,
-    /// Lane masks per chunk position (`cpr` of them unless rows are very wide).
-    masks: &'a [[u32; L]],
+    /// Lane masks of the first and the last chunk of a row.
+    masks: [[u32; L]; 2],
+    /// Whether the other chunks need no mask.
+    edges: bool,
     /// Output columns whose tap reads inside the input.
     jmin: usize,
     jend: usize,
 }
 
 impl<E: Element, const L: usize> Stream<'_, E, L> {
-    /// `acc[m][t] += Σ dy[m, chunk] · x[t, chunk]` over `n` chunks from the start of a row:
-    /// `dyo[m]` in `dy`, `xo[t]` in `x` (the input column of output column 0).
+    /// `acc[m][t] += Σ dy[m, chunk] · x[t, chunk]` over `rows` rows of `n` chunks each, from
+    /// the start of an output row: `dyo[m]` in `dy` and `xo[t]` in `x` (the input column of
+    /// output column 0), the next rows `dy_step` and `x_step` further.
+    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn run<const M: usize, const T: usize, const IS: usize>(
         &self,
         acc: &mut [[[E; L]; T]; M],
         dyo: [usize; M],
         xo: [isize; T],
-        n: usize,
+        (rows, n): (usize, usize),
+        (dy_step, x_step): (usize, isize),
         masked: bool,
     ) {
+        if rows == 0 || n == 0 {
+            return;
+        }
         let is = self.is;
         let len = n * L;
-        // The whole stream inside `dy` and `x` (padding lanes read neighbours, then zeroed)?
-        let inside = IS == 1
-            && self.cpr == self.masks.len()
-            && dyo.iter().all(|&o| o + len <= self.dy.len())
-            && xo.iter().all(|&o| o >= 0 && o as usize + len <= self.x.len());
+        // Values read per row in `x`: `IS = 2` reads whole pairs of chunks.
+        let xlen = if IS == 2 { 2 * len } else { len };
+        let last = rows - 1;
+        // All rows inside `dy` and `x` (padding lanes read neighbours, then zeroed)?
+        let inside = (IS == 1 || IS == 2)
+            && n % self.cpr == 0
+            && self.edges
+            && dyo.iter().all(|&o| o + last * dy_step + len <= self.dy.len())
+            && xo.iter().all(|&o| {
+                let (first, end) = (o.min(o + last as isize * x_step), o.max(o + last as isize * x_step));
+                first >= 0 && end as usize + xlen <= self.x.len()
+            });
         let mut a = *acc;
         if inside {
-            let mut d: [&[[E; L]]; M] = [&[]; M];
-            for m in 0..M {
-                d[m] = self.dy[dyo[m]..][..len].as_chunks::<L>().0;
-            }
-            let mut xs: [&[[E; L]]; T] = [&[]; T];
-            for t in 0..T {
-                xs[t] = self.x[xo[t] as usize..][..len].as_chunks::<L>().0;
-            }
-            let mut p = 0;
-            for k in 0..n {
-                let mut av = [[E::zero(); L]; M];
+            for r in 0..rows {
+                let mut d: [&[[E; L]]; M] = [&[]; M];
                 for m in 0..M {
-                    av[m] = d[m][k];
+                    d[m] = self.dy[dyo[m] + r * dy_step..][..len].as_chunks::<L>().0;
                 }
-                let mut b = [[E::zero(); L]; T];
+                let mut xs: [&[[E; L]]; T] = [&[]; T];
                 for t in 0..T {
-                    b[t] = xs[t][k];
+                    let o = (xo[t] + r as isize * x_step) as usize;
+                    xs[t] = self.x[o..][..xlen].as_chunks::<L>().0;
                 }
-                if masked {
-                    let mk = &self.masks[p];
+                let mut p = 0;
+                for k in 0..n {
+                    let mut av = [[E::zero(); L]; M];
                     for m in 0..M {
-                        keep(&mut av[m], mk);
+                        av[m] = d[m][k];
                     }
+                    let mut b = [[E::zero(); L]; T];
                     for t in 0..T {
-                        keep(&mut b[t], mk);
+                        b[t] = if IS == 2 {
+                            // The even values of two chunks.
+                            let (c0, c1) = (xs[t][2 * k], xs[t][2 * k + 1]);
+                            let mut v = [E::zero(); L];
+                            for l in 0..L {
+                                v[l] = if 2 * l < L { c0[2 * l] } else { c1[2 * l - L] };
+                            }
+                            v
+                        } else {
+                            xs[t][k]
+                        };
+                    }
+                    if masked && (p == 0 || p + 1 == self.cpr) {
+                        // A row's first or last chunk: zero the lanes outside `jmin..jend`.
+                        let mk = self.masks[usize::from(p > 0)];
+                        for m in 0..M {
+                            keep(&mut av[m], &mk);
+                        }
+                        for t in 0..T {
+                            keep(&mut b[t], &mk);
+                        }
                     }
                     p += 1;
                     if p == self.cpr {
                         p = 0;
                     }
+                    outer(&mut a, &av, &b);
                 }
-                outer(&mut a, &av, &b);
             }
         } else {
-            // Strided lanes, very wide rows, or a stream at the very ends of the tensors:
-            // lane ranges and checked loads, chunk by chunk.
-            for k in 0..n {
-                let j0 = (k % self.cpr) * L;
-                let lo = self.jmin.saturating_sub(j0).min(L);
-                let hi = self.jend.saturating_sub(j0).min(L);
-                let mut av = [[E::zero(); L]; M];
-                for m in 0..M {
-                    av[m] = load::<E, L, 1>(self.dy, (dyo[m] + k * L) as isize, 1, lo, hi);
+            // Other strides, very wide rows, or rows at the very ends of the tensors: lane
+            // ranges and checked loads, chunk by chunk.
+            for r in 0..rows {
+                for k in 0..n {
+                    let j0 = (k % self.cpr) * L;
+                    let lo = self.jmin.saturating_sub(j0).min(L);
+                    let hi = self.jend.saturating_sub(j0).min(L);
+                    let mut av = [[E::zero(); L]; M];
+                    for m in 0..M {
+                        let o = dyo[m] + r * dy_step + k * L;
+                        av[m] = load::<E, L, 1>(self.dy, o as isize, 1, lo, hi);
+                    }
+                    let mut b = [[E::zero(); L]; T];
+                    for t in 0..T {
+                        let o = xo[t] + r as isize * x_step + (k * L * is) as isize;
+                        b[t] = load::<E, L, IS>(self.x, o, is, lo, hi);
+                    }
+                    outer(&mut a, &av, &b);
                 }
-                let mut b = [[E::zero(); L]; T];
-                for t in 0..T {
-                    b[t] = load::<E, L, IS>(self.x, xo[t] + (k * L * is) as isize, is, lo, hi);
-                }
-                outer(&mut a, &av, &b);
             }
         }
         *acc = a;
