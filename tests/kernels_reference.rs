@@ -349,3 +349,169 @@ fn kernels_match_reference() {
     // The infinities left most outputs finite, and those were compared.
     assert!(isolated > 10_000, "{isolated}");
 }
+
+// =============================================================================================
+// Pooling against a straightforward reference (sequential scan of each window).
+
+use constnet::kernels::pool::{self, PoolGeom, PoolGeometry};
+
+/// `(planes, H, W, HO, WO, K, S, P)` of `G`.
+fn pool_spec<G: PoolGeometry>() -> [usize; 8] {
+    [G::PLANES, G::H, G::W, G::HO, G::WO, G::K, G::S, G::P]
+}
+
+/// Reference max pooling: first maximum in row-major order, NaN propagates, padding is −∞,
+/// index 0 if nothing beats −∞.
+fn ref_max(spec: [usize; 8], x: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    let [planes, h, w, ho, wo, k, s, p] = spec;
+    let (mut y, mut a) = (vec![], vec![]);
+    for pl in 0..planes {
+        for i in 0..ho {
+            for j in 0..wo {
+                let (mut best, mut at) = (f64::NEG_INFINITY, 0u32);
+                for u in 0..k {
+                    for v in 0..k {
+                        let (ih, iw) = ((i * s + u) as isize - p as isize, (j * s + v) as isize - p as isize);
+                        if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
+                            continue;
+                        }
+                        let val = x[pl * h * w + ih as usize * w + iw as usize];
+                        if val > best || (val.is_nan() && !best.is_nan()) {
+                            best = val;
+                            at = (ih as usize * w + iw as usize) as u32;
+                        }
+                    }
+                }
+                y.push(best);
+                a.push(at);
+            }
+        }
+    }
+    (y, a)
+}
+
+/// Reference average pooling (padding counts as zero, divisor `K²`): forward and backward.
+fn ref_avg(spec: [usize; 8], x: &[f64], dy: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let [planes, h, w, ho, wo, k, s, p] = spec;
+    let mut y = vec![0.0; planes * ho * wo];
+    let mut dx = vec![0.0; planes * h * w];
+    for pl in 0..planes {
+        for i in 0..ho {
+            for j in 0..wo {
+                for u in 0..k {
+                    for v in 0..k {
+                        let (ih, iw) = ((i * s + u) as isize - p as isize, (j * s + v) as isize - p as isize);
+                        if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
+                            continue;
+                        }
+                        let xi = pl * h * w + ih as usize * w + iw as usize;
+                        let yi = pl * ho * wo + i * wo + j;
+                        y[yi] += x[xi] / (k * k) as f64;
+                        dx[xi] += dy[yi] / (k * k) as f64;
+                    }
+                }
+            }
+        }
+    }
+    (y, dx)
+}
+
+fn check_pool<G: PoolGeometry>(seed: u64) {
+    let spec = pool_spec::<G>();
+    let [planes, h, w, ho, wo, ..] = spec;
+    let mut rng = Rng(seed | 1);
+    // Values on a coarse grid (many ties), some infinities and NaNs, and signed zeros.
+    let x: Vec<f64> = (0..planes * h * w)
+        .map(|_| match (rng.next() * 20.0) as i64 {
+            9 => f64::NAN,
+            8 => f64::INFINITY,
+            -9 => f64::NEG_INFINITY,
+            7 => -0.0,
+            n => (n / 3) as f64,
+        })
+        .collect();
+    let dy: Vec<f64> = rng.vec(planes * ho * wo);
+    let what = format!("pool {spec:?}");
+
+    let (ry, ra) = ref_max(spec, &x);
+    let mut y = vec![f64::NAN; ry.len()];
+    let mut a = vec![u32::MAX; ry.len()];
+    pool::max_forward::<G, f64>(&x, &mut y, &mut a);
+    for i in 0..ry.len() {
+        assert!(
+            (y[i] == ry[i] || (y[i].is_nan() && ry[i].is_nan())) && a[i] == ra[i],
+            "{what} max_forward[{i}]: got ({}, {}), expected ({}, {})",
+            y[i],
+            a[i],
+            ry[i],
+            ra[i]
+        );
+    }
+    // f32 takes the same decisions.
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let mut y32 = vec![f32::NAN; ry.len()];
+    let mut a32 = vec![u32::MAX; ry.len()];
+    pool::max_forward::<G, f32>(&x32, &mut y32, &mut a32);
+    assert_eq!(a32, ra, "{what} max_forward f32 indices");
+
+    // Backward: each dy to its arg-max (accumulating), everything else zero.
+    let mut rdx = vec![0.0; planes * h * w];
+    for (o, (&g, &at)) in dy.iter().zip(&ra).enumerate() {
+        rdx[o / (ho * wo) * h * w + at as usize] += g;
+    }
+    let mut dx = vec![f64::NAN; rdx.len()];
+    pool::max_backward::<G, f64>(&dy, &ra, &mut dx);
+    for i in 0..rdx.len() {
+        assert!((dx[i] - rdx[i]).abs() <= 1e-12, "{what} max_backward[{i}]: {} vs {}", dx[i], rdx[i]);
+    }
+
+    let xf: Vec<f64> = rng.vec(planes * h * w);
+    let (ry, rdx) = ref_avg(spec, &xf, &dy);
+    let mut y = vec![f64::NAN; ry.len()];
+    pool::avg_forward::<G, f64>(&xf, &mut y);
+    let mut dx = vec![f64::NAN; rdx.len()];
+    pool::avg_backward::<G, f64>(&dy, &mut dx);
+    for i in 0..ry.len() {
+        assert!((y[i] - ry[i]).abs() <= 1e-12, "{what} avg_forward[{i}]: {} vs {}", y[i], ry[i]);
+    }
+    for i in 0..rdx.len() {
+        assert!((dx[i] - rdx[i]).abs() <= 1e-12, "{what} avg_backward[{i}]: {} vs {}", dx[i], rdx[i]);
+    }
+}
+
+/// `(N, C, H, W, K, S, P)`, floor mode.
+macro_rules! pools {
+    ($(($n:literal, $c:literal, $h:literal, $w:literal, $k:literal, $s:literal, $p:literal)),* $(,)?) => {
+        const POOLS: &[fn(u64)] = &[$(
+            check_pool::<PoolGeom<
+                $n, $c, $h, $w,
+                { ($h + 2 * $p - $k) / $s + 1 },
+                { ($w + 2 * $p - $k) / $s + 1 },
+                $k, $s, $p,
+            >>,
+        )*];
+    };
+}
+
+pools!(
+    (1, 3, 8, 8, 2, 2, 0),
+    (2, 2, 7, 7, 2, 2, 0),
+    (1, 2, 56, 56, 2, 2, 0),
+    (1, 2, 17, 35, 2, 2, 0),
+    (1, 1, 4, 4, 2, 2, 0),
+    (1, 2, 9, 9, 3, 2, 0),
+    (1, 2, 9, 11, 3, 2, 1),
+    (1, 2, 10, 10, 3, 3, 0),
+    (1, 2, 11, 10, 2, 3, 0),
+    (1, 2, 12, 13, 2, 3, 1),
+    (2, 1, 5, 5, 3, 1, 1),
+    (1, 1, 1, 1, 1, 1, 0),
+    (1, 3, 20, 33, 4, 4, 1),
+);
+
+#[test]
+fn pools_match_reference() {
+    for (i, case) in POOLS.iter().enumerate() {
+        case(i as u64 + 100);
+    }
+}

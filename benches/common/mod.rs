@@ -297,6 +297,7 @@ pub fn all() -> Vec<(&'static str, &'static str, fn() -> Box<dyn Workload>)> {
         ("W6", "MaxPool2d 2×2 s2, 64×56×56, forward+backward", || {
             Box::new(W6::new(true))
         }),
+        ("W6f", "W6's forward alone", || Box::new(W6::new(false))),
         (
             "W4",
             "depthwise 3×3 (128ch, p1) + pointwise 1×1 128→128, 56×56, forward",

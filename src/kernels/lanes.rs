@@ -80,14 +80,14 @@ pub(crate) fn load<E: Element, const L: usize, const IS: usize>(
 
 /// `L` lanes `seg[o + l·is]` (`is = IS` when `IS > 0`), all inside `seg`.
 #[inline(always)]
-pub(crate) fn lanes<E: Element, const L: usize, const IS: usize>(
+pub(crate) fn lanes<E: Copy + Default, const L: usize, const IS: usize>(
     seg: &[E],
     o: usize,
     is: usize,
 ) -> [E; L] {
     let is = if IS > 0 { IS } else { is };
     let s = &seg[o..][..(L - 1) * is + 1];
-    let mut v = [E::zero(); L];
+    let mut v = [E::default(); L];
     for l in 0..L {
         v[l] = s[l * is];
     }
