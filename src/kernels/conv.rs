@@ -466,10 +466,11 @@ const MC: usize = 6;
 /// Bytes of input per cache block (a quarter of a 1 MiB L2).
 const L2_BLOCK: usize = 256 * 1024;
 
-/// Weights packed per pass, `[r][u][v][m]`: 2 KiB of `f32`, on the stack. Packing makes the
-/// `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart in PyTorch's
-/// layout) read without bounds checks, and costs one read of the weights per pass.
-const PACK: usize = 512;
+/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (1024 `f32` or 512 `f64`).
+/// Packing makes the `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart
+/// in PyTorch's layout) read without bounds checks, and costs one read of the weights per
+/// pass; a larger pack means fewer passes over the output.
+const PACK_BYTES: usize = 4096;
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 #[allow(clippy::too_many_arguments)]
@@ -484,15 +485,21 @@ fn direct<E: Element>(
     init: Init<'_, E>,
 ) {
     // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators.
-    if is_f32::<E>() {
-        direct_lanes::<E, 16>(d, x, x0, w, w0, y, y0, init)
-    } else {
-        direct_lanes::<E, 8>(d, x, x0, w, w0, y, y0, init)
+    // Rows of at most 8 outputs (small maps) take half as many lanes rather than waste half.
+    let narrow = d.phase_len(0) <= 8;
+    // The pack: `PACK_BYTES` of `E`.
+    const F32: usize = PACK_BYTES / 4;
+    const F64: usize = PACK_BYTES / 8;
+    match (is_f32::<E>(), narrow) {
+        (true, false) => direct_lanes::<E, 16, F32>(d, x, x0, w, w0, y, y0, init),
+        (true, true) => direct_lanes::<E, 8, F32>(d, x, x0, w, w0, y, y0, init),
+        (false, false) => direct_lanes::<E, 8, F64>(d, x, x0, w, w0, y, y0, init),
+        (false, true) => direct_lanes::<E, 4, F64>(d, x, x0, w, w0, y, y0, init),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn direct_lanes<E: Element, const L: usize>(
+fn direct_lanes<E: Element, const L: usize, const PK: usize>(
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -503,14 +510,14 @@ fn direct_lanes<E: Element, const L: usize>(
     init: Init<'_, E>,
 ) {
     match d.lane_stride() {
-        1 => direct_stride::<E, L, 1>(d, x, x0, w, w0, y, y0, init),
-        2 => direct_stride::<E, L, 2>(d, x, x0, w, w0, y, y0, init),
-        _ => direct_stride::<E, L, 0>(d, x, x0, w, w0, y, y0, init),
+        1 => direct_stride::<E, L, 1, PK>(d, x, x0, w, w0, y, y0, init),
+        2 => direct_stride::<E, L, 2, PK>(d, x, x0, w, w0, y, y0, init),
+        _ => direct_stride::<E, L, 0, PK>(d, x, x0, w, w0, y, y0, init),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn direct_stride<E: Element, const L: usize, const IS: usize>(
+fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -535,12 +542,12 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
                 let mc = (d.m - m0).min(MC);
                 let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
                 match mc {
-                    MC => direct_block::<E, MC, L, IS>(args),
-                    5 => direct_block::<E, 5, L, IS>(args),
-                    4 => direct_block::<E, 4, L, IS>(args),
-                    3 => direct_block::<E, 3, L, IS>(args),
-                    2 => direct_block::<E, 2, L, IS>(args),
-                    _ => direct_block::<E, 1, L, IS>(args),
+                    MC => direct_block::<E, MC, L, IS, PK>(args),
+                    5 => direct_block::<E, 5, L, IS, PK>(args),
+                    4 => direct_block::<E, 4, L, IS, PK>(args),
+                    3 => direct_block::<E, 3, L, IS, PK>(args),
+                    2 => direct_block::<E, 2, L, IS, PK>(args),
+                    _ => direct_block::<E, 1, L, IS, PK>(args),
                 }
                 m0 += mc;
             }
@@ -582,10 +589,11 @@ struct Pass<'a> {
 /// All tiles of output channels `m0..m0 + M`, per column phase, in passes over ranges of
 /// reduction channels and kernel taps whose weights fit the pack. The first pass of a phase
 /// starts from `init`, the others add to the output.
-fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
+fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize, const PK: usize>(
     (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
 ) {
-    let mut pk = [E::zero(); PACK];
+    let mut pk = [E::zero(); PK];
+    let pack = PK;
     let mut vs = [0usize; MAX_TAPS];
     for ph in 0..d.phases() {
         let mut first = true;
@@ -594,7 +602,7 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
         let mut i = 0;
         while i < d.k {
             let mut cv = 0;
-            while i < d.k && cv < MAX_TAPS.min(PACK / M) {
+            while i < d.k && cv < MAX_TAPS.min(pack / M) {
                 let v = if d.transposed { d.k - 1 - i } else { i };
                 if d.col_tap(ph, 0, v).is_some() {
                     vs[cv] = v;
@@ -605,8 +613,8 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
             if cv == 0 {
                 continue;
             }
-            let nu = d.k.min(MAX_TAPS).min(PACK / (cv * M)).max(1);
-            let rb = d.r.clamp(1, PACK / (nu * cv * M));
+            let nu = d.k.min(MAX_TAPS).min(pack / (cv * M)).max(1);
+            let rb = d.r.clamp(1, pack / (nu * cv * M));
             for u0 in (0..d.k).step_by(nu) {
                 let u1 = (u0 + nu).min(d.k);
                 for r0 in (0..d.r).step_by(rb) {
@@ -1076,15 +1084,24 @@ impl Reduce {
 
     /// The output columns `jmin..jend` whose tap in kernel column `v` reads inside the input.
     fn col_range(&self, v: usize) -> (usize, usize) {
-        let shift = v * self.d; // input column = j·s + shift − p
-        let jmin = self.p.saturating_sub(shift).div_ceil(self.s);
-        let jend = if self.w + self.p > shift {
-            ((self.w - 1 + self.p - shift) / self.s + 1).min(self.wo)
-        } else {
-            0
-        };
-        (jmin.min(jend), jend)
+        valid_range(v * self.d, self.p, self.s, self.w, self.wo)
     }
+}
+
+/// The outputs `o` in `lo..hi` (of `0..n_out`) for which `o·s + shift − p` lies in `0..n_in`.
+#[inline]
+fn valid_range(shift: usize, p: usize, s: usize, n_in: usize, n_out: usize) -> (usize, usize) {
+    if n_in + p <= shift {
+        return (0, 0);
+    }
+    let (lo, last) = (p.saturating_sub(shift), n_in - 1 + p - shift);
+    let (lo, hi) = if s == 1 {
+        (lo, last + 1)
+    } else {
+        (lo.div_ceil(s), last / s + 1)
+    };
+    let hi = hi.min(n_out);
+    (lo.min(hi), hi)
 }
 
 /// Output channels per reduction tile.
@@ -1219,16 +1236,7 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
     // Input column read by output column 0 through kernel column `v` (may be negative).
     let xc = (v * q.d) as isize - q.p as isize;
     // Output rows `i` whose kernel row `u` reads inside the input.
-    let rows_of = |u: usize| {
-        let shift = u * q.d; // input row = i·s + shift − p
-        let lo = q.p.saturating_sub(shift).div_ceil(q.s);
-        let hi = if q.h + q.p > shift {
-            ((q.h - 1 + q.p - shift) / q.s + 1).min(q.ho)
-        } else {
-            0
-        };
-        (lo.min(hi), hi)
-    };
+    let rows_of = |u: usize| valid_range(u * q.d, q.p, q.s, q.h, q.ho);
     let mut rows = [(0, 0); RT];
     let (mut i_lo, mut i_hi) = (0, q.ho);
     for t in 0..RT {
@@ -1353,7 +1361,26 @@ impl<E: Element, const L: usize> Stream<'_, E, L> {
                 first >= 0 && end as usize + xlen <= self.x.len()
             });
         let mut a = *acc;
-        if inside {
+        if inside && n == 1 && IS == 1 {
+            // One chunk per row (narrow maps): row by row from offsets, no per-row slicing.
+            let mut masks = [[u32::MAX; L]; 1];
+            if masked {
+                masks[0] = self.masks[0];
+            }
+            for r in 0..rows {
+                let mut av = [[E::zero(); L]; M];
+                for m in 0..M {
+                    av[m] = lanes::<E, L, 1>(self.dy, dyo[m] + r * dy_step, 1);
+                    keep(&mut av[m], &masks[0]);
+                }
+                let mut b = [[E::zero(); L]; T];
+                for t in 0..T {
+                    b[t] = lanes::<E, L, 1>(self.x, (xo[t] + r as isize * x_step) as usize, 1);
+                    keep(&mut b[t], &masks[0]);
+                }
+                outer(&mut a, &av, &b);
+            }
+        } else if inside {
             for r in 0..rows {
                 let mut d: [&[[E; L]]; M] = [&[]; M];
                 for m in 0..M {
