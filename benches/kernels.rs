@@ -18,9 +18,7 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"))
         .join("criterion");
-    let filter: Option<String> = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'));
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut c = Criterion::default()
         .output_directory(&out_dir)
         .warm_up_time(Duration::from_secs(1))
@@ -61,9 +59,16 @@ fn main() {
 
     // Summary from criterion's own estimates of this run.
     let estimate = |name: &str| -> Option<f64> {
-        let p = out_dir.join("kernels").join(name).join("new").join("estimates.json");
+        let p = out_dir
+            .join("kernels")
+            .join(name)
+            .join("new")
+            .join("estimates.json");
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
-        let e = v.get("slope").filter(|s| !s.is_null()).or_else(|| v.get("mean"))?;
+        let e = v
+            .get("slope")
+            .filter(|s| !s.is_null())
+            .or_else(|| v.get("mean"))?;
         e["point_estimate"].as_f64()
     };
     let Some(peak_ns) = estimate("peak") else {

@@ -79,8 +79,10 @@ impl Spec {
                             for c in 0..self.cig {
                                 for u in 0..self.k {
                                     for v in 0..self.k {
-                                        let ih = (i * self.s + u * self.d) as isize - self.p as isize;
-                                        let iw = (j * self.s + v * self.d) as isize - self.p as isize;
+                                        let ih =
+                                            (i * self.s + u * self.d) as isize - self.p as isize;
+                                        let iw =
+                                            (j * self.s + v * self.d) as isize - self.p as isize;
                                         if ih < 0
                                             || iw < 0
                                             || ih as usize >= self.h
@@ -90,7 +92,12 @@ impl Spec {
                                         }
                                         let co = g * self.cog + o;
                                         f(
-                                            self.x_at(n, g * self.cig + c, ih as usize, iw as usize),
+                                            self.x_at(
+                                                n,
+                                                g * self.cig + c,
+                                                ih as usize,
+                                                iw as usize,
+                                            ),
                                             self.y_at(n, co, i, j),
                                             self.w_at(co, c, u, v),
                                         );
@@ -182,13 +189,25 @@ fn check<C: ConvGeometry, E: Float>(seed: u64) {
 
     // forward, with and without bias; the output is overwritten (NaN before)
     for bias in [true, false] {
-        let mut r = Ref::new(&(0..C::Y_LEN)
-            .map(|i| if bias { b[(i / (sp.ho * sp.wo)) % sp.co()] } else { 0.0 })
-            .collect::<Vec<_>>());
+        let mut r = Ref::new(
+            &(0..C::Y_LEN)
+                .map(|i| {
+                    if bias {
+                        b[(i / (sp.ho * sp.wo)) % sp.co()]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect::<Vec<_>>(),
+        );
         sp.each_mac(|xi, yi, wi| r.add(yi, x[xi] * w[wi]));
         let mut y = vec![E::of64(f64::NAN); C::Y_LEN];
         conv::forward::<C, E>(&xe, &we, bias.then_some(&be[..]), &mut y);
-        let n = r.check(&y, E::TOL, &what(if bias { "forward+bias" } else { "forward" }));
+        let n = r.check(
+            &y,
+            E::TOL,
+            &what(if bias { "forward+bias" } else { "forward" }),
+        );
         assert_eq!(n, C::Y_LEN);
     }
 
@@ -371,7 +390,10 @@ fn ref_max(spec: [usize; 8], x: &[f64]) -> (Vec<f64>, Vec<u32>) {
                 let (mut best, mut at) = (f64::NEG_INFINITY, 0u32);
                 for u in 0..k {
                     for v in 0..k {
-                        let (ih, iw) = ((i * s + u) as isize - p as isize, (j * s + v) as isize - p as isize);
+                        let (ih, iw) = (
+                            (i * s + u) as isize - p as isize,
+                            (j * s + v) as isize - p as isize,
+                        );
                         if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
                             continue;
                         }
@@ -400,7 +422,10 @@ fn ref_avg(spec: [usize; 8], x: &[f64], dy: &[f64]) -> (Vec<f64>, Vec<f64>) {
             for j in 0..wo {
                 for u in 0..k {
                     for v in 0..k {
-                        let (ih, iw) = ((i * s + u) as isize - p as isize, (j * s + v) as isize - p as isize);
+                        let (ih, iw) = (
+                            (i * s + u) as isize - p as isize,
+                            (j * s + v) as isize - p as isize,
+                        );
                         if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
                             continue;
                         }
@@ -462,7 +487,12 @@ fn check_pool<G: PoolGeometry>(seed: u64) {
     let mut dx = vec![f64::NAN; rdx.len()];
     pool::max_backward::<G, f64>(&dy, &ra, &mut dx);
     for i in 0..rdx.len() {
-        assert!((dx[i] - rdx[i]).abs() <= 1e-12, "{what} max_backward[{i}]: {} vs {}", dx[i], rdx[i]);
+        assert!(
+            (dx[i] - rdx[i]).abs() <= 1e-12,
+            "{what} max_backward[{i}]: {} vs {}",
+            dx[i],
+            rdx[i]
+        );
     }
 
     let xf: Vec<f64> = rng.vec(planes * h * w);
@@ -472,10 +502,20 @@ fn check_pool<G: PoolGeometry>(seed: u64) {
     let mut dx = vec![f64::NAN; rdx.len()];
     pool::avg_backward::<G, f64>(&dy, &mut dx);
     for i in 0..ry.len() {
-        assert!((y[i] - ry[i]).abs() <= 1e-12, "{what} avg_forward[{i}]: {} vs {}", y[i], ry[i]);
+        assert!(
+            (y[i] - ry[i]).abs() <= 1e-12,
+            "{what} avg_forward[{i}]: {} vs {}",
+            y[i],
+            ry[i]
+        );
     }
     for i in 0..rdx.len() {
-        assert!((dx[i] - rdx[i]).abs() <= 1e-12, "{what} avg_backward[{i}]: {} vs {}", dx[i], rdx[i]);
+        assert!(
+            (dx[i] - rdx[i]).abs() <= 1e-12,
+            "{what} avg_backward[{i}]: {} vs {}",
+            dx[i],
+            rdx[i]
+        );
     }
 }
 

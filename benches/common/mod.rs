@@ -279,46 +279,71 @@ pub type LeNetConv1B64 = LayerRun<Conv2d<1, 6, 5>, Tensor<64, 1, 28, 28>>;
 pub type Dense1 = LayerRun<Linear<256, 120>, Tensor<1, 256, 1, 1>>;
 pub type Dense64 = LayerRun<Linear<256, 120>, Tensor<64, 256, 1, 1>>;
 
-/// `(name, description, constructor)` of every workload, in report order.
-pub fn all() -> Vec<(&'static str, &'static str, fn() -> Box<dyn Workload>)> {
+/// A named workload: `(name, description, constructor)`.
+pub type Entry = (&'static str, &'static str, fn() -> Box<dyn Workload>);
+
+/// Every workload, in report order.
+pub fn all() -> Vec<Entry> {
     vec![
-        ("peak", "f32 FMA peak, 12 chains × 8 lanes", || Box::new(Peak::new())),
-        ("W2f", "Conv2d 64→64 k3 s1 p1, 32×32, N=1, forward", || {
-            Box::new(W2::new(false))
+        ("peak", "f32 FMA peak, 12 chains × 8 lanes", || {
+            Box::new(Peak::new())
         }),
-        ("W2b", "Conv2d 64→64 k3 s1 p1, 32×32, N=1, forward+backward", || {
-            Box::new(W2::new(true))
-        }),
+        (
+            "W2f",
+            "Conv2d 64→64 k3 s1 p1, 32×32, N=1, forward",
+            || Box::new(W2::new(false)),
+        ),
+        (
+            "W2b",
+            "Conv2d 64→64 k3 s1 p1, 32×32, N=1, forward+backward",
+            || Box::new(W2::new(true)),
+        ),
         (
             "W5",
             "ConvTranspose2d 64→32 k4 s2 p1, 16×16→32×32, forward+backward (kernels)",
             || Box::new(W5::new()),
         ),
-        ("W6", "MaxPool2d 2×2 s2, 64×56×56, forward+backward", || {
-            Box::new(W6::new(true))
-        }),
+        (
+            "W6",
+            "MaxPool2d 2×2 s2, 64×56×56, forward+backward",
+            || Box::new(W6::new(true)),
+        ),
         ("W6f", "W6's forward alone", || Box::new(W6::new(false))),
         (
             "W4",
             "depthwise 3×3 (128ch, p1) + pointwise 1×1 128→128, 56×56, forward",
             || Box::new(W4::new()),
         ),
-        ("W4dw", "W4's depthwise part alone", || Box::new(W4::parts(true, false))),
-        ("W4pw", "W4's pointwise part alone", || Box::new(W4::parts(false, true))),
-        ("lenet_conv1", "Conv2d 1→6 k5, 28×28, N=1, forward+backward", || {
-            Box::new(LeNetConv1::new(true))
+        ("W4dw", "W4's depthwise part alone", || {
+            Box::new(W4::parts(true, false))
         }),
-        ("lenet_conv1_n64", "Conv2d 1→6 k5, 28×28, N=64, forward+backward", || {
-            Box::new(LeNetConv1B64::new(true))
+        ("W4pw", "W4's pointwise part alone", || {
+            Box::new(W4::parts(false, true))
         }),
-        ("lenet_conv2", "Conv2d 6→16 k5, 12×12, N=1, forward+backward", || {
-            Box::new(LeNetConv2::new(true))
-        }),
-        ("dense_n1", "Linear 256→120, N=1, forward+backward", || {
-            Box::new(Dense1::new(true))
-        }),
-        ("dense_n64", "Linear 256→120, N=64, forward+backward", || {
-            Box::new(Dense64::new(true))
-        }),
+        (
+            "lenet_conv1",
+            "Conv2d 1→6 k5, 28×28, N=1, forward+backward",
+            || Box::new(LeNetConv1::new(true)),
+        ),
+        (
+            "lenet_conv1_n64",
+            "Conv2d 1→6 k5, 28×28, N=64, forward+backward",
+            || Box::new(LeNetConv1B64::new(true)),
+        ),
+        (
+            "lenet_conv2",
+            "Conv2d 6→16 k5, 12×12, N=1, forward+backward",
+            || Box::new(LeNetConv2::new(true)),
+        ),
+        (
+            "dense_n1",
+            "Linear 256→120, N=1, forward+backward",
+            || Box::new(Dense1::new(true)),
+        ),
+        (
+            "dense_n64",
+            "Linear 256→120, N=64, forward+backward",
+            || Box::new(Dense64::new(true)),
+        ),
     ]
 }

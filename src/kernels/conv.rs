@@ -436,7 +436,10 @@ fn lane_range(c0: isize, is: usize, w: usize, lanes: usize) -> (usize, usize) {
     let (lo, hi) = if is == 1 {
         (c0.min(0).unsigned_abs(), last as usize + 1)
     } else {
-        (c0.min(0).unsigned_abs().div_ceil(is), last as usize / is + 1)
+        (
+            c0.min(0).unsigned_abs().div_ceil(is),
+            last as usize / is + 1,
+        )
     };
     (lo.min(lanes), hi.min(lanes))
 }
@@ -707,8 +710,9 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
         let mut q0 = region.q.0;
         while q0 < nq {
             let nv = L.min(nq - q0);
-            let out =
-                |m: usize, l: usize| y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l);
+            let out = |m: usize, l: usize| {
+                y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
+            };
             let mut acc = [[E::zero(); L]; M];
             match init {
                 Init::Zero => {}
@@ -744,7 +748,11 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                 let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
                 for (l, k) in ct.keep.iter_mut().enumerate() {
                     // (unsigned 32-bit lanes: vectorises)
-                    *k = if (l as u32).wrapping_sub(lo) < n { u32::MAX } else { 0 };
+                    *k = if (l as u32).wrapping_sub(lo) < n {
+                        u32::MAX
+                    } else {
+                        0
+                    };
                 }
                 ct.off = c0 as usize; // relative to `first`, fixed below
             }
@@ -1355,9 +1363,14 @@ impl<E: Element, const L: usize> Stream<'_, E, L> {
         let inside = (IS == 1 || IS == 2)
             && n % self.cpr == 0
             && self.edges
-            && dyo.iter().all(|&o| o + last * dy_step + len <= self.dy.len())
+            && dyo
+                .iter()
+                .all(|&o| o + last * dy_step + len <= self.dy.len())
             && xo.iter().all(|&o| {
-                let (first, end) = (o.min(o + last as isize * x_step), o.max(o + last as isize * x_step));
+                let (first, end) = (
+                    o.min(o + last as isize * x_step),
+                    o.max(o + last as isize * x_step),
+                );
                 first >= 0 && end as usize + xlen <= self.x.len()
             });
         let mut a = *acc;
@@ -1414,11 +1427,11 @@ impl<E: Element, const L: usize> Stream<'_, E, L> {
                     if masked && (p == 0 || p + 1 == self.cpr) {
                         // A row's first or last chunk: zero the lanes outside `jmin..jend`.
                         let mk = self.masks[usize::from(p > 0)];
-                        for m in 0..M {
-                            keep(&mut av[m], &mk);
+                        for av in &mut av {
+                            keep(av, &mk);
                         }
-                        for t in 0..T {
-                            keep(&mut b[t], &mk);
+                        for b in &mut b {
+                            keep(b, &mk);
                         }
                     }
                     p += 1;

@@ -155,10 +155,12 @@ pub(crate) fn sum<E: Element>(x: &[E]) -> E {
     for &v in chunks.remainder() {
         tail += v;
     }
+    let [a, b, c, d] = acc;
+    let mut s = [E::zero(); L];
     for l in 0..L {
-        acc[0][l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+        s[l] = (a[l] + b[l]) + (c[l] + d[l]);
     }
-    hsum(acc[0]) + tail
+    hsum(s) + tail
 }
 
 #[cfg(test)]

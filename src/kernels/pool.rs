@@ -174,7 +174,10 @@ fn max_forward_2x2<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &m
         let yp = &mut y[p * ohw..][..ohw];
         let ap = &mut argmax[p * ohw..][..ohw];
         for i in 0..G::HO {
-            let (r0, r1) = (&xp[2 * i * G::W..][..G::W], &xp[(2 * i + 1) * G::W..][..G::W]);
+            let (r0, r1) = (
+                &xp[2 * i * G::W..][..G::W],
+                &xp[(2 * i + 1) * G::W..][..G::W],
+            );
             for j0 in chunks(G::WO) {
                 let a = lanes::<E, { 2 * L }, 1>(r0, 2 * j0, 1);
                 let b = lanes::<E, { 2 * L }, 1>(r1, 2 * j0, 1);
@@ -294,7 +297,11 @@ pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
                 for l in 0..L {
                     let here = (ih * G::W + iw0 + l) as u32;
                     let (g, a) = (gr[j[l]], ar[j[l]]);
-                    v[l] = if inside[l] & (a == here) { g } else { E::zero() };
+                    v[l] = if inside[l] & (a == here) {
+                        g
+                    } else {
+                        E::zero()
+                    };
                 }
                 chunk.copy_from_slice(&v[..chunk.len()]);
             }
@@ -367,7 +374,11 @@ pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
                 let (j, inside) = disjoint_cols::<G>(c * L);
                 let mut v = [E::zero(); L];
                 for l in 0..L {
-                    v[l] = if inside[l] { gr[j[l]] * scale } else { E::zero() };
+                    v[l] = if inside[l] {
+                        gr[j[l]] * scale
+                    } else {
+                        E::zero()
+                    };
                 }
                 chunk.copy_from_slice(&v[..chunk.len()]);
             }
