@@ -696,20 +696,57 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
     let contiguous = !d.transposed || d.s == 1;
     let ph = pass.ph;
     let nq = d.phase_len(ph).min(region.q.1);
-    for oy in region.oy.0..region.oy.1 {
-        let mut nrows = 0;
-        for u in pass.u0..pass.u1 {
-            if let Some(iy) = d.row_tap(oy, u) {
-                rows[nrows] = RowTap {
-                    x: iy * d.in_w,
-                    w: (u - pass.u0) * cv,
+    // Column strips outside, rows inside: a strip's taps (offsets, lane masks) are the same
+    // in every row.
+    let mut q0 = region.q.0;
+    while q0 < nq {
+        let nv = L.min(nq - q0);
+        // The columns of the taps, relative to the leftmost one, and their lane masks.
+        let mut first = isize::MAX;
+        let mut last = isize::MIN;
+        let mut any = false;
+        let mut masked = false;
+        for (ct, &v) in cols.iter_mut().zip(pass.vs) {
+            let c0 = d.col_tap(ph, q0, v).unwrap_or(0);
+            let (lo, hi) = lane_range(c0, is, d.in_w, L);
+            any |= lo < hi;
+            masked |= lo > 0 || hi < L;
+            first = first.min(c0);
+            last = last.max(c0);
+            let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
+            for (l, k) in ct.keep.iter_mut().enumerate() {
+                // (unsigned 32-bit lanes: vectorises)
+                *k = if (l as u32).wrapping_sub(lo) < n {
+                    u32::MAX
+                } else {
+                    0
                 };
-                nrows += 1;
             }
+            ct.off = c0 as usize; // relative to `first`, fixed below
         }
-        let mut q0 = region.q.0;
-        while q0 < nq {
-            let nv = L.min(nq - q0);
+        if cv == 0 {
+            (first, last) = (0, 0);
+        }
+        for ct in &mut cols[..cv] {
+            ct.off = (ct.off as isize - first) as usize;
+        }
+        let seg = Segment {
+            start: first,
+            len: (last - first) as usize + span,
+        };
+        // Consecutive taps one column apart (the usual dilation 1).
+        let unit = cols[..cv].iter().enumerate().all(|(t, ct)| ct.off == t);
+        for oy in region.oy.0..region.oy.1 {
+            let mut nrows = 0;
+            for u in pass.u0..pass.u1 {
+                if let Some(iy) = d.row_tap(oy, u) {
+                    rows[nrows] = RowTap {
+                        x: iy * d.in_w,
+                        w: (u - pass.u0) * cv,
+                    };
+                    nrows += 1;
+                }
+            }
             let out = |m: usize, l: usize| {
                 y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
             };
@@ -733,37 +770,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     }
                 }
             }
-            // The columns of the taps, relative to the leftmost one, and their lane masks.
-            let mut first = isize::MAX;
-            let mut last = isize::MIN;
-            let mut any = false;
-            let mut masked = false;
-            for (ct, &v) in cols.iter_mut().zip(pass.vs) {
-                let c0 = d.col_tap(ph, q0, v).unwrap_or(0);
-                let (lo, hi) = lane_range(c0, is, d.in_w, L);
-                any |= lo < hi;
-                masked |= lo > 0 || hi < L;
-                first = first.min(c0);
-                last = last.max(c0);
-                let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
-                for (l, k) in ct.keep.iter_mut().enumerate() {
-                    // (unsigned 32-bit lanes: vectorises)
-                    *k = if (l as u32).wrapping_sub(lo) < n {
-                        u32::MAX
-                    } else {
-                        0
-                    };
-                }
-                ct.off = c0 as usize; // relative to `first`, fixed below
-            }
-            for ct in &mut cols[..cv] {
-                ct.off = (ct.off as isize - first) as usize;
-            }
             if any && nrows > 0 && nr > 0 {
-                let seg = Segment {
-                    start: first,
-                    len: (last - first) as usize + span,
-                };
                 let args = (
                     x,
                     xr0,
@@ -777,8 +784,6 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     nr,
                     &mut acc,
                 );
-                // Consecutive taps one column apart (the usual dilation 1).
-                let unit = cols[..cv].iter().enumerate().all(|(t, ct)| ct.off == t);
                 match (masked, unit) {
                     (true, true) => direct_tile::<E, M, L, IS, true, true>(args),
                     (true, false) => direct_tile::<E, M, L, IS, true, false>(args),
@@ -796,8 +801,8 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     }
                 }
             }
-            q0 += L;
         }
+        q0 += L;
     }
 }
 
@@ -1176,17 +1181,8 @@ fn dots_stride<E: Element, const L: usize, const IS: usize>(
                 let t = t0 + t.min(nt - 1);
                 *tap = (t / q.k, t % q.k);
             }
-            let mut m0 = 0;
-            while m0 < q.co {
-                let mc = (q.co - m0).min(RM);
-                let args = (q, x, x0, dy, dy0, &mut *dw, dw0, v, cols, m0, taps, nt);
-                match mc {
-                    RM => dots_tile::<E, RM, L, IS>(args),
-                    2 => dots_tile::<E, 2, L, IS>(args),
-                    _ => dots_tile::<E, 1, L, IS>(args),
-                }
-                m0 += mc;
-            }
+            let args = (q, x, x0, dy, dy0, &mut *dw, dw0, v, cols, taps, nt);
+            dots_tile::<E, L, IS>(args);
             t0 += nt;
         }
     }
@@ -1202,13 +1198,12 @@ type DotsArgs<'a, 'b, E> = (
     usize,
     usize,
     (usize, usize),
-    usize,
     [(usize, usize); RT],
     usize,
 );
 
-/// `M` output channels × `RT` taps `(c, u)` of kernel column `v`, over all samples and output
-/// positions.
+/// Every output channel × `RT` taps `(c, u)` of kernel column `v` (`M` channels at a time),
+/// over all samples and output positions.
 ///
 /// Output rows are cut into chunks of `L` columns; a chunk's lanes outside `jmin..jend` (where
 /// column `v` reads padding, or past the row) are zeroed in both operands by a per-position
@@ -1216,10 +1211,9 @@ type DotsArgs<'a, 'b, E> = (
 /// go when input and output rows have the same length and stride 1); the few border rows run
 /// tap by tap.
 #[inline(never)]
-fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
-    (q, x, x0, dy, dy0, dw, dw0, v, (jmin, jend), m0, taps, nt): DotsArgs<'_, '_, E>,
+fn dots_tile<E: Element, const L: usize, const IS: usize>(
+    (q, x, x0, dy, dy0, dw, dw0, v, (jmin, jend), taps, nt): DotsArgs<'_, '_, E>,
 ) {
-    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
     let cpr = q.wo.div_ceil(L);
     // Lanes outside `jmin..jend` only in the first and the last chunk of a row (unless the
     // padding is wider than a chunk: then every chunk takes the checked path).
@@ -1263,10 +1257,68 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
         jmin,
         jend,
     };
+    let c = DotsCtx {
+        q,
+        x0,
+        dy0,
+        v,
+        taps,
+        nt,
+        xc,
+        rows,
+        i_lo,
+        i_hi,
+        flat,
+        masked,
+        stream,
+    };
+    let mut m0 = 0;
+    while m0 < q.co {
+        let mc = (q.co - m0).min(RM);
+        match mc {
+            RM => dots_block::<E, RM, L, IS>(&c, m0, &mut *dw, dw0),
+            2 => dots_block::<E, 2, L, IS>(&c, m0, &mut *dw, dw0),
+            _ => dots_block::<E, 1, L, IS>(&c, m0, &mut *dw, dw0),
+        }
+        m0 += mc;
+    }
+}
+
+/// What the channel blocks of one [`dots_tile`] share.
+struct DotsCtx<'a, E, const L: usize> {
+    q: &'a Reduce,
+    x0: usize,
+    dy0: usize,
+    v: usize,
+    taps: [(usize, usize); RT],
+    nt: usize,
+    /// Input column read by output column 0 through kernel column `v`.
+    xc: isize,
+    /// Per tap, the output rows whose kernel row reads inside the input.
+    rows: [(usize, usize); RT],
+    /// The rows where every tap does.
+    i_lo: usize,
+    i_hi: usize,
+    flat: bool,
+    masked: bool,
+    stream: Stream<'a, E, L>,
+}
+
+/// Output channels `m0..m0 + M` of a [`dots_tile`].
+fn dots_block<E: Element, const M: usize, const L: usize, const IS: usize>(
+    c: &DotsCtx<'_, E, L>,
+    m0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    let q = c.q;
+    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
+    let (taps, rows, stream, cpr) = (&c.taps, &c.rows, &c.stream, c.stream.cpr);
+    let (i_lo, i_hi, masked) = (c.i_lo, c.i_hi, c.masked);
     let mut a = [[[E::zero(); L]; RT]; M];
     for n in 0..q.n {
-        let xn = x0 + n * q.x_n;
-        let dyn_ = dy0 + n * q.dy_n + m0 * ohw;
+        let xn = c.x0 + n * q.x_n;
+        let dyn_ = c.dy0 + n * q.dy_n + m0 * ohw;
         // Start of output row `i` in `dy` (per channel) and in `x` (per tap, may be negative).
         let dy_at = |i: usize| {
             let mut o = [0; M];
@@ -1276,10 +1328,10 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
             o
         };
         let x_at = |t: usize, i: usize| {
-            let (c, u) = taps[t];
-            (xn + c * hw) as isize
+            let (ch, u) = taps[t];
+            (xn + ch * hw) as isize
                 + ((i * q.s + u * q.d) as isize - q.p as isize) * q.w as isize
-                + xc
+                + c.xc
         };
         let xs_at = |i: usize| {
             let mut o = [0; RT];
@@ -1290,7 +1342,7 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
         };
         // Interior rows: every tap at once.
         let steps = (q.wo, (q.s * q.w) as isize);
-        if flat {
+        if c.flat {
             let n = (i_hi - i_lo) * cpr;
             stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), (1, n), steps, masked);
         } else {
@@ -1312,9 +1364,9 @@ fn dots_tile<E: Element, const M: usize, const L: usize, const IS: usize>(
         }
     }
     add_sums(&a, |m, t, s| {
-        if t < nt {
-            let (c, u) = taps[t];
-            dw[dw0 + (m0 + m) * q.ci * kk + c * kk + u * q.k + v] += s;
+        if t < c.nt {
+            let (ch, u) = taps[t];
+            dw[dw0 + (m0 + m) * q.ci * kk + ch * kk + u * q.k + c.v] += s;
         }
     });
 }
