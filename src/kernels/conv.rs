@@ -133,6 +133,16 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
     }
     let d = Direct::forward::<C>();
     let kk = C::K * C::K;
+    if C::COG == 1 && C::G > 1 {
+        // Depthwise: all groups in one problem.
+        let d = d.groups_as_channels(C::G, C::CIG * C::H * C::W, C::CIG * kk);
+        let init = bias.map_or(Init::Zero, Init::Bias);
+        for n in 0..C::N {
+            let (x0, y0) = (n * C::CI * C::H * C::W, n * C::CO * C::HO * C::WO);
+            direct(&d, x, x0, w, 0, y, y0, init);
+        }
+        return;
+    }
     for n in 0..C::N {
         for g in 0..C::G {
             let init = match bias {
@@ -166,6 +176,15 @@ pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E
     }
     let d = Direct::transposed::<C>();
     let kk = C::K * C::K;
+    if C::CIG == 1 && C::G > 1 {
+        // Depthwise: all groups in one problem.
+        let d = d.groups_as_channels(C::G, C::COG * C::HO * C::WO, C::COG * kk);
+        for n in 0..C::N {
+            let (dy0, dx0) = (n * C::CO * C::HO * C::WO, n * C::CI * C::H * C::W);
+            direct(&d, dy, dy0, w, 0, dx, dx0, Init::Zero);
+        }
+        return;
+    }
     for n in 0..C::N {
         for g in 0..C::G {
             direct(
@@ -258,6 +277,9 @@ struct Direct {
     p: usize,
     d: usize,
     transposed: bool,
+    /// Input distance between two output channels: 0 when they all read the same input,
+    /// else each reads its own (output channels standing for groups of one channel each).
+    x_m: usize,
 }
 
 /// How a tile's accumulators start.
@@ -289,6 +311,7 @@ impl Direct {
             p: C::P,
             d: C::D,
             transposed: false,
+            x_m: 0,
         }
         .flat_pointwise()
     }
@@ -310,6 +333,7 @@ impl Direct {
             p: C::P,
             d: C::D,
             transposed: true,
+            x_m: 0,
         }
         .flat_pointwise()
     }
@@ -333,6 +357,20 @@ impl Direct {
             p: 0,
             d: 1,
             transposed: false,
+            x_m: 0,
+        }
+    }
+
+    /// With one output channel per group (depthwise convolutions), the `groups` groups become
+    /// the output channels of one problem, each reading its own `x_m` further in the input and
+    /// its own `w_m` further in the weights: tiles then span several groups.
+    fn groups_as_channels(self, groups: usize, x_m: usize, w_m: usize) -> Self {
+        debug_assert_eq!(self.m, 1);
+        Self {
+            m: groups,
+            x_m,
+            w_m,
+            ..self
         }
     }
 
@@ -770,7 +808,26 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     }
                 }
             }
-            if any && nrows > 0 && nr > 0 {
+            if any && nrows > 0 && nr > 0 && d.x_m > 0 {
+                let args = (
+                    x,
+                    xr0 + m0 * d.x_m,
+                    d.in_plane,
+                    is,
+                    &rows[..nrows],
+                    &cols[..cv],
+                    seg,
+                    pk,
+                    per_r,
+                    nr,
+                    &mut acc,
+                );
+                if masked {
+                    split_tile::<E, M, L, IS, true>(args, d.x_m);
+                } else {
+                    split_tile::<E, M, L, IS, false>(args, d.x_m);
+                }
+            } else if any && nrows > 0 && nr > 0 {
                 let args = (
                     x,
                     xr0,
@@ -803,6 +860,74 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
             }
         }
         q0 += L;
+    }
+}
+
+/// [`direct_tile`] for problems whose output channels read their own inputs, `x_m` apart
+/// (depthwise convolutions): per step, `M` input segments (one per channel), `M` weights and
+/// `M · L` multiply-adds.
+#[inline(never)]
+fn split_tile<E: Element, const M: usize, const L: usize, const IS: usize, const MASKED: bool>(
+    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
+    x_m: usize,
+) {
+    let mut a = *acc;
+    let is = if IS > 0 { IS } else { is };
+    let span = (L - 1) * is + 1;
+    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+        let xr = x0 + r * in_plane;
+        for rt in rows {
+            let taps = &pr[rt.w..][..cols.len()];
+            let start = (xr + rt.x) as isize + seg.start;
+            let last = start + ((M - 1) * x_m) as isize;
+            if start < 0 || last as usize + seg.len > x.len() {
+                // A segment sticks out of `x` (first or last rows of the tensor).
+                *acc = a;
+                for m in 0..M {
+                    edge_line::<E, M, L>(x, start + (m * x_m) as isize, is, cols, taps, m, acc);
+                }
+                a = *acc;
+                continue;
+            }
+            let mut segs: [&[E]; M] = [&[]; M];
+            for (m, sg) in segs.iter_mut().enumerate() {
+                *sg = &x[start as usize + m * x_m..][..seg.len];
+            }
+            for (ct, wv) in cols.iter().zip(taps) {
+                for m in 0..M {
+                    let mut xs = lanes::<E, L, IS>(&segs[m][ct.off..][..span], 0, is);
+                    if MASKED {
+                        keep(&mut xs, &ct.keep);
+                    }
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
+                }
+            }
+        }
+    }
+    *acc = a;
+}
+
+/// [`split_tile`]'s taps of channel `m` for a segment that is not inside `x`, lane by lane.
+#[cold]
+#[inline(never)]
+fn edge_line<E: Element, const M: usize, const L: usize>(
+    x: &[E],
+    start: isize,
+    is: usize,
+    cols: &[ColTap<L>],
+    taps: &[[E; M]],
+    m: usize,
+    acc: &mut [[E; L]; M],
+) {
+    for (ct, wv) in cols.iter().zip(taps) {
+        for l in 0..L {
+            if ct.keep[l] != 0 {
+                let v = x[(start + (ct.off + l * is) as isize) as usize];
+                acc[m][l] = fmadd(wv[m], v, acc[m][l]);
+            }
+        }
     }
 }
 
