@@ -275,6 +275,7 @@ pub type W2 = LayerRun<Conv2d<64, 64, 3, 1, 1>, Tensor<1, 64, 32, 32>>;
 pub type W6 = LayerRun<MaxPool2d<2>, Tensor<1, 64, 56, 56>>;
 pub type LeNetConv1 = LayerRun<Conv2d<1, 6, 5>, Tensor<1, 1, 28, 28>>;
 pub type LeNetConv2 = LayerRun<Conv2d<6, 16, 5>, Tensor<1, 6, 12, 12>>;
+pub type LeNetConv2B64 = LayerRun<Conv2d<6, 16, 5>, Tensor<64, 6, 12, 12>>;
 pub type LeNetConv1B64 = LayerRun<Conv2d<1, 6, 5>, Tensor<64, 1, 28, 28>>;
 pub type Dense1 = LayerRun<Linear<256, 120>, Tensor<1, 256, 1, 1>>;
 pub type Dense64 = LayerRun<Linear<256, 120>, Tensor<64, 256, 1, 1>>;
@@ -334,6 +335,11 @@ pub fn all() -> Vec<Entry> {
             "lenet_conv2",
             "Conv2d 6→16 k5, 12×12, N=1, forward+backward",
             || Box::new(LeNetConv2::new(true)),
+        ),
+        (
+            "lenet_conv2_n64",
+            "Conv2d 6→16 k5, 12×12, N=64, forward+backward",
+            || Box::new(LeNetConv2B64::new(true)),
         ),
         (
             "dense_n1",
