@@ -1,1 +1,97 @@
-fn main() {}
+//! Kernel benchmarks (criterion, f32, single thread): `cargo bench --bench kernels`.
+//!
+//! Every workload reports its throughput in GFLOP/s (criterion's "elem/s" with one element per
+//! floating-point operation, 2 per multiply-add). The first benchmark measures the machine's f32
+//! FMA peak in the same run, and a summary table at the end gives each workload's time,
+//! GFLOP/s and percentage of that peak (timings on a shared machine are noisy: compare within a
+//! run). A filter argument selects workloads by name as usual (`cargo bench --bench kernels W2`),
+//! the peak always runs.
+
+mod common;
+
+use criterion::{Criterion, Throughput};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let out_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion");
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let mut c = Criterion::default()
+        .output_directory(&out_dir)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let mut rows = Vec::new();
+    for (name, what, make) in common::all() {
+        if name != "peak" && filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let mut w = make();
+        let flops = w.flops();
+        let mut g = c.benchmark_group("kernels");
+        if flops > 0 {
+            g.throughput(Throughput::Elements(flops));
+        }
+        g.bench_function(name, |b| {
+            if w.needs_reset() {
+                // Inputs overwritten by the run are restored outside the timed region.
+                b.iter_custom(|iters| {
+                    let mut t = Duration::ZERO;
+                    for _ in 0..iters {
+                        w.reset();
+                        let start = Instant::now();
+                        w.run();
+                        t += start.elapsed();
+                    }
+                    t
+                })
+            } else {
+                b.iter(|| w.run())
+            }
+        });
+        g.finish();
+        rows.push((name, what, flops));
+    }
+    c.final_summary();
+
+    // Summary from criterion's own estimates of this run.
+    let estimate = |name: &str| -> Option<f64> {
+        let p = out_dir
+            .join("kernels")
+            .join(name)
+            .join("new")
+            .join("estimates.json");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+        let e = v
+            .get("slope")
+            .filter(|s| !s.is_null())
+            .or_else(|| v.get("mean"))?;
+        e["point_estimate"].as_f64()
+    };
+    let Some(peak_ns) = estimate("peak") else {
+        return;
+    };
+    let peak = rows[0].2 as f64 / peak_ns;
+    println!("\n| workload | time | GFLOP/s | % of peak | what |");
+    println!("|---|---:|---:|---:|---|");
+    for (name, what, flops) in rows {
+        let Some(ns) = estimate(name) else { continue };
+        let time = if ns >= 1e6 {
+            format!("{:.2} ms", ns / 1e6)
+        } else {
+            format!("{:.1} µs", ns / 1e3)
+        };
+        if flops > 0 {
+            let gf = flops as f64 / ns;
+            println!(
+                "| {name} | {time} | {gf:.1} | {:.0} % | {what} |",
+                100.0 * gf / peak
+            );
+        } else {
+            println!("| {name} | {time} | – | – | {what} |");
+        }
+    }
+}

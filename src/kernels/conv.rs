@@ -5,8 +5,33 @@
 //! Weight layout is PyTorch's `[G·COG, CIG, K, K]`.
 //!
 //! `y[n, g·COG + o, i, j] = Σ_{c,u,v} x[n, g·CIG + c, i·S − P + u·D, j·S − P + v·D] · w[g·COG + o, c, u, v]`
+//!
+//! # How it is computed
+//!
+//! All three passes run on two register-tiled micro-kernels, without scratch memory, without
+//! copying or re-packing the operands, and without a branch per element:
+//!
+//! * **Output-stationary tiles** (`direct`): a tile of `MC` output channels × `L` output columns
+//!   of one output row lives in registers (`6 × 16` for `f32`: twelve 8-lane registers) while the
+//!   whole reduction over input channels and kernel taps runs; every step loads one row segment
+//!   of the input, broadcasts `MC` weights and issues `MC · L / 8` fused multiply-adds. It
+//!   computes the forward pass, the data-backward pass (a convolution of `dy` with the
+//!   transposed weights; for stride `S > 1` split into `S` column phases so that the input side
+//!   stays contiguous), and dense layers on `1 × 1` maps (a GEMM).
+//! * **Reduction tiles** (`dots`): the weight gradient is a set of dot products over output
+//!   positions; a tile of `MC` output channels × `NT` taps `(c, u)` of one kernel column `v`
+//!   accumulates `MC · NT` vectors of partial sums along output rows and adds their horizontal
+//!   sums to `dw` at the end. Dense layers' forward pass uses the same idea with rows of `x`
+//!   and `w`.
+//!
+//! Padding is handled per tap and per tile, never per element: each tap of a tile knows the
+//! range of its lanes that read inside the input; lanes outside are zero (a vector select),
+//! and a tap whose range is empty is skipped. Every size is a run-time value inside the
+//! kernels (the public functions pass the compile-time geometry down), so the micro-kernels
+//! are compiled once per element type instead of once per layer shape.
 
 use crate::element::Element;
+use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, load, sum};
 
 /// Compile-time geometry of a convolution.
 pub trait ConvGeometry {
@@ -94,44 +119,46 @@ impl<
     const D: usize = D;
 }
 
-/// The input row/column read by output position `o` and kernel tap `u`, if inside the input.
-#[inline(always)]
-fn tap<C: ConvGeometry>(o: usize, u: usize, extent: usize) -> Option<usize> {
-    let pos = (o * C::S + u * C::D).checked_sub(C::P)?;
-    (pos < extent).then_some(pos)
-}
+// =============================================================================================
+// Public entry points
+// =============================================================================================
 
 /// Forward: `y = conv(x, w) (+ bias)`. Overwrites `y`.
 pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>, y: &mut [E]) {
     let (x, w, y) = (&x[..C::X_LEN], &w[..C::W_LEN], &mut y[..C::Y_LEN]);
-    let (hw, ohw) = (C::H * C::W, C::HO * C::WO);
+    let bias = bias.map(|b| &b[..C::CO]);
+    if is_dense::<C>() {
+        dense_forward(x, w, bias, y, C::N, C::CIG, C::COG);
+        return;
+    }
+    let d = Direct::forward::<C>();
+    let kk = C::K * C::K;
+    if C::COG == 1 && C::G > 1 {
+        // Depthwise: all groups in one problem.
+        let d = d.groups_as_channels(C::G, C::CIG * C::H * C::W, C::CIG * kk);
+        let init = bias.map_or(Init::Zero, Init::Bias);
+        for n in 0..C::N {
+            let (x0, y0) = (n * C::CI * C::H * C::W, n * C::CO * C::HO * C::WO);
+            direct(&d, x, x0, w, 0, y, y0, init);
+        }
+        return;
+    }
     for n in 0..C::N {
-        for co in 0..C::CO {
-            let g = co / C::COG;
-            let yplane = &mut y[(n * C::CO + co) * ohw..][..ohw];
-            let b = bias.map_or(E::zero(), |b| b[co]);
-            yplane.fill(b);
-            for c in 0..C::CIG {
-                let xplane = &x[(n * C::CI + g * C::CIG + c) * hw..][..hw];
-                let wk = &w[(co * C::CIG + c) * C::K * C::K..][..C::K * C::K];
-                for i in 0..C::HO {
-                    for u in 0..C::K {
-                        let Some(ih) = tap::<C>(i, u, C::H) else {
-                            continue;
-                        };
-                        let xrow = &xplane[ih * C::W..][..C::W];
-                        let yrow = &mut yplane[i * C::WO..][..C::WO];
-                        for v in 0..C::K {
-                            let wv = wk[u * C::K + v];
-                            for (j, yv) in yrow.iter_mut().enumerate() {
-                                if let Some(iw) = tap::<C>(j, v, C::W) {
-                                    *yv += wv * xrow[iw];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        for g in 0..C::G {
+            let init = match bias {
+                Some(b) => Init::Bias(&b[g * C::COG..][..C::COG]),
+                None => Init::Zero,
+            };
+            direct(
+                &d,
+                x,
+                (n * C::CI + g * C::CIG) * C::H * C::W,
+                w,
+                g * C::COG * C::CIG * kk,
+                y,
+                (n * C::CO + g * C::COG) * C::HO * C::WO,
+                init,
+            );
         }
     }
 }
@@ -141,33 +168,35 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
 /// This is also the forward pass of a transposed convolution.
 pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
     let (dy, w, dx) = (&dy[..C::Y_LEN], &w[..C::W_LEN], &mut dx[..C::X_LEN]);
-    let (hw, ohw) = (C::H * C::W, C::HO * C::WO);
-    dx.fill(E::zero());
+    if is_dense::<C>() {
+        // dx[n, i] = Σ_o dy[n, o] · w[o, i]: rows of `w` combined with the weights `dy`.
+        let d = Direct::gemm(C::N, C::COG, C::CIG, C::COG, 1);
+        direct(&d, w, 0, dy, 0, dx, 0, Init::Zero);
+        return;
+    }
+    let d = Direct::transposed::<C>();
+    let kk = C::K * C::K;
+    if C::CIG == 1 && C::G > 1 {
+        // Depthwise: all groups in one problem.
+        let d = d.groups_as_channels(C::G, C::COG * C::HO * C::WO, C::COG * kk);
+        for n in 0..C::N {
+            let (dy0, dx0) = (n * C::CO * C::HO * C::WO, n * C::CI * C::H * C::W);
+            direct(&d, dy, dy0, w, 0, dx, dx0, Init::Zero);
+        }
+        return;
+    }
     for n in 0..C::N {
-        for co in 0..C::CO {
-            let g = co / C::COG;
-            let dyplane = &dy[(n * C::CO + co) * ohw..][..ohw];
-            for c in 0..C::CIG {
-                let dxplane = &mut dx[(n * C::CI + g * C::CIG + c) * hw..][..hw];
-                let wk = &w[(co * C::CIG + c) * C::K * C::K..][..C::K * C::K];
-                for i in 0..C::HO {
-                    let dyrow = &dyplane[i * C::WO..][..C::WO];
-                    for u in 0..C::K {
-                        let Some(ih) = tap::<C>(i, u, C::H) else {
-                            continue;
-                        };
-                        let dxrow = &mut dxplane[ih * C::W..][..C::W];
-                        for v in 0..C::K {
-                            let wv = wk[u * C::K + v];
-                            for (j, &g) in dyrow.iter().enumerate() {
-                                if let Some(iw) = tap::<C>(j, v, C::W) {
-                                    dxrow[iw] += wv * g;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        for g in 0..C::G {
+            direct(
+                &d,
+                dy,
+                (n * C::CO + g * C::COG) * C::HO * C::WO,
+                w,
+                g * C::COG * C::CIG * kk,
+                dx,
+                (n * C::CI + g * C::CIG) * C::H * C::W,
+                Init::Zero,
+            );
         }
     }
 }
@@ -180,43 +209,1467 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..C::X_LEN], &dy[..C::Y_LEN], &mut dw[..C::W_LEN]);
-    let (hw, ohw) = (C::H * C::W, C::HO * C::WO);
+    let ohw = C::HO * C::WO;
     if let Some(db) = dbias {
         for n in 0..C::N {
             for (co, db) in db[..C::CO].iter_mut().enumerate() {
-                let s = dy[(n * C::CO + co) * ohw..][..ohw]
-                    .iter()
-                    .fold(E::zero(), |a, &b| a + b);
-                *db += s;
+                *db += sum(&dy[(n * C::CO + co) * ohw..][..ohw]);
             }
         }
     }
-    for n in 0..C::N {
-        for co in 0..C::CO {
-            let g = co / C::COG;
-            let dyplane = &dy[(n * C::CO + co) * ohw..][..ohw];
-            for c in 0..C::CIG {
-                let xplane = &x[(n * C::CI + g * C::CIG + c) * hw..][..hw];
-                let dwk = &mut dw[(co * C::CIG + c) * C::K * C::K..][..C::K * C::K];
-                for i in 0..C::HO {
-                    let dyrow = &dyplane[i * C::WO..][..C::WO];
-                    for u in 0..C::K {
-                        let Some(ih) = tap::<C>(i, u, C::H) else {
-                            continue;
-                        };
-                        let xrow = &xplane[ih * C::W..][..C::W];
-                        for v in 0..C::K {
-                            let mut acc = E::zero();
-                            for (j, &g) in dyrow.iter().enumerate() {
-                                if let Some(iw) = tap::<C>(j, v, C::W) {
-                                    acc += g * xrow[iw];
+    if is_dense::<C>() {
+        // dw[o, i] += Σ_n dy[n, o] · x[n, i]: rows of `x` combined with the weights `dyᵀ`.
+        let d = Direct::gemm(C::COG, C::N, C::CIG, 1, C::COG);
+        direct(&d, x, 0, dy, 0, dw, 0, Init::Load);
+        return;
+    }
+    let q = Reduce::of::<C>();
+    let kk = C::K * C::K;
+    for g in 0..C::G {
+        dots(
+            &q,
+            x,
+            g * C::CIG * C::H * C::W,
+            dy,
+            g * C::COG * ohw,
+            dw,
+            g * C::COG * C::CIG * kk,
+        );
+    }
+}
+
+/// A dense layer: `1 × 1` maps, `1 × 1` kernel, one group. The batch is then the only "pixel"
+/// dimension, strided by the channel count, so these run as matrix products over rows.
+#[inline(always)]
+fn is_dense<C: ConvGeometry>() -> bool {
+    C::H == 1 && C::W == 1 && C::HO == 1 && C::WO == 1 && C::K == 1 && C::P == 0 && C::G == 1
+}
+
+// =============================================================================================
+// Output-stationary tiles
+// =============================================================================================
+
+/// One group of one sample as an output-stationary problem:
+///
+/// `out[m, oy, ox] (=|+=) Σ_r Σ_(u,v) in[r, iy, ix] · w[m·w_m + r·w_r + u·k + v]` with
+/// `iy = oy·s − p + u·d` (forward) or `iy = (oy + p − u·d) / s` when that divides exactly
+/// (transposed), and the same for columns.
+#[derive(Clone, Copy, Debug)]
+struct Direct {
+    /// Output channels.
+    m: usize,
+    /// Reduction channels (input channels of this problem).
+    r: usize,
+    in_h: usize,
+    in_w: usize,
+    /// Distance between two input channels.
+    in_plane: usize,
+    out_h: usize,
+    out_w: usize,
+    /// Distance between two output channels.
+    out_plane: usize,
+    /// Weight distance between two output channels.
+    w_m: usize,
+    /// Weight distance between two reduction channels.
+    w_r: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    d: usize,
+    transposed: bool,
+    /// Input distance between two output channels: 0 when they all read the same input,
+    /// else each reads its own (output channels standing for groups of one channel each).
+    x_m: usize,
+}
+
+/// How a tile's accumulators start.
+#[derive(Clone, Copy)]
+enum Init<'a, E> {
+    /// From zero (the output is overwritten).
+    Zero,
+    /// From the bias of each output channel (overwritten).
+    Bias(&'a [E]),
+    /// From the output's current values (accumulated).
+    Load,
+}
+
+impl Direct {
+    fn forward<C: ConvGeometry>() -> Self {
+        Self {
+            m: C::COG,
+            r: C::CIG,
+            in_h: C::H,
+            in_w: C::W,
+            in_plane: C::H * C::W,
+            out_h: C::HO,
+            out_w: C::WO,
+            out_plane: C::HO * C::WO,
+            w_m: C::CIG * C::K * C::K,
+            w_r: C::K * C::K,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            transposed: false,
+            x_m: 0,
+        }
+        .flat_pointwise()
+    }
+
+    fn transposed<C: ConvGeometry>() -> Self {
+        Self {
+            m: C::CIG,
+            r: C::COG,
+            in_h: C::HO,
+            in_w: C::WO,
+            in_plane: C::HO * C::WO,
+            out_h: C::H,
+            out_w: C::W,
+            out_plane: C::H * C::W,
+            w_m: C::K * C::K,
+            w_r: C::CIG * C::K * C::K,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            transposed: true,
+            x_m: 0,
+        }
+        .flat_pointwise()
+    }
+
+    /// A matrix product `out[m, j] (+)= Σ_r w[m·w_m + r·w_r] · in[r, j]` over rows of
+    /// length `len`.
+    fn gemm(m: usize, r: usize, len: usize, w_m: usize, w_r: usize) -> Self {
+        Self {
+            m,
+            r,
+            in_h: 1,
+            in_w: len,
+            in_plane: len,
+            out_h: 1,
+            out_w: len,
+            out_plane: len,
+            w_m,
+            w_r,
+            k: 1,
+            s: 1,
+            p: 0,
+            d: 1,
+            transposed: false,
+            x_m: 0,
+        }
+    }
+
+    /// With one output channel per group (depthwise convolutions), the `groups` groups become
+    /// the output channels of one problem, each reading its own `x_m` further in the input and
+    /// its own `w_m` further in the weights: tiles then span several groups.
+    fn groups_as_channels(self, groups: usize, x_m: usize, w_m: usize) -> Self {
+        debug_assert_eq!(self.m, 1);
+        Self {
+            m: groups,
+            x_m,
+            w_m,
+            ..self
+        }
+    }
+
+    /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by
+    /// position: treat the plane as one long row (full-width tiles, no row overhead).
+    fn flat_pointwise(self) -> Self {
+        if self.k == 1 && self.s == 1 && self.p == 0 {
+            Self {
+                in_h: 1,
+                in_w: self.in_plane,
+                out_h: 1,
+                out_w: self.out_plane,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    /// Output rows and columns (a multiple of `lanes`) per cache block: the input they read,
+    /// over all reduction channels, is about [`L2_BLOCK`] bytes.
+    fn block<E>(&self, lanes: usize) -> (usize, usize) {
+        let per_value = self.r * core::mem::size_of::<E>();
+        // Input rows read per output row (at least one; a transposed stride reads fewer).
+        let step = if self.transposed { 1 } else { self.s };
+        let row_bytes = (per_value * self.in_w * step).max(1);
+        let halo = (self.k - 1) * self.d;
+        let rows = (L2_BLOCK / row_bytes).saturating_sub(halo).max(1);
+        if rows >= self.out_h || self.out_h > 1 {
+            (rows.min(self.out_h).max(1), self.out_w.max(1))
+        } else {
+            // One long row (1 × 1 convolutions): block its columns.
+            let cols = (L2_BLOCK / (per_value * step).max(1)).max(lanes);
+            (1, cols.div_ceil(lanes) * lanes)
+        }
+    }
+
+    /// Distance in the input between two lanes of a tile.
+    fn lane_stride(&self) -> usize {
+        if self.transposed { 1 } else { self.s }
+    }
+
+    /// Column phases: a transposed tile holds output columns `ph, ph + s, ph + 2s, …` so
+    /// that its lanes read consecutive input columns.
+    fn phases(&self) -> usize {
+        if self.transposed { self.s } else { 1 }
+    }
+
+    /// Output columns of phase `ph`.
+    fn phase_len(&self, ph: usize) -> usize {
+        if !self.transposed {
+            self.out_w
+        } else if ph < self.out_w {
+            (self.out_w - ph).div_ceil(self.s)
+        } else {
+            0
+        }
+    }
+
+    /// Output column `q` of phase `ph`.
+    #[inline(always)]
+    fn out_col(&self, ph: usize, q: usize) -> usize {
+        if self.transposed { ph + self.s * q } else { q }
+    }
+
+    /// The input row read by output row `oy` through kernel row `u`, if any.
+    fn row_tap(&self, oy: usize, u: usize) -> Option<usize> {
+        let iy = if self.transposed {
+            let num = (oy + self.p) as isize - (u * self.d) as isize;
+            if num < 0 || num % self.s as isize != 0 {
+                return None;
+            }
+            num / self.s as isize
+        } else {
+            (oy * self.s + u * self.d) as isize - self.p as isize
+        };
+        (iy >= 0 && (iy as usize) < self.in_h).then_some(iy as usize)
+    }
+
+    /// The input column read by lane 0 of the tile starting at column `q0` of phase `ph`
+    /// through kernel column `v` (may lie outside the input), if that tap applies.
+    fn col_tap(&self, ph: usize, q0: usize, v: usize) -> Option<isize> {
+        if self.transposed {
+            let num = (ph + self.p) as isize - (v * self.d) as isize;
+            let s = self.s as isize;
+            (num.rem_euclid(s) == 0).then(|| q0 as isize + num.div_euclid(s))
+        } else {
+            Some((q0 * self.s + v * self.d) as isize - self.p as isize)
+        }
+    }
+}
+
+/// The lanes `lo..hi` (of `lanes`) whose input column `c0 + l·is` lies in `0..w`.
+#[inline]
+fn lane_range(c0: isize, is: usize, w: usize, lanes: usize) -> (usize, usize) {
+    // The last valid lane has `l·is ≤ w − 1 − c0`.
+    let last = w as isize - 1 - c0;
+    if last < 0 {
+        return (0, 0);
+    }
+    let (lo, hi) = if is == 1 {
+        (c0.min(0).unsigned_abs(), last as usize + 1)
+    } else {
+        (
+            c0.min(0).unsigned_abs().div_ceil(is),
+            last as usize / is + 1,
+        )
+    };
+    (lo.min(lanes), hi.min(lanes))
+}
+
+/// A kernel row of a tile: input row offset `iy · in_w` and index of its first tap in a packed
+/// reduction channel.
+#[derive(Clone, Copy, Default)]
+struct RowTap {
+    x: usize,
+    w: usize,
+}
+
+/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, and which
+/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`).
+#[derive(Clone, Copy)]
+struct ColTap<const L: usize> {
+    off: usize,
+    keep: [u32; L],
+}
+
+/// Taps gathered per pass (kernels wider than this take several passes).
+const MAX_TAPS: usize = 16;
+
+/// Output channels per tile.
+const MC: usize = 6;
+
+/// Bytes of input per cache block (a quarter of a 1 MiB L2).
+const L2_BLOCK: usize = 256 * 1024;
+
+/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (1024 `f32` or 512 `f64`).
+/// Packing makes the `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart
+/// in PyTorch's layout) read without bounds checks, and costs one read of the weights per
+/// pass; a larger pack means fewer passes over the output.
+const PACK_BYTES: usize = 4096;
+
+/// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
+#[allow(clippy::too_many_arguments)]
+fn direct<E: Element>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators.
+    // Rows of at most 8 outputs (small maps) take half as many lanes rather than waste half.
+    let narrow = d.phase_len(0) <= 8;
+    // The pack: `PACK_BYTES` of `E`.
+    const F32: usize = PACK_BYTES / 4;
+    const F64: usize = PACK_BYTES / 8;
+    match (is_f32::<E>(), narrow) {
+        (true, false) => direct_lanes::<E, 16, F32>(d, x, x0, w, w0, y, y0, init),
+        (true, true) => direct_lanes::<E, 8, F32>(d, x, x0, w, w0, y, y0, init),
+        (false, false) => direct_lanes::<E, 8, F64>(d, x, x0, w, w0, y, y0, init),
+        (false, true) => direct_lanes::<E, 4, F64>(d, x, x0, w, w0, y, y0, init),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn direct_lanes<E: Element, const L: usize, const PK: usize>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    match d.lane_stride() {
+        1 => direct_stride::<E, L, 1, PK>(d, x, x0, w, w0, y, y0, init),
+        2 => direct_stride::<E, L, 2, PK>(d, x, x0, w, w0, y, y0, init),
+        _ => direct_stride::<E, L, 0, PK>(d, x, x0, w, w0, y, y0, init),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    // Cache blocking: a block of output rows and columns whose input stays in L2 while every
+    // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
+    // input from memory once per 6 output channels).
+    let (rows, cols) = d.block::<E>(L);
+    for oy0 in (0..d.out_h).step_by(rows) {
+        for q0 in (0..d.phase_len(0)).step_by(cols) {
+            let region = Region {
+                oy: (oy0, (oy0 + rows).min(d.out_h)),
+                q: (q0, q0 + cols),
+            };
+            let mut m0 = 0;
+            while m0 < d.m {
+                let mc = (d.m - m0).min(MC);
+                let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
+                match mc {
+                    MC => direct_block::<E, MC, L, IS, PK>(args),
+                    5 => direct_block::<E, 5, L, IS, PK>(args),
+                    4 => direct_block::<E, 4, L, IS, PK>(args),
+                    3 => direct_block::<E, 3, L, IS, PK>(args),
+                    2 => direct_block::<E, 2, L, IS, PK>(args),
+                    _ => direct_block::<E, 1, L, IS, PK>(args),
+                }
+                m0 += mc;
+            }
+        }
+    }
+}
+
+/// Output rows `oy.0..oy.1` and tile columns `q.0..q.1` (of every column phase).
+#[derive(Clone, Copy)]
+struct Region {
+    oy: (usize, usize),
+    q: (usize, usize),
+}
+
+type BlockArgs<'a, 'b, E> = (
+    &'a Direct,
+    &'a [E],
+    usize,
+    &'a [E],
+    usize,
+    &'b mut [E],
+    usize,
+    Init<'a, E>,
+    usize,
+    Region,
+);
+
+/// One pass over the tiles of a column phase: reduction channels `r0..r1`, kernel rows
+/// `u0..u1`, kernel columns `vs`.
+struct Pass<'a> {
+    ph: usize,
+    r0: usize,
+    r1: usize,
+    u0: usize,
+    u1: usize,
+    vs: &'a [usize],
+}
+
+/// All tiles of output channels `m0..m0 + M`, per column phase, in passes over ranges of
+/// reduction channels and kernel taps whose weights fit the pack. The first pass of a phase
+/// starts from `init`, the others add to the output.
+fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize, const PK: usize>(
+    (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
+) {
+    let mut pk = [E::zero(); PK];
+    let pack = PK;
+    let mut vs = [0usize; MAX_TAPS];
+    for ph in 0..d.phases() {
+        let mut first = true;
+        // The kernel columns that apply to this phase, in batches.
+        // Their input columns increase along the list (transposed: from the last column).
+        let mut i = 0;
+        while i < d.k {
+            let mut cv = 0;
+            while i < d.k && cv < MAX_TAPS.min(pack / M) {
+                let v = if d.transposed { d.k - 1 - i } else { i };
+                if d.col_tap(ph, 0, v).is_some() {
+                    vs[cv] = v;
+                    cv += 1;
+                }
+                i += 1;
+            }
+            if cv == 0 {
+                continue;
+            }
+            let nu = d.k.min(MAX_TAPS).min(pack / (cv * M)).max(1);
+            let rb = d.r.clamp(1, pack / (nu * cv * M));
+            for u0 in (0..d.k).step_by(nu) {
+                let u1 = (u0 + nu).min(d.k);
+                for r0 in (0..d.r).step_by(rb) {
+                    let r1 = (r0 + rb).min(d.r);
+                    // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
+                    let mut i = 0;
+                    for r in r0..r1 {
+                        for u in u0..u1 {
+                            for &v in &vs[..cv] {
+                                let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
+                                for m in 0..M {
+                                    pk[i] = w[at + m * d.w_m];
+                                    i += 1;
                                 }
                             }
-                            dwk[u * C::K + v] += acc;
+                        }
+                    }
+                    let pass = Pass {
+                        ph,
+                        r0,
+                        r1,
+                        u0,
+                        u1,
+                        vs: &vs[..cv],
+                    };
+                    let init = if first { init } else { Init::Load };
+                    direct_pass::<E, M, L, IS>(d, &pass, region, x, x0, &pk[..i], y, y0, m0, init);
+                    first = false;
+                }
+            }
+        }
+        if first {
+            // No tap at all reaches this phase (or no input channels): outputs keep `init`.
+            let pass = Pass {
+                ph,
+                r0: 0,
+                r1: 0,
+                u0: 0,
+                u1: 0,
+                vs: &[],
+            };
+            direct_pass::<E, M, L, IS>(d, &pass, region, x, x0, &[], y, y0, m0, init);
+        }
+    }
+}
+
+/// Every tile of one pass.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
+    d: &Direct,
+    pass: &Pass<'_>,
+    region: Region,
+    x: &[E],
+    x0: usize,
+    pk: &[E],
+    y: &mut [E],
+    y0: usize,
+    m0: usize,
+    init: Init<'_, E>,
+) {
+    let mut rows = [RowTap::default(); MAX_TAPS];
+    let mut cols = [ColTap {
+        off: 0,
+        keep: [0; L],
+    }; MAX_TAPS];
+    let is = d.lane_stride();
+    let span = (L - 1) * is + 1;
+    let cv = pass.vs.len();
+    let nr = pass.r1 - pass.r0;
+    let xr0 = x0 + pass.r0 * d.in_plane;
+    // The pack as one `[E; M]` per (reduction channel, tap).
+    let pk = pk.as_chunks::<M>().0;
+    let per_r = (pass.u1 - pass.u0) * cv;
+    // Whether a tile's outputs are consecutive (not one column phase of a transposed stride).
+    let contiguous = !d.transposed || d.s == 1;
+    let ph = pass.ph;
+    let nq = d.phase_len(ph).min(region.q.1);
+    // Column strips outside, rows inside: a strip's taps (offsets, lane masks) are the same
+    // in every row.
+    let mut q0 = region.q.0;
+    while q0 < nq {
+        let nv = L.min(nq - q0);
+        // The columns of the taps, relative to the leftmost one, and their lane masks.
+        let mut first = isize::MAX;
+        let mut last = isize::MIN;
+        let mut any = false;
+        let mut masked = false;
+        for (ct, &v) in cols.iter_mut().zip(pass.vs) {
+            let c0 = d.col_tap(ph, q0, v).unwrap_or(0);
+            let (lo, hi) = lane_range(c0, is, d.in_w, L);
+            any |= lo < hi;
+            masked |= lo > 0 || hi < L;
+            first = first.min(c0);
+            last = last.max(c0);
+            let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
+            for (l, k) in ct.keep.iter_mut().enumerate() {
+                // (unsigned 32-bit lanes: vectorises)
+                *k = if (l as u32).wrapping_sub(lo) < n {
+                    u32::MAX
+                } else {
+                    0
+                };
+            }
+            ct.off = c0 as usize; // relative to `first`, fixed below
+        }
+        if cv == 0 {
+            (first, last) = (0, 0);
+        }
+        for ct in &mut cols[..cv] {
+            ct.off = (ct.off as isize - first) as usize;
+        }
+        let seg = Segment {
+            start: first,
+            len: (last - first) as usize + span,
+        };
+        // Consecutive taps one column apart (the usual dilation 1).
+        let unit = cols[..cv].iter().enumerate().all(|(t, ct)| ct.off == t);
+        for oy in region.oy.0..region.oy.1 {
+            let mut nrows = 0;
+            for u in pass.u0..pass.u1 {
+                if let Some(iy) = d.row_tap(oy, u) {
+                    rows[nrows] = RowTap {
+                        x: iy * d.in_w,
+                        w: (u - pass.u0) * cv,
+                    };
+                    nrows += 1;
+                }
+            }
+            let out = |m: usize, l: usize| {
+                y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
+            };
+            let mut acc = [[E::zero(); L]; M];
+            match init {
+                Init::Zero => {}
+                Init::Bias(b) => {
+                    for (m, a) in acc.iter_mut().enumerate() {
+                        *a = [b[m0 + m]; L];
+                    }
+                }
+                Init::Load => {
+                    for (m, a) in acc.iter_mut().enumerate() {
+                        if contiguous && nv == L {
+                            *a = lanes::<E, L, 1>(y, out(m, 0), 1);
+                        } else {
+                            for (l, a) in a[..nv].iter_mut().enumerate() {
+                                *a = y[out(m, l)];
+                            }
                         }
                     }
                 }
             }
+            if any && nrows > 0 && nr > 0 && d.x_m > 0 {
+                let args = (
+                    x,
+                    xr0 + m0 * d.x_m,
+                    d.in_plane,
+                    is,
+                    &rows[..nrows],
+                    &cols[..cv],
+                    seg,
+                    pk,
+                    per_r,
+                    nr,
+                    &mut acc,
+                );
+                if masked {
+                    split_tile::<E, M, L, IS, true>(args, d.x_m);
+                } else {
+                    split_tile::<E, M, L, IS, false>(args, d.x_m);
+                }
+            } else if any && nrows > 0 && nr > 0 {
+                let args = (
+                    x,
+                    xr0,
+                    d.in_plane,
+                    is,
+                    &rows[..nrows],
+                    &cols[..cv],
+                    seg,
+                    pk,
+                    per_r,
+                    nr,
+                    &mut acc,
+                );
+                match (masked, unit) {
+                    (true, true) => direct_tile::<E, M, L, IS, true, true>(args),
+                    (true, false) => direct_tile::<E, M, L, IS, true, false>(args),
+                    (false, true) => direct_tile::<E, M, L, IS, false, true>(args),
+                    (false, false) => direct_tile::<E, M, L, IS, false, false>(args),
+                }
+            }
+            for (m, a) in acc.iter().enumerate() {
+                if contiguous && nv == L {
+                    let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
+                    *o = *a;
+                } else {
+                    for (l, &a) in a[..nv].iter().enumerate() {
+                        y[out(m, l)] = a;
+                    }
+                }
+            }
+        }
+        q0 += L;
+    }
+}
+
+/// [`direct_tile`] for problems whose output channels read their own inputs, `x_m` apart
+/// (depthwise convolutions): per step, `M` input segments (one per channel), `M` weights and
+/// `M · L` multiply-adds.
+#[inline(never)]
+fn split_tile<E: Element, const M: usize, const L: usize, const IS: usize, const MASKED: bool>(
+    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
+    x_m: usize,
+) {
+    let mut a = *acc;
+    let is = if IS > 0 { IS } else { is };
+    let span = (L - 1) * is + 1;
+    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+        let xr = x0 + r * in_plane;
+        for rt in rows {
+            let taps = &pr[rt.w..][..cols.len()];
+            let start = (xr + rt.x) as isize + seg.start;
+            let last = start + ((M - 1) * x_m) as isize;
+            if start < 0 || last as usize + seg.len > x.len() {
+                // A segment sticks out of `x` (first or last rows of the tensor).
+                *acc = a;
+                for m in 0..M {
+                    edge_line::<E, M, L>(x, start + (m * x_m) as isize, is, cols, taps, m, acc);
+                }
+                a = *acc;
+                continue;
+            }
+            let mut segs: [&[E]; M] = [&[]; M];
+            for (m, sg) in segs.iter_mut().enumerate() {
+                *sg = &x[start as usize + m * x_m..][..seg.len];
+            }
+            for (ct, wv) in cols.iter().zip(taps) {
+                for m in 0..M {
+                    let mut xs = lanes::<E, L, IS>(&segs[m][ct.off..][..span], 0, is);
+                    if MASKED {
+                        keep(&mut xs, &ct.keep);
+                    }
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
+                }
+            }
+        }
+    }
+    *acc = a;
+}
+
+/// [`split_tile`]'s taps of channel `m` for a segment that is not inside `x`, lane by lane.
+#[cold]
+#[inline(never)]
+fn edge_line<E: Element, const M: usize, const L: usize>(
+    x: &[E],
+    start: isize,
+    is: usize,
+    cols: &[ColTap<L>],
+    taps: &[[E; M]],
+    m: usize,
+    acc: &mut [[E; L]; M],
+) {
+    for (ct, wv) in cols.iter().zip(taps) {
+        for l in 0..L {
+            if ct.keep[l] != 0 {
+                let v = x[(start + (ct.off + l * is) as isize) as usize];
+                acc[m][l] = fmadd(wv[m], v, acc[m][l]);
+            }
+        }
+    }
+}
+
+/// [`direct_tile`]'s taps for a segment that is not inside `x`, lane by lane.
+#[cold]
+#[inline(never)]
+fn edge_taps<E: Element, const M: usize, const L: usize>(
+    x: &[E],
+    start: isize,
+    is: usize,
+    cols: &[ColTap<L>],
+    taps: &[[E; M]],
+    acc: &mut [[E; L]; M],
+) {
+    for (ct, wv) in cols.iter().zip(taps) {
+        let mut xs = [E::zero(); L];
+        for (l, v) in xs.iter_mut().enumerate() {
+            if ct.keep[l] != 0 {
+                *v = x[(start + (ct.off + l * is) as isize) as usize];
+            }
+        }
+        for m in 0..M {
+            for l in 0..L {
+                acc[m][l] = fmadd(wv[m], xs[l], acc[m][l]);
+            }
+        }
+    }
+}
+
+/// The input columns a tile reads in one row: `start` (relative to the row, may be negative)
+/// and `len` values from there.
+#[derive(Clone, Copy)]
+struct Segment {
+    start: isize,
+    len: usize,
+}
+
+type TileArgs<'a, 'b, E, const M: usize, const L: usize> = (
+    &'a [E],
+    usize,
+    usize,
+    usize,
+    &'a [RowTap],
+    &'a [ColTap<L>],
+    Segment,
+    &'a [[E; M]],
+    usize,
+    usize,
+    &'b mut [[E; L]; M],
+);
+
+/// The micro-kernel: `acc[m][l] += Σ_r Σ_rows Σ_cols pk[r, tap][m] · in[r, …]` for one tile.
+///
+/// Per reduction channel and kernel row, the tile's input row segment is bounds-checked once;
+/// per tap, one `L`-lane read from it (with its lane mask when `MASKED`), `M` packed weights
+/// and `M · L` multiply-adds.
+#[inline(never)]
+fn direct_tile<
+    E: Element,
+    const M: usize,
+    const L: usize,
+    const IS: usize,
+    const MASKED: bool,
+    const UNIT: bool,
+>(
+    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
+) {
+    let mut a = *acc;
+    let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
+    if let ([rt], [ct]) = (rows, cols) {
+        // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
+        let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
+        let end = start + ((nr - 1) * in_plane + span) as isize;
+        if start >= 0 && end as usize <= x.len() && per_r == 1 {
+            let xs = x[start as usize..].chunks(in_plane);
+            for (wv, xr) in pk[..nr].iter().zip(xs) {
+                let mut xs = lanes::<E, L, IS>(xr, 0, is);
+                if MASKED {
+                    keep(&mut xs, &ct.keep);
+                }
+                for m in 0..M {
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
+                }
+            }
+            *acc = a;
+            return;
+        }
+    }
+    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+        let xr = x0 + r * in_plane;
+        for rt in rows {
+            let taps = &pr[rt.w..][..cols.len()];
+            let start = (xr + rt.x) as isize + seg.start;
+            let row = if start >= 0 {
+                x.get(start as usize..start as usize + seg.len)
+            } else {
+                None
+            };
+            let Some(row) = row else {
+                // The segment sticks out of `x` (first or last rows of the tensor).
+                *acc = a;
+                edge_taps::<E, M, L>(x, start, if IS > 0 { IS } else { is }, cols, taps, acc);
+                a = *acc;
+                continue;
+            };
+            let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
+                let mut xs = lanes::<E, L, IS>(seg, 0, is);
+                if MASKED {
+                    keep(&mut xs, &ct.keep);
+                }
+                for m in 0..M {
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
+                }
+            };
+            if UNIT {
+                // Tap `t` starts at column `t` of the segment: its windows, no bounds checks.
+                for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
+                    step(ct, wv, seg);
+                }
+            } else {
+                for (ct, wv) in cols.iter().zip(taps) {
+                    step(ct, wv, &row[ct.off..][..span]);
+                }
+            }
+        }
+    }
+    *acc = a;
+}
+
+// =============================================================================================
+// Reduction tiles
+// =============================================================================================
+
+/// Dense forward: `y[n, o] = b[o] + Σ_i x[n, i] · w[o, i]`, dot products of rows.
+fn dense_forward<E: Element>(
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    n: usize,
+    ci: usize,
+    co: usize,
+) {
+    if is_f32::<E>() {
+        dense_lanes::<E, 8>(x, w, bias, y, n, ci, co)
+    } else {
+        dense_lanes::<E, 4>(x, w, bias, y, n, ci, co)
+    }
+}
+
+/// Samples per dense tile.
+const DN: usize = 3;
+/// Output features per dense tile.
+const DO: usize = 4;
+
+fn dense_lanes<E: Element, const L: usize>(
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+    n: usize,
+    ci: usize,
+    co: usize,
+) {
+    let mut n0 = 0;
+    while n0 < n {
+        let nb = (n - n0).min(DN);
+        let mut o0 = 0;
+        while o0 < co {
+            let args = (x, w, bias, &mut *y, ci, co, n0, o0);
+            match nb {
+                DN => dense_tile::<E, DN, L>(args),
+                2 => dense_tile::<E, 2, L>(args),
+                _ => dense_tile::<E, 1, L>(args),
+            }
+            o0 += DO;
+        }
+        n0 += nb;
+    }
+}
+
+type DenseArgs<'a, 'b, E> = (
+    &'a [E],
+    &'a [E],
+    Option<&'a [E]>,
+    &'b mut [E],
+    usize,
+    usize,
+    usize,
+    usize,
+);
+
+/// `NB` samples × `DO` outputs (`o0..`, clamped to the last output: the duplicates of a
+/// partial tile are computed and not stored).
+fn dense_tile<E: Element, const NB: usize, const L: usize>(
+    (x, w, bias, y, ci, co, n0, o0): DenseArgs<'_, '_, E>,
+) {
+    let mut xr: [&[E]; NB] = [&[]; NB];
+    for (a, xr) in xr.iter_mut().enumerate() {
+        *xr = &x[(n0 + a) * ci..][..ci];
+    }
+    let mut wr: [&[E]; DO] = [&[]; DO];
+    for (b, wr) in wr.iter_mut().enumerate() {
+        *wr = &w[(o0 + b).min(co - 1) * ci..][..ci];
+    }
+    let mut acc = [[[E::zero(); L]; DO]; NB];
+    let mut c = 0;
+    while c + L <= ci {
+        let mut xs = [[E::zero(); L]; NB];
+        for a in 0..NB {
+            xs[a] = lanes::<E, L, 1>(xr[a], c, 1);
+        }
+        let mut ws = [[E::zero(); L]; DO];
+        for b in 0..DO {
+            ws[b] = lanes::<E, L, 1>(wr[b], c, 1);
+        }
+        for a in 0..NB {
+            for b in 0..DO {
+                for l in 0..L {
+                    acc[a][b][l] = fmadd(xs[a][l], ws[b][l], acc[a][b][l]);
+                }
+            }
+        }
+        c += L;
+    }
+    for a in 0..NB {
+        for b in 0..DO.min(co - o0) {
+            let mut s = hsum(acc[a][b]);
+            for i in c..ci {
+                s = fmadd(xr[a][i], wr[b][i], s);
+            }
+            let o = o0 + b;
+            y[(n0 + a) * co + o] = s + bias.map_or(E::zero(), |bias| bias[o]);
+        }
+    }
+}
+
+/// One group's weight gradient as dot products:
+/// `dw[m, c, u, v] += Σ_(n, i, j) dy[n, m, i, j] · x[n, c, i·s − p + u·d, j·s − p + v·d]`.
+#[derive(Clone, Copy, Debug)]
+struct Reduce {
+    n: usize,
+    ci: usize,
+    co: usize,
+    h: usize,
+    w: usize,
+    ho: usize,
+    wo: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    d: usize,
+    /// Distance between two samples in `x` and in `dy`.
+    x_n: usize,
+    dy_n: usize,
+}
+
+impl Reduce {
+    fn of<C: ConvGeometry>() -> Self {
+        let q = Self {
+            n: C::N,
+            ci: C::CIG,
+            co: C::COG,
+            h: C::H,
+            w: C::W,
+            ho: C::HO,
+            wo: C::WO,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            x_n: C::CI * C::H * C::W,
+            dy_n: C::CO * C::HO * C::WO,
+        };
+        if q.k == 1 && q.s == 1 && q.p == 0 {
+            // Planes as one long row (see `Direct::flat_pointwise`).
+            Self {
+                h: 1,
+                w: q.h * q.w,
+                ho: 1,
+                wo: q.ho * q.wo,
+                ..q
+            }
+        } else {
+            q
+        }
+    }
+
+    /// The output columns `jmin..jend` whose tap in kernel column `v` reads inside the input.
+    fn col_range(&self, v: usize) -> (usize, usize) {
+        valid_range(v * self.d, self.p, self.s, self.w, self.wo)
+    }
+}
+
+/// The outputs `o` in `lo..hi` (of `0..n_out`) for which `o·s + shift − p` lies in `0..n_in`.
+#[inline]
+fn valid_range(shift: usize, p: usize, s: usize, n_in: usize, n_out: usize) -> (usize, usize) {
+    if n_in + p <= shift {
+        return (0, 0);
+    }
+    let (lo, last) = (p.saturating_sub(shift), n_in - 1 + p - shift);
+    let (lo, hi) = if s == 1 {
+        (lo, last + 1)
+    } else {
+        (lo.div_ceil(s), last / s + 1)
+    };
+    let hi = hi.min(n_out);
+    (lo.min(hi), hi)
+}
+
+/// Output channels per reduction tile.
+const RM: usize = 3;
+/// Taps per reduction tile. With `RM` rows of `dy` and one input vector live, `RM · RT`
+/// accumulators fit the 16 vector registers (a 4 × 3 tile spills).
+const RT: usize = 3;
+
+/// Accumulates one group's weight gradient. `x0`, `dy0`, `dw0`: offsets of the group.
+fn dots<E: Element>(
+    q: &Reduce,
+    x: &[E],
+    x0: usize,
+    dy: &[E],
+    dy0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    if is_f32::<E>() {
+        dots_lanes::<E, 8>(q, x, x0, dy, dy0, dw, dw0)
+    } else {
+        dots_lanes::<E, 4>(q, x, x0, dy, dy0, dw, dw0)
+    }
+}
+
+fn dots_lanes<E: Element, const L: usize>(
+    q: &Reduce,
+    x: &[E],
+    x0: usize,
+    dy: &[E],
+    dy0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    match q.s {
+        1 => dots_stride::<E, L, 1>(q, x, x0, dy, dy0, dw, dw0),
+        2 => dots_stride::<E, L, 2>(q, x, x0, dy, dy0, dw, dw0),
+        _ => dots_stride::<E, L, 0>(q, x, x0, dy, dy0, dw, dw0),
+    }
+}
+
+fn dots_stride<E: Element, const L: usize, const IS: usize>(
+    q: &Reduce,
+    x: &[E],
+    x0: usize,
+    dy: &[E],
+    dy0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    // Taps `(c, u)` of one kernel column, `RT` per tile; a partial last tile repeats its last
+    // tap (computed, not stored).
+    let ntaps = q.ci * q.k;
+    for v in 0..q.k {
+        let cols = q.col_range(v);
+        if cols.0 == cols.1 {
+            continue;
+        }
+        let mut t0 = 0;
+        while t0 < ntaps {
+            let nt = (ntaps - t0).min(RT);
+            let mut taps = [(0, 0); RT];
+            for (t, tap) in taps.iter_mut().enumerate() {
+                let t = t0 + t.min(nt - 1);
+                *tap = (t / q.k, t % q.k);
+            }
+            let args = (q, x, x0, dy, dy0, &mut *dw, dw0, v, cols, taps, nt);
+            dots_tile::<E, L, IS>(args);
+            t0 += nt;
+        }
+    }
+}
+
+type DotsArgs<'a, 'b, E> = (
+    &'a Reduce,
+    &'a [E],
+    usize,
+    &'a [E],
+    usize,
+    &'b mut [E],
+    usize,
+    usize,
+    (usize, usize),
+    [(usize, usize); RT],
+    usize,
+);
+
+/// Every output channel × `RT` taps `(c, u)` of kernel column `v` (`M` channels at a time),
+/// over all samples and output positions.
+///
+/// Output rows are cut into chunks of `L` columns; a chunk's lanes outside `jmin..jend` (where
+/// column `v` reads padding, or past the row) are zeroed in both operands by a per-position
+/// mask. Rows where every tap reads an input row run as one stream of chunks (all rows in one
+/// go when input and output rows have the same length and stride 1); the few border rows run
+/// tap by tap.
+#[inline(never)]
+fn dots_tile<E: Element, const L: usize, const IS: usize>(
+    (q, x, x0, dy, dy0, dw, dw0, v, (jmin, jend), taps, nt): DotsArgs<'_, '_, E>,
+) {
+    let cpr = q.wo.div_ceil(L);
+    // Lanes outside `jmin..jend` only in the first and the last chunk of a row (unless the
+    // padding is wider than a chunk: then every chunk takes the checked path).
+    let lane_mask = |j0: usize| {
+        let mut mk = [0u32; L];
+        let (lo, n) = (jmin as u32, (jend - jmin) as u32);
+        for (l, k) in mk.iter_mut().enumerate() {
+            // (unsigned 32-bit lanes: vectorises)
+            *k = if ((j0 + l) as u32).wrapping_sub(lo) < n {
+                u32::MAX
+            } else {
+                0
+            };
+        }
+        mk
+    };
+    let edges = jmin <= L && jend + L >= cpr * L;
+    let masks = [lane_mask(0), lane_mask((cpr - 1) * L)];
+    let masked = jmin > 0 || jend < cpr * L;
+    // Whole planes as one stream: x's row stride must equal dy's.
+    let flat = q.s == 1 && q.w == q.wo && q.wo % L == 0;
+    // Input column read by output column 0 through kernel column `v` (may be negative).
+    let xc = (v * q.d) as isize - q.p as isize;
+    // Output rows `i` whose kernel row `u` reads inside the input.
+    let rows_of = |u: usize| valid_range(u * q.d, q.p, q.s, q.h, q.ho);
+    let mut rows = [(0, 0); RT];
+    let (mut i_lo, mut i_hi) = (0, q.ho);
+    for t in 0..RT {
+        rows[t] = rows_of(taps[t].1);
+        i_lo = i_lo.max(rows[t].0);
+        i_hi = i_hi.min(rows[t].1);
+    }
+    i_hi = i_hi.max(i_lo);
+    let stream = Stream {
+        x,
+        dy,
+        is: if IS > 0 { IS } else { q.s },
+        cpr,
+        masks,
+        edges,
+        jmin,
+        jend,
+    };
+    let c = DotsCtx {
+        q,
+        x0,
+        dy0,
+        v,
+        taps,
+        nt,
+        xc,
+        rows,
+        i_lo,
+        i_hi,
+        flat,
+        masked,
+        stream,
+    };
+    let mut m0 = 0;
+    while m0 < q.co {
+        let mc = (q.co - m0).min(RM);
+        match mc {
+            RM => dots_block::<E, RM, L, IS>(&c, m0, &mut *dw, dw0),
+            2 => dots_block::<E, 2, L, IS>(&c, m0, &mut *dw, dw0),
+            _ => dots_block::<E, 1, L, IS>(&c, m0, &mut *dw, dw0),
+        }
+        m0 += mc;
+    }
+}
+
+/// What the channel blocks of one [`dots_tile`] share.
+struct DotsCtx<'a, E, const L: usize> {
+    q: &'a Reduce,
+    x0: usize,
+    dy0: usize,
+    v: usize,
+    taps: [(usize, usize); RT],
+    nt: usize,
+    /// Input column read by output column 0 through kernel column `v`.
+    xc: isize,
+    /// Per tap, the output rows whose kernel row reads inside the input.
+    rows: [(usize, usize); RT],
+    /// The rows where every tap does.
+    i_lo: usize,
+    i_hi: usize,
+    flat: bool,
+    masked: bool,
+    stream: Stream<'a, E, L>,
+}
+
+/// Output channels `m0..m0 + M` of a [`dots_tile`].
+fn dots_block<E: Element, const M: usize, const L: usize, const IS: usize>(
+    c: &DotsCtx<'_, E, L>,
+    m0: usize,
+    dw: &mut [E],
+    dw0: usize,
+) {
+    let q = c.q;
+    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
+    let (taps, rows, stream, cpr) = (&c.taps, &c.rows, &c.stream, c.stream.cpr);
+    let (i_lo, i_hi, masked) = (c.i_lo, c.i_hi, c.masked);
+    let mut a = [[[E::zero(); L]; RT]; M];
+    for n in 0..q.n {
+        let xn = c.x0 + n * q.x_n;
+        let dyn_ = c.dy0 + n * q.dy_n + m0 * ohw;
+        // Start of output row `i` in `dy` (per channel) and in `x` (per tap, may be negative).
+        let dy_at = |i: usize| {
+            let mut o = [0; M];
+            for (m, o) in o.iter_mut().enumerate() {
+                *o = dyn_ + m * ohw + i * q.wo;
+            }
+            o
+        };
+        let x_at = |t: usize, i: usize| {
+            let (ch, u) = taps[t];
+            (xn + ch * hw) as isize
+                + ((i * q.s + u * q.d) as isize - q.p as isize) * q.w as isize
+                + c.xc
+        };
+        let xs_at = |i: usize| {
+            let mut o = [0; RT];
+            for (t, o) in o.iter_mut().enumerate() {
+                *o = x_at(t, i);
+            }
+            o
+        };
+        // Interior rows: every tap at once.
+        let steps = (q.wo, (q.s * q.w) as isize);
+        if c.flat {
+            let n = (i_hi - i_lo) * cpr;
+            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), (1, n), steps, masked);
+        } else {
+            let rows = (i_hi - i_lo, cpr);
+            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), rows, steps, masked);
+        }
+        // Border rows: tap by tap.
+        for t in 0..RT {
+            for i in (rows[t].0..i_lo.min(rows[t].1)).chain(i_hi.max(rows[t].0)..rows[t].1) {
+                let mut one = [[[E::zero(); L]; 1]; M];
+                for m in 0..M {
+                    one[m][0] = a[m][t];
+                }
+                stream.run::<M, 1, IS>(&mut one, dy_at(i), [x_at(t, i)], (1, cpr), steps, masked);
+                for m in 0..M {
+                    a[m][t] = one[m][0];
+                }
+            }
+        }
+    }
+    add_sums(&a, |m, t, s| {
+        if t < c.nt {
+            let (ch, u) = taps[t];
+            dw[dw0 + (m0 + m) * q.ci * kk + ch * kk + u * q.k + c.v] += s;
+        }
+    });
+}
+
+/// The operands of [`dots_tile`]'s chunk streams.
+struct Stream<'a, E, const L: usize> {
+    x: &'a [E],
+    dy: &'a [E],
+    /// Input columns between two lanes.
+    is: usize,
+    /// Chunks per output row.
+    cpr: usize,
+    /// Lane masks of the first and the last chunk of a row.
+    masks: [[u32; L]; 2],
+    /// Whether the other chunks need no mask.
+    edges: bool,
+    /// Output columns whose tap reads inside the input.
+    jmin: usize,
+    jend: usize,
+}
+
+impl<E: Element, const L: usize> Stream<'_, E, L> {
+    /// `acc[m][t] += Σ dy[m, chunk] · x[t, chunk]` over `rows` rows of `n` chunks each, from
+    /// the start of an output row: `dyo[m]` in `dy` and `xo[t]` in `x` (the input column of
+    /// output column 0), the next rows `dy_step` and `x_step` further.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn run<const M: usize, const T: usize, const IS: usize>(
+        &self,
+        acc: &mut [[[E; L]; T]; M],
+        dyo: [usize; M],
+        xo: [isize; T],
+        (rows, n): (usize, usize),
+        (dy_step, x_step): (usize, isize),
+        masked: bool,
+    ) {
+        if rows == 0 || n == 0 {
+            return;
+        }
+        let is = self.is;
+        let len = n * L;
+        // Values read per row in `x`: `IS = 2` reads whole pairs of chunks.
+        let xlen = if IS == 2 { 2 * len } else { len };
+        let last = rows - 1;
+        // All rows inside `dy` and `x` (padding lanes read neighbours, then zeroed)?
+        let inside = (IS == 1 || IS == 2)
+            && n % self.cpr == 0
+            && self.edges
+            && dyo
+                .iter()
+                .all(|&o| o + last * dy_step + len <= self.dy.len())
+            && xo.iter().all(|&o| {
+                let (first, end) = (
+                    o.min(o + last as isize * x_step),
+                    o.max(o + last as isize * x_step),
+                );
+                first >= 0 && end as usize + xlen <= self.x.len()
+            });
+        let mut a = *acc;
+        if inside && n == 1 && IS == 1 {
+            // One chunk per row (narrow maps): row by row from offsets, no per-row slicing.
+            let mut masks = [[u32::MAX; L]; 1];
+            if masked {
+                masks[0] = self.masks[0];
+            }
+            for r in 0..rows {
+                let mut av = [[E::zero(); L]; M];
+                for m in 0..M {
+                    av[m] = lanes::<E, L, 1>(self.dy, dyo[m] + r * dy_step, 1);
+                    keep(&mut av[m], &masks[0]);
+                }
+                let mut b = [[E::zero(); L]; T];
+                for t in 0..T {
+                    b[t] = lanes::<E, L, 1>(self.x, (xo[t] + r as isize * x_step) as usize, 1);
+                    keep(&mut b[t], &masks[0]);
+                }
+                outer(&mut a, &av, &b);
+            }
+        } else if inside {
+            for r in 0..rows {
+                let mut d: [&[[E; L]]; M] = [&[]; M];
+                for m in 0..M {
+                    d[m] = self.dy[dyo[m] + r * dy_step..][..len].as_chunks::<L>().0;
+                }
+                let mut xs: [&[[E; L]]; T] = [&[]; T];
+                for t in 0..T {
+                    let o = (xo[t] + r as isize * x_step) as usize;
+                    xs[t] = self.x[o..][..xlen].as_chunks::<L>().0;
+                }
+                let mut p = 0;
+                for k in 0..n {
+                    let mut av = [[E::zero(); L]; M];
+                    for m in 0..M {
+                        av[m] = d[m][k];
+                    }
+                    let mut b = [[E::zero(); L]; T];
+                    for t in 0..T {
+                        b[t] = if IS == 2 {
+                            // The even values of two chunks.
+                            let (c0, c1) = (xs[t][2 * k], xs[t][2 * k + 1]);
+                            let mut v = [E::zero(); L];
+                            for l in 0..L {
+                                v[l] = if 2 * l < L { c0[2 * l] } else { c1[2 * l - L] };
+                            }
+                            v
+                        } else {
+                            xs[t][k]
+                        };
+                    }
+                    if masked && (p == 0 || p + 1 == self.cpr) {
+                        // A row's first or last chunk: zero the lanes outside `jmin..jend`.
+                        let mk = self.masks[usize::from(p > 0)];
+                        for av in &mut av {
+                            keep(av, &mk);
+                        }
+                        for b in &mut b {
+                            keep(b, &mk);
+                        }
+                    }
+                    p += 1;
+                    if p == self.cpr {
+                        p = 0;
+                    }
+                    outer(&mut a, &av, &b);
+                }
+            }
+        } else {
+            // Other strides, very wide rows, or rows at the very ends of the tensors: lane
+            // ranges and checked loads, chunk by chunk.
+            for r in 0..rows {
+                for k in 0..n {
+                    let j0 = (k % self.cpr) * L;
+                    let lo = self.jmin.saturating_sub(j0).min(L);
+                    let hi = self.jend.saturating_sub(j0).min(L);
+                    let mut av = [[E::zero(); L]; M];
+                    for m in 0..M {
+                        let o = dyo[m] + r * dy_step + k * L;
+                        av[m] = load::<E, L, 1>(self.dy, o as isize, 1, lo, hi);
+                    }
+                    let mut b = [[E::zero(); L]; T];
+                    for t in 0..T {
+                        let o = xo[t] + r as isize * x_step + (k * L * is) as isize;
+                        b[t] = load::<E, L, IS>(self.x, o, is, lo, hi);
+                    }
+                    outer(&mut a, &av, &b);
+                }
+            }
+        }
+        *acc = a;
+    }
+}
+
+/// `acc[m][t] += a[m] · b[t]`, lane-wise.
+#[inline(always)]
+fn outer<E: Element, const M: usize, const T: usize, const L: usize>(
+    acc: &mut [[[E; L]; T]; M],
+    a: &[[E; L]; M],
+    b: &[[E; L]; T],
+) {
+    for t in 0..T {
+        for m in 0..M {
+            for l in 0..L {
+                acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
+            }
+        }
+    }
+}
+
+/// Calls `f(m, t, Σ_l acc[m][t][l])`. Kept out of line: inlined, the horizontal sums lead
+/// LLVM's vectoriser to split the accumulators of the loops before into 2-lane pieces.
+#[inline(never)]
+fn add_sums<E: Element, const M: usize, const T: usize, const L: usize>(
+    acc: &[[[E; L]; T]; M],
+    mut f: impl FnMut(usize, usize, E),
+) {
+    for (m, acc) in acc.iter().enumerate() {
+        for (t, &a) in acc.iter().enumerate() {
+            f(m, t, hsum(a));
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod dropout;
 pub mod loss;
 pub mod norm;
 pub mod optim;
+mod lanes;
 pub mod pointwise;
 pub mod pool;
 pub mod reduce;

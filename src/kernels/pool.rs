@@ -2,8 +2,16 @@
 //!
 //! Padding: max pooling treats padded positions as `−∞`; average pooling counts them as zeros
 //! and always divides by `K²` (PyTorch's `count_include_pad=True`).
+//!
+//! The forward passes compute `L` outputs of a row at once (one vector per window tap, padding
+//! lanes masked; 2 × 2 windows of stride 2 compare two contiguous rows first). The backward
+//! passes of non-overlapping windows (`K ≤ S`, the usual case) write every input gradient
+//! exactly once, row by row, instead of zeroing `dx` and scattering into it; overlapping
+//! windows accumulate by scattering. No branch depends on the data (comparisons become vector
+//! selects).
 
 use crate::element::Element;
+use crate::kernels::lanes::{lanes, load};
 
 /// Compile-time geometry of a pooling window over `PLANES = N·C` planes.
 pub trait PoolGeometry {
@@ -69,45 +77,235 @@ fn span<G: PoolGeometry>(o: usize, extent: usize) -> core::ops::Range<usize> {
     lo..hi
 }
 
+/// Outputs per vector step.
+const L: usize = 8;
+
+/// The starts of the `L`-wide steps over `n` outputs: `0, L, 2L, …`, the last one moved back
+/// to end at `n` (it recomputes a few outputs instead of handling a partial step). A single
+/// step when `n < L`.
+#[inline(always)]
+fn chunks(n: usize) -> impl Iterator<Item = usize> {
+    let last = n.saturating_sub(L);
+    (0..n.div_ceil(L)).map(move |c| (c * L).min(last))
+}
+
+/// Writes the lanes of a step starting at `j0` (only the first `row.len()` if the row is
+/// shorter than a step).
+#[inline(always)]
+fn store<T: Copy>(row: &mut [T], j0: usize, v: &[T; L]) {
+    if row.len() >= L {
+        let o: &mut [T; L] = (&mut row[j0..][..L]).try_into().unwrap();
+        *o = *v;
+    } else {
+        let n = row.len();
+        row.copy_from_slice(&v[..n]);
+    }
+}
+
+/// The lanes `lo..hi` of a step whose input column `c0 + l·S` lies in `0..W`.
+#[inline(always)]
+fn lane_range<G: PoolGeometry>(c0: isize) -> (usize, usize) {
+    let s = G::S as isize;
+    let lo = if c0 >= 0 { 0 } else { (-c0 + s - 1) / s };
+    let last = G::W as isize - 1 - c0;
+    let hi = if last < 0 { 0 } else { last / s + 1 };
+    (lo as usize, (hi as usize).min(L))
+}
+
+/// `a` comes later than `b` in the scan of a window and replaces it: larger, or a NaN over a
+/// number (NaN propagates, like in PyTorch). `&`, `|`: no branches.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+fn beats<E: Element>(a: E, b: E) -> bool {
+    (a > b) | ((a != a) & (b == b))
+}
+
 /// Max pooling. Writes the maxima to `y` and, per output, the index `h·W + w` of the maximum
 /// within its input plane to `argmax` (the first maximum on ties, like PyTorch).
 pub fn max_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
+    if G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L {
+        return max_forward_2x2::<G, E>(x, y, argmax);
+    }
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     for p in 0..G::PLANES {
         let xp = &x[p * hw..][..hw];
         let yp = &mut y[p * ohw..][..ohw];
         let ap = &mut argmax[p * ohw..][..ohw];
         for i in 0..G::HO {
-            for j in 0..G::WO {
-                let mut best = E::neg_infinity();
-                let mut at = 0usize;
+            for j0 in chunks(G::WO) {
+                let mut best = [E::neg_infinity(); L];
+                let mut at = [0u32; L];
                 for ih in span::<G>(i, G::H) {
-                    for iw in span::<G>(j, G::W) {
-                        let v = xp[ih * G::W + iw];
-                        // `!(v <= best)` also picks up a NaN, so NaN propagates like in PyTorch.
-                        if v > best || (v.is_nan() && !best.is_nan()) {
-                            best = v;
-                            at = ih * G::W + iw;
+                    let row = &xp[ih * G::W..][..G::W];
+                    for dw in 0..G::K {
+                        let c0 = (j0 * G::S + dw) as isize - G::P as isize;
+                        let (lo, hi) = lane_range::<G>(c0);
+                        let mut v = [E::neg_infinity(); L];
+                        if lo == 0 && hi == L {
+                            v = lanes::<E, L, 0>(row, c0 as usize, G::S);
+                        } else {
+                            for (l, v) in v.iter_mut().enumerate().take(hi).skip(lo) {
+                                *v = row[(c0 + (l * G::S) as isize) as usize];
+                            }
+                        }
+                        let base = (ih * G::W) as isize + c0;
+                        for l in 0..L {
+                            let take = beats(v[l], best[l]);
+                            best[l] = if take { v[l] } else { best[l] };
+                            let idx = (base + (l * G::S) as isize) as u32;
+                            at[l] = if take { idx } else { at[l] };
                         }
                     }
                 }
-                yp[i * G::WO + j] = best;
-                ap[i * G::WO + j] = at as u32;
+                store(&mut yp[i * G::WO..][..G::WO], j0, &best);
+                store(&mut ap[i * G::WO..][..G::WO], j0, &at);
             }
         }
     }
 }
 
-/// Max pooling backward: `dx` is zeroed, then each `dy` goes to its recorded arg-max
+/// Max pooling 2 × 2, stride 2 (the common case): the two rows of `2L` inputs are compared
+/// element-wise first (contiguous vectors), then the column pairs. A tie between the columns
+/// goes to the smaller index, so the result is exactly the first maximum in row-major order.
+fn max_forward_2x2<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
+    let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
+    for p in 0..G::PLANES {
+        let xp = &x[p * hw..][..hw];
+        let yp = &mut y[p * ohw..][..ohw];
+        let ap = &mut argmax[p * ohw..][..ohw];
+        for i in 0..G::HO {
+            let (r0, r1) = (
+                &xp[2 * i * G::W..][..G::W],
+                &xp[(2 * i + 1) * G::W..][..G::W],
+            );
+            for j0 in chunks(G::WO) {
+                let a = lanes::<E, { 2 * L }, 1>(r0, 2 * j0, 1);
+                let b = lanes::<E, { 2 * L }, 1>(r1, 2 * j0, 1);
+                // Down the columns: the lower row replaces the upper one only if it beats it.
+                let mut v = [E::zero(); 2 * L];
+                let mut down = [false; 2 * L];
+                for k in 0..2 * L {
+                    down[k] = beats(b[k], a[k]);
+                    v[k] = if down[k] { b[k] } else { a[k] };
+                }
+                let top = (2 * i * G::W + 2 * j0) as u32;
+                let mut best = [E::zero(); L];
+                let mut at = [0u32; L];
+                for l in 0..L {
+                    let (c0, c1) = (v[2 * l], v[2 * l + 1]);
+                    let i0 = top + 2 * l as u32 + if down[2 * l] { G::W as u32 } else { 0 };
+                    let i1 = top + 2 * l as u32 + 1 + if down[2 * l + 1] { G::W as u32 } else { 0 };
+                    // Across: the right column wins if it beats the left one, or ties with it
+                    // (NaNs included) and comes first in row-major order.
+                    #[allow(clippy::eq_op)]
+                    let tie = (c1 == c0) | ((c1 != c1) & (c0 != c0));
+                    let right = beats(c1, c0) | (tie & (i1 < i0));
+                    best[l] = if right { c1 } else { c0 };
+                    at[l] = if right { i1 } else { i0 };
+                }
+                store(&mut yp[i * G::WO..][..G::WO], j0, &best);
+                store(&mut ap[i * G::WO..][..G::WO], j0, &at);
+            }
+        }
+    }
+}
+
+/// Calls `f(ih, i)` for every input row `ih`, with the output row `i` whose window holds it
+/// (`None` if none does), when windows do not overlap (`K ≤ S`).
+#[inline(always)]
+fn disjoint_rows<G: PoolGeometry>(mut f: impl FnMut(usize, Option<usize>)) {
+    for ih in 0..G::H {
+        let (i, r) = ((ih + G::P) / G::S, (ih + G::P) % G::S);
+        f(ih, (r < G::K && i < G::HO).then_some(i));
+    }
+}
+
+/// For input columns `iw0..iw0 + L` of a covered row (windows not overlapping): the output
+/// column of each lane's window (clamped into the row) and whether the lane is in one.
+#[inline(always)]
+fn disjoint_cols<G: PoolGeometry>(iw0: usize) -> ([usize; L], [bool; L]) {
+    let mut j = [0usize; L];
+    let mut inside = [false; L];
+    for l in 0..L {
+        let (jj, r) = ((iw0 + l + G::P) / G::S, (iw0 + l + G::P) % G::S);
+        inside[l] = r < G::K && jj < G::WO && iw0 + l < G::W;
+        j[l] = jj.min(G::WO.saturating_sub(1));
+    }
+    (j, inside)
+}
+
+/// Max pooling backward: each `dy` goes to its recorded arg-max; `dx` is overwritten
 /// (overlapping windows accumulate).
 pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
-    dx[..G::PLANES * hw].fill(E::zero());
-    for p in 0..G::PLANES {
-        let dxp = &mut dx[p * hw..][..hw];
-        for (&g, &a) in dy[p * ohw..][..ohw].iter().zip(&argmax[p * ohw..][..ohw]) {
-            dxp[a as usize] += g;
+    if G::K > G::S || G::WO == 0 {
+        dx[..G::PLANES * hw].fill(E::zero());
+        for p in 0..G::PLANES {
+            let dxp = &mut dx[p * hw..][..hw];
+            for (&g, &a) in dy[p * ohw..][..ohw].iter().zip(&argmax[p * ohw..][..ohw]) {
+                dxp[a as usize] += g;
+            }
         }
+        return;
+    }
+    if G::K == G::S && G::P == 0 && G::WO >= L {
+        // Windows tile the input: per input row, `L` outputs give `S·L` consecutive input
+        // gradients.
+        for p in 0..G::PLANES {
+            let dyp = &dy[p * ohw..][..ohw];
+            let ap = &argmax[p * ohw..][..ohw];
+            let dxp = &mut dx[p * hw..][..hw];
+            for ih in 0..G::H {
+                let i = ih / G::S;
+                let out = &mut dxp[ih * G::W..][..G::W];
+                if i >= G::HO {
+                    out.fill(E::zero());
+                    continue;
+                }
+                let (gr, ar) = (&dyp[i * G::WO..][..G::WO], &ap[i * G::WO..][..G::WO]);
+                for j0 in chunks(G::WO) {
+                    let g = lanes::<E, L, 1>(gr, j0, 1);
+                    let a = lanes::<u32, L, 1>(ar, j0, 1);
+                    let o = &mut out[j0 * G::S..][..L * G::S];
+                    for b in 0..G::S {
+                        for l in 0..L {
+                            let here = (ih * G::W + (j0 + l) * G::S + b) as u32;
+                            o[l * G::S + b] = if a[l] == here { g[l] } else { E::zero() };
+                        }
+                    }
+                }
+                out[G::WO * G::S..].fill(E::zero());
+            }
+        }
+        return;
+    }
+    for p in 0..G::PLANES {
+        let dyp = &dy[p * ohw..][..ohw];
+        let ap = &argmax[p * ohw..][..ohw];
+        let dxp = &mut dx[p * hw..][..hw];
+        disjoint_rows::<G>(|ih, i| {
+            let out = &mut dxp[ih * G::W..][..G::W];
+            let Some(i) = i else {
+                out.fill(E::zero());
+                return;
+            };
+            let (gr, ar) = (&dyp[i * G::WO..][..G::WO], &ap[i * G::WO..][..G::WO]);
+            for (c, chunk) in out.chunks_mut(L).enumerate() {
+                let iw0 = c * L;
+                let (j, inside) = disjoint_cols::<G>(iw0);
+                let mut v = [E::zero(); L];
+                for l in 0..L {
+                    let here = (ih * G::W + iw0 + l) as u32;
+                    let (g, a) = (gr[j[l]], ar[j[l]]);
+                    v[l] = if inside[l] & (a == here) {
+                        g
+                    } else {
+                        E::zero()
+                    };
+                }
+                chunk.copy_from_slice(&v[..chunk.len()]);
+            }
+        });
     }
 }
 
@@ -119,14 +317,22 @@ pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
         let xp = &x[p * hw..][..hw];
         let yp = &mut y[p * ohw..][..ohw];
         for i in 0..G::HO {
-            for j in 0..G::WO {
-                let mut s = E::zero();
+            for j0 in chunks(G::WO) {
+                let mut sum = [E::zero(); L];
                 for ih in span::<G>(i, G::H) {
-                    for iw in span::<G>(j, G::W) {
-                        s += xp[ih * G::W + iw];
+                    for dw in 0..G::K {
+                        let c0 = (j0 * G::S + dw) as isize - G::P as isize;
+                        let (lo, hi) = lane_range::<G>(c0);
+                        let v = load::<E, L, 0>(xp, (ih * G::W) as isize + c0, G::S, lo, hi);
+                        for l in 0..L {
+                            sum[l] += v[l];
+                        }
                     }
                 }
-                yp[i * G::WO + j] = s * scale;
+                for s in &mut sum {
+                    *s *= scale;
+                }
+                store(&mut yp[i * G::WO..][..G::WO], j0, &sum);
             }
         }
     }
@@ -136,19 +342,46 @@ pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
 pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let scale = E::one() / E::of((G::K * G::K) as f64);
-    dx[..G::PLANES * hw].fill(E::zero());
-    for p in 0..G::PLANES {
-        let dyp = &dy[p * ohw..][..ohw];
-        let dxp = &mut dx[p * hw..][..hw];
-        for i in 0..G::HO {
-            for j in 0..G::WO {
-                let g = dyp[i * G::WO + j] * scale;
-                for ih in span::<G>(i, G::H) {
-                    for iw in span::<G>(j, G::W) {
-                        dxp[ih * G::W + iw] += g;
+    if G::K > G::S || G::WO == 0 {
+        dx[..G::PLANES * hw].fill(E::zero());
+        for p in 0..G::PLANES {
+            let dyp = &dy[p * ohw..][..ohw];
+            let dxp = &mut dx[p * hw..][..hw];
+            for i in 0..G::HO {
+                for j in 0..G::WO {
+                    let g = dyp[i * G::WO + j] * scale;
+                    for ih in span::<G>(i, G::H) {
+                        for iw in span::<G>(j, G::W) {
+                            dxp[ih * G::W + iw] += g;
+                        }
                     }
                 }
             }
         }
+        return;
+    }
+    for p in 0..G::PLANES {
+        let dyp = &dy[p * ohw..][..ohw];
+        let dxp = &mut dx[p * hw..][..hw];
+        disjoint_rows::<G>(|ih, i| {
+            let out = &mut dxp[ih * G::W..][..G::W];
+            let Some(i) = i else {
+                out.fill(E::zero());
+                return;
+            };
+            let gr = &dyp[i * G::WO..][..G::WO];
+            for (c, chunk) in out.chunks_mut(L).enumerate() {
+                let (j, inside) = disjoint_cols::<G>(c * L);
+                let mut v = [E::zero(); L];
+                for l in 0..L {
+                    v[l] = if inside[l] {
+                        gr[j[l]] * scale
+                    } else {
+                        E::zero()
+                    };
+                }
+                chunk.copy_from_slice(&v[..chunk.len()]);
+            }
+        });
     }
 }

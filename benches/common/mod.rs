@@ -1,0 +1,355 @@
+//! The benchmark workloads, shared by the criterion bench (`kernels.rs`) and the profiling
+//! driver (`profile.rs`, for callgrind).
+//!
+//! Every workload owns its (heap-allocated) tensors, is single-threaded f32, and runs through
+//! the public typed layers where one exists, else through `constnet::kernels` directly.
+
+#![allow(dead_code)]
+
+use constnet::kernels::conv::{self, ConvGeometry, Geom};
+use constnet::prelude::*;
+use std::hint::black_box;
+
+/// A benchmark workload.
+pub trait Workload {
+    /// Floating-point operations of one `run` (2 per multiply-add), 0 when not meaningful.
+    fn flops(&self) -> u64;
+    /// Restore the inputs that `run` overwrites (not timed). Default: nothing to restore.
+    fn reset(&mut self) {}
+    /// Whether `reset` must run before every `run`.
+    fn needs_reset(&self) -> bool {
+        false
+    }
+    /// The timed work.
+    fn run(&mut self);
+}
+
+/// Deterministic values in [-1, 1).
+fn fill(v: &mut [f32], seed: u64) {
+    let mut s = seed | 1;
+    for x in v {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        *x = ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
+    }
+}
+
+fn filled<T: Zeroable + Batch<Elem = f32>>(seed: u64) -> Box<T> {
+    let mut t = T::boxed();
+    fill(t.flat_mut(), seed);
+    t
+}
+
+fn randomized<M: Module<f32> + Zeroable>(seed: u64, scale: f32) -> Box<M> {
+    let mut m = M::boxed();
+    let mut k = seed;
+    m.for_each_tensor(|_, v| {
+        k += 1;
+        fill(v, k);
+        v.iter_mut().for_each(|w| *w *= scale);
+    });
+    m
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peak: f32 FMA throughput.
+
+/// Independent accumulator chains (of 8 lanes each). Zen 3: FMA latency 4 cycles, 2 FMA pipes
+/// → at least 8 chains in flight; 12 leaves room and fits the 16 ymm registers with the two
+/// operands.
+pub const PEAK_CHAINS: usize = 12;
+/// Loop trips per `run`.
+pub const PEAK_TRIPS: usize = 100_000;
+
+/// `PEAK_TRIPS × PEAK_CHAINS` 8-lane FMAs with independent chains: the machine's f32 peak.
+pub struct Peak {
+    acc: [[f32; 8]; PEAK_CHAINS],
+}
+
+impl Peak {
+    pub fn new() -> Self {
+        Self {
+            acc: [[0.5; 8]; PEAK_CHAINS],
+        }
+    }
+}
+
+/// The FMA loop. `a` and `b` come through `black_box`, so LLVM cannot fold the chains; with
+/// `-C target-cpu=x86-64-v3` every `mul_add` is one `vfmadd213ps ymm` (checked with objdump).
+#[inline(never)]
+pub fn fma_loop(acc: &mut [[f32; 8]; PEAK_CHAINS], trips: usize) {
+    let a: [f32; 8] = black_box([0.999_9; 8]);
+    let b: [f32; 8] = black_box([1e-4; 8]);
+    let mut r = *acc;
+    for _ in 0..trips {
+        for chain in r.iter_mut() {
+            for l in 0..8 {
+                chain[l] = chain[l].mul_add(a[l], b[l]);
+            }
+        }
+    }
+    *acc = r;
+}
+
+impl Workload for Peak {
+    fn flops(&self) -> u64 {
+        (PEAK_TRIPS * PEAK_CHAINS * 8 * 2) as u64
+    }
+    fn run(&mut self) {
+        fma_loop(&mut self.acc, black_box(PEAK_TRIPS));
+        black_box(&self.acc);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed layers: forward, or forward + backward.
+
+/// A layer on a boxed input: forward only, or training forward + backward with input gradient.
+pub struct LayerRun<L: Layer<X>, X: Batch<Elem = f32> + Clone> {
+    layer: Box<L>,
+    grads: Box<L>,
+    x0: Box<X>,
+    x: Box<X>,
+    y: Box<L::Output>,
+    dy: Box<L::Output>,
+    trace: Box<L::Trace>,
+    backward: bool,
+}
+
+impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32> + Clone> LayerRun<L, X> {
+    pub fn new(backward: bool) -> Self {
+        let x0 = filled::<X>(1);
+        Self {
+            layer: randomized::<L>(2, 0.1),
+            grads: L::boxed(),
+            x: x0.clone(),
+            x0,
+            y: L::Output::boxed(),
+            dy: filled::<L::Output>(3),
+            trace: L::Trace::boxed(),
+            backward,
+        }
+    }
+}
+
+impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32> + Clone> Workload
+    for LayerRun<L, X>
+{
+    fn flops(&self) -> u64 {
+        L::flops() * if self.backward { 3 } else { 1 }
+    }
+    fn needs_reset(&self) -> bool {
+        // Backward overwrites the input with its gradient: restore it before every run.
+        self.backward
+    }
+    fn reset(&mut self) {
+        self.x.flat_mut().copy_from_slice(self.x0.flat());
+    }
+    fn run(&mut self) {
+        if self.backward {
+            self.layer
+                .forward_train(&self.x, &mut self.y, &mut self.trace);
+            self.layer.backward(
+                Input::Grad(&mut self.x),
+                &mut self.trace,
+                &self.dy,
+                &mut self.grads,
+            );
+        } else {
+            self.layer.forward(&self.x, &mut self.y, &mut self.trace);
+        }
+        black_box(&mut self.y);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// W5: ConvTranspose2d 64→32, k4, s2, p1, 16×16 → 32×32, forward + backward, through the kernels:
+// it is the data-backward of the convolution 32 (32×32) → 64 (16×16).
+
+type W5Geom = Geom<1, 1, 32, 64, 32, 32, 16, 16, 4, 2, 1, 1>;
+
+pub struct W5 {
+    t: Vec<f32>,   // transposed-conv input, 64×16×16 (the conv's output side)
+    w: Vec<f32>,   // weight [64, 32, 4, 4]
+    o: Vec<f32>,   // transposed-conv output, 32×32×32
+    d_o: Vec<f32>, // its gradient
+    d_t: Vec<f32>, // gradient of the transposed-conv input
+    dw: Vec<f32>,
+}
+
+impl W5 {
+    pub fn new() -> Self {
+        let mut s = Self {
+            t: vec![0.0; W5Geom::Y_LEN],
+            w: vec![0.0; W5Geom::W_LEN],
+            o: vec![0.0; W5Geom::X_LEN],
+            d_o: vec![0.0; W5Geom::X_LEN],
+            d_t: vec![0.0; W5Geom::Y_LEN],
+            dw: vec![0.0; W5Geom::W_LEN],
+        };
+        fill(&mut s.t, 1);
+        fill(&mut s.w, 2);
+        s.w.iter_mut().for_each(|v| *v *= 0.1);
+        fill(&mut s.d_o, 3);
+        s
+    }
+}
+
+impl Workload for W5 {
+    fn flops(&self) -> u64 {
+        3 * 2 * W5Geom::MACS as u64
+    }
+    fn run(&mut self) {
+        // forward of the transposed convolution
+        conv::backward_data::<W5Geom, f32>(&self.t, &self.w, &mut self.o);
+        black_box(&mut self.o);
+        // its backward: input gradient (a convolution) and weight gradient
+        conv::forward::<W5Geom, f32>(&self.d_o, &self.w, None, &mut self.d_t);
+        conv::backward_weight::<W5Geom, f32>(&self.d_o, &self.t, &mut self.dw, None);
+        black_box(&mut self.d_t);
+        black_box(&mut self.dw);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// W4: depthwise 3×3 (128 channels, p1) then pointwise 1×1 128→128, 56×56, forward.
+
+type W4Depthwise = Geom<1, 128, 1, 1, 56, 56, 56, 56, 3, 1, 1, 1>;
+type W4Pointwise = Conv2d<128, 128, 1, 1, 0, NoBias>;
+
+pub struct W4 {
+    x: Box<Tensor<1, 128, 56, 56>>,
+    wd: Vec<f32>,
+    mid: Box<Tensor<1, 128, 56, 56>>,
+    pw: Box<W4Pointwise>,
+    y: Box<Tensor<1, 128, 56, 56>>,
+    /// Which parts run: depthwise, pointwise.
+    parts: (bool, bool),
+}
+
+impl W4 {
+    pub fn new() -> Self {
+        Self::parts(true, true)
+    }
+    pub fn parts(depthwise: bool, pointwise: bool) -> Self {
+        let mut wd = vec![0.0; W4Depthwise::W_LEN];
+        fill(&mut wd, 5);
+        Self {
+            x: filled(4),
+            wd,
+            mid: Tensor::boxed(),
+            pw: randomized(6, 0.1),
+            y: Tensor::boxed(),
+            parts: (depthwise, pointwise),
+        }
+    }
+}
+
+impl Workload for W4 {
+    fn flops(&self) -> u64 {
+        let dw = 2 * W4Depthwise::MACS as u64;
+        let pw = <W4Pointwise as Layer<Tensor<1, 128, 56, 56>>>::flops();
+        dw * u64::from(self.parts.0) + pw * u64::from(self.parts.1)
+    }
+    fn run(&mut self) {
+        if self.parts.0 {
+            conv::forward::<W4Depthwise, f32>(
+                self.x.as_slice(),
+                &self.wd,
+                None,
+                self.mid.as_mut_slice(),
+            );
+        }
+        if self.parts.1 {
+            self.pw.forward(&self.mid, &mut self.y, &mut ());
+        }
+        black_box(&mut self.y);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list.
+
+pub type W2 = LayerRun<Conv2d<64, 64, 3, 1, 1>, Tensor<1, 64, 32, 32>>;
+pub type W6 = LayerRun<MaxPool2d<2>, Tensor<1, 64, 56, 56>>;
+pub type LeNetConv1 = LayerRun<Conv2d<1, 6, 5>, Tensor<1, 1, 28, 28>>;
+pub type LeNetConv2 = LayerRun<Conv2d<6, 16, 5>, Tensor<1, 6, 12, 12>>;
+pub type LeNetConv2B64 = LayerRun<Conv2d<6, 16, 5>, Tensor<64, 6, 12, 12>>;
+pub type LeNetConv1B64 = LayerRun<Conv2d<1, 6, 5>, Tensor<64, 1, 28, 28>>;
+pub type Dense1 = LayerRun<Linear<256, 120>, Tensor<1, 256, 1, 1>>;
+pub type Dense64 = LayerRun<Linear<256, 120>, Tensor<64, 256, 1, 1>>;
+
+/// A named workload: `(name, description, constructor)`.
+pub type Entry = (&'static str, &'static str, fn() -> Box<dyn Workload>);
+
+/// Every workload, in report order.
+pub fn all() -> Vec<Entry> {
+    vec![
+        ("peak", "f32 FMA peak, 12 chains × 8 lanes", || {
+            Box::new(Peak::new())
+        }),
+        (
+            "W2f",
+            "Conv2d 64→64 k3 s1 p1, 32×32, N=1, forward",
+            || Box::new(W2::new(false)),
+        ),
+        (
+            "W2b",
+            "Conv2d 64→64 k3 s1 p1, 32×32, N=1, forward+backward",
+            || Box::new(W2::new(true)),
+        ),
+        (
+            "W5",
+            "ConvTranspose2d 64→32 k4 s2 p1, 16×16→32×32, forward+backward (kernels)",
+            || Box::new(W5::new()),
+        ),
+        (
+            "W6",
+            "MaxPool2d 2×2 s2, 64×56×56, forward+backward",
+            || Box::new(W6::new(true)),
+        ),
+        ("W6f", "W6's forward alone", || Box::new(W6::new(false))),
+        (
+            "W4",
+            "depthwise 3×3 (128ch, p1) + pointwise 1×1 128→128, 56×56, forward",
+            || Box::new(W4::new()),
+        ),
+        ("W4dw", "W4's depthwise part alone", || {
+            Box::new(W4::parts(true, false))
+        }),
+        ("W4pw", "W4's pointwise part alone", || {
+            Box::new(W4::parts(false, true))
+        }),
+        (
+            "lenet_conv1",
+            "Conv2d 1→6 k5, 28×28, N=1, forward+backward",
+            || Box::new(LeNetConv1::new(true)),
+        ),
+        (
+            "lenet_conv1_n64",
+            "Conv2d 1→6 k5, 28×28, N=64, forward+backward",
+            || Box::new(LeNetConv1B64::new(true)),
+        ),
+        (
+            "lenet_conv2",
+            "Conv2d 6→16 k5, 12×12, N=1, forward+backward",
+            || Box::new(LeNetConv2::new(true)),
+        ),
+        (
+            "lenet_conv2_n64",
+            "Conv2d 6→16 k5, 12×12, N=64, forward+backward",
+            || Box::new(LeNetConv2B64::new(true)),
+        ),
+        (
+            "dense_n1",
+            "Linear 256→120, N=1, forward+backward",
+            || Box::new(Dense1::new(true)),
+        ),
+        (
+            "dense_n64",
+            "Linear 256→120, N=64, forward+backward",
+            || Box::new(Dense64::new(true)),
+        ),
+    ]
+}

@@ -1,0 +1,204 @@
+//! Fixed-width lane arrays `[E; L]`: the portable vocabulary the kernels vectorise through.
+//!
+//! The kernels keep their register tiles in small arrays such as `[[f32; 16]; 6]` and write
+//! every operation lane by lane with constant trip counts. After inlining, LLVM fully unrolls
+//! those loops and maps each group of 8 `f32` (4 `f64`) lanes to one 256-bit register
+//! (`ymm`) when the target has AVX2; `mul_add` becomes one `vfmadd` instruction when it has FMA
+//! (see `.cargo/config.toml` and BENCHMARKS.md). No `unsafe`, no intrinsics: the same code is
+//! correct, only slower, on any other target.
+
+use crate::element::Element;
+use core::any::Any;
+
+/// `a · b + c`, fused into one instruction (and one rounding) when the target has FMA.
+///
+/// Without FMA in the target features `mul_add` would be a call into libm (two orders of
+/// magnitude slower), so the product and the sum stay separate there.
+#[inline(always)]
+pub(crate) fn fmadd<E: Element>(a: E, b: E, c: E) -> E {
+    if cfg!(target_feature = "fma") {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Whether `E` is a 4-byte float: 8 lanes per 256-bit register (else 4, for `f64`).
+#[inline(always)]
+pub(crate) const fn is_f32<E>() -> bool {
+    core::mem::size_of::<E>() == 4
+}
+
+/// `L` lanes `x[start + l·is]` (with `is = IS` when `IS > 0`, else the run-time `is`), where
+/// lanes outside `lo..hi` are zero and are never read: they stand for padding or for positions
+/// past the end of a row.
+///
+/// `start` may be negative (then lanes below `lo` must cover it). When every lane is valid the
+/// read is one contiguous slice, which LLVM turns into vector loads (plus shuffles when
+/// `IS > 1`). Otherwise the whole span is still read in one go when it lies inside `x`
+/// (invalid lanes then read neighbouring values, which are replaced by zero, never used:
+/// a NaN or infinity there cannot leak into the result); only at the very ends of `x` is it
+/// read lane by lane.
+#[inline(always)]
+pub(crate) fn load<E: Element, const L: usize, const IS: usize>(
+    x: &[E],
+    start: isize,
+    is: usize,
+    lo: usize,
+    hi: usize,
+) -> [E; L] {
+    let is = if IS > 0 { IS } else { is };
+    let span = (L - 1) * is + 1;
+    // (`core::array::from_fn` is not always inlined: plain loops keep the lanes in registers.)
+    let mut v = [E::zero(); L];
+    if lo == 0 && hi == L {
+        let seg = &x[start as usize..][..span];
+        for l in 0..L {
+            v[l] = seg[l * is];
+        }
+    } else if start >= 0 && start as usize + span <= x.len() {
+        let seg = &x[start as usize..][..span];
+        // One unsigned 32-bit comparison per lane vectorises into a mask (`usize` lanes or
+        // `lo <= l && l < hi` would not).
+        let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
+        for l in 0..L {
+            // Read unconditionally (one vector load), then select.
+            let s = seg[l * is];
+            v[l] = if (l as u32).wrapping_sub(lo) < n {
+                s
+            } else {
+                E::zero()
+            };
+        }
+    } else {
+        for (l, v) in v.iter_mut().enumerate().take(hi).skip(lo) {
+            *v = x[(start + (l * is) as isize) as usize];
+        }
+    }
+    v
+}
+
+/// `L` lanes `seg[o + l·is]` (`is = IS` when `IS > 0`), all inside `seg`.
+#[inline(always)]
+pub(crate) fn lanes<E: Copy + Default, const L: usize, const IS: usize>(
+    seg: &[E],
+    o: usize,
+    is: usize,
+) -> [E; L] {
+    let is = if IS > 0 { IS } else { is };
+    let s = &seg[o..][..(L - 1) * is + 1];
+    let mut v = [E::default(); L];
+    for l in 0..L {
+        v[l] = s[l * is];
+    }
+    v
+}
+
+/// Zeroes the lanes `l` with `keep[l] == 0` (`keep[l]` is `0` or `u32::MAX`).
+///
+/// For `f32` and `f64` this is a bitwise AND with the mask (one `vandps` per register, no
+/// temporaries); the element type is recognised through `Any`, which the compiler resolves
+/// at compile time. Other element types use a plain select.
+#[inline(always)]
+pub(crate) fn keep<E: Element, const L: usize>(xs: &mut [E; L], keep: &[u32; L]) {
+    let any: &mut dyn Any = xs;
+    if let Some(v) = any.downcast_mut::<[f32; L]>() {
+        for l in 0..L {
+            v[l] = f32::from_bits(v[l].to_bits() & keep[l]);
+        }
+    } else if let Some(v) = any.downcast_mut::<[f64; L]>() {
+        for l in 0..L {
+            v[l] = f64::from_bits(v[l].to_bits() & (keep[l] as i32 as i64 as u64));
+        }
+    } else {
+        for l in 0..L {
+            if keep[l] == 0 {
+                xs[l] = E::zero();
+            }
+        }
+    }
+}
+
+/// Sum of all lanes (a fixed pairwise order, so the result does not depend on the caller).
+#[inline(always)]
+pub(crate) fn hsum<E: Element, const L: usize>(v: [E; L]) -> E {
+    let mut v = v;
+    let mut n = L;
+    while n > 1 {
+        let h = n / 2;
+        for l in 0..h {
+            v[l] += v[l + h];
+        }
+        if n % 2 == 1 {
+            v[0] += v[n - 1];
+        }
+        n = h;
+    }
+    if L == 0 { E::zero() } else { v[0] }
+}
+
+/// `Σ x[i]`, vectorised: four independent 8-lane partial sums (the order of the additions
+/// differs from a sequential fold, the result is as accurate or better).
+#[inline]
+pub(crate) fn sum<E: Element>(x: &[E]) -> E {
+    const L: usize = 8;
+    let mut acc = [[E::zero(); L]; 4];
+    let mut chunks = x.chunks_exact(4 * L);
+    for c in &mut chunks {
+        for (a, c) in acc.iter_mut().zip(c.chunks_exact(L)) {
+            for l in 0..L {
+                a[l] += c[l];
+            }
+        }
+    }
+    let mut tail = E::zero();
+    for &v in chunks.remainder() {
+        tail += v;
+    }
+    let [a, b, c, d] = acc;
+    let mut s = [E::zero(); L];
+    for l in 0..L {
+        s[l] = (a[l] + b[l]) + (c[l] + d[l]);
+    }
+    hsum(s) + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_masks_and_bounds() {
+        let x: [f64; 10] = core::array::from_fn(|i| i as f64 + 1.0);
+        // all lanes valid, stride 2
+        assert_eq!(load::<f64, 3, 2>(&x, 1, 0, 0, 3), [2.0, 4.0, 6.0]);
+        // masked inside the slice
+        assert_eq!(load::<f64, 4, 1>(&x, 2, 0, 1, 3), [0.0, 4.0, 5.0, 0.0]);
+        // masked at the start (negative start) and past the end, run-time stride
+        assert_eq!(load::<f64, 4, 0>(&x, -2, 1, 2, 4), [0.0, 0.0, 1.0, 2.0]);
+        assert_eq!(load::<f64, 4, 0>(&x, 7, 2, 0, 2), [8.0, 10.0, 0.0, 0.0]);
+        // a NaN in a masked lane does not leak
+        let y = [f64::NAN, 1.0, 2.0];
+        assert_eq!(load::<f64, 2, 1>(&y, 0, 0, 1, 2), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn masks() {
+        let mut a = [1.0f32, -2.0, f32::INFINITY, 4.0];
+        keep(&mut a, &[u32::MAX, 0, 0, u32::MAX]);
+        assert_eq!(a, [1.0, 0.0, 0.0, 4.0]);
+        let mut b = [f64::NAN, -2.0, 3.0];
+        keep(&mut b, &[0, u32::MAX, 0]);
+        assert_eq!(b, [0.0, -2.0, 0.0]);
+    }
+
+    #[test]
+    fn sums() {
+        assert_eq!(hsum([1.0f32, 2.0, 3.0, 4.0, 5.0]), 15.0);
+        assert_eq!(hsum::<f32, 0>([]), 0.0);
+        let x: [f64; 77] = core::array::from_fn(|i| i as f64);
+        assert_eq!(sum(&x), (0..77).sum::<usize>() as f64);
+        assert_eq!(sum::<f32>(&[]), 0.0);
+        assert_eq!(fmadd(2.0f32, 3.0, 1.0), 7.0);
+    }
+}

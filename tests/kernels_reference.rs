@@ -1,0 +1,557 @@
+//! The convolution kernels against a straightforward reference (kept here, not in `src`), over
+//! many geometries: stride 1/2/3, padding 0..=3 (8 for one wide kernel), dilation 1/2, groups
+//! 1/2/3/C, kernel 1/3/4/5/7/17, odd and tiny sizes, dense (`1 × 1` maps), batches; `f32` and
+//! `f64`. Also checks the overwrite/accumulate contract and that padding never lets a value
+//! from outside a window (an infinity) leak into an output.
+
+use constnet::kernels::conv::{self, ConvGeometry, Geom};
+
+/// Deterministic values in [-1, 1).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+/// A geometry as run-time numbers.
+#[derive(Clone, Copy, Debug)]
+struct Spec {
+    n: usize,
+    g: usize,
+    cig: usize,
+    cog: usize,
+    h: usize,
+    w: usize,
+    ho: usize,
+    wo: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    d: usize,
+}
+
+impl Spec {
+    fn of<C: ConvGeometry>() -> Self {
+        Spec {
+            n: C::N,
+            g: C::G,
+            cig: C::CIG,
+            cog: C::COG,
+            h: C::H,
+            w: C::W,
+            ho: C::HO,
+            wo: C::WO,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+        }
+    }
+    fn ci(&self) -> usize {
+        self.g * self.cig
+    }
+    fn co(&self) -> usize {
+        self.g * self.cog
+    }
+    fn x_at(&self, n: usize, c: usize, i: usize, j: usize) -> usize {
+        ((n * self.ci() + c) * self.h + i) * self.w + j
+    }
+    fn y_at(&self, n: usize, c: usize, i: usize, j: usize) -> usize {
+        ((n * self.co() + c) * self.ho + i) * self.wo + j
+    }
+    fn w_at(&self, o: usize, c: usize, u: usize, v: usize) -> usize {
+        ((o * self.cig + c) * self.k + u) * self.k + v
+    }
+    /// Calls `f(x index, y index, w index)` for every multiply-add of the convolution.
+    fn each_mac(&self, mut f: impl FnMut(usize, usize, usize)) {
+        for n in 0..self.n {
+            for g in 0..self.g {
+                for o in 0..self.cog {
+                    for i in 0..self.ho {
+                        for j in 0..self.wo {
+                            for c in 0..self.cig {
+                                for u in 0..self.k {
+                                    for v in 0..self.k {
+                                        let ih =
+                                            (i * self.s + u * self.d) as isize - self.p as isize;
+                                        let iw =
+                                            (j * self.s + v * self.d) as isize - self.p as isize;
+                                        if ih < 0
+                                            || iw < 0
+                                            || ih as usize >= self.h
+                                            || iw as usize >= self.w
+                                        {
+                                            continue;
+                                        }
+                                        let co = g * self.cog + o;
+                                        f(
+                                            self.x_at(
+                                                n,
+                                                g * self.cig + c,
+                                                ih as usize,
+                                                iw as usize,
+                                            ),
+                                            self.y_at(n, co, i, j),
+                                            self.w_at(co, c, u, v),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reference values with the sum of absolute terms (the scale of the rounding error).
+struct Ref {
+    val: Vec<f64>,
+    abs: Vec<f64>,
+}
+
+impl Ref {
+    fn new(init: &[f64]) -> Self {
+        Ref {
+            val: init.to_vec(),
+            abs: init.iter().map(|v| v.abs()).collect(),
+        }
+    }
+    fn add(&mut self, i: usize, t: f64) {
+        self.val[i] += t;
+        self.abs[i] += t.abs();
+    }
+    /// Every finite reference value matches `got` to `tol` relative to its scale. Returns how
+    /// many were compared.
+    fn check<E: Copy + Into<f64>>(&self, got: &[E], tol: f64, what: &str) -> usize {
+        assert_eq!(got.len(), self.val.len(), "{what}: length");
+        let mut finite = 0;
+        for (i, (&r, &a)) in self.val.iter().zip(&self.abs).enumerate() {
+            let g: f64 = got[i].into();
+            if !r.is_finite() {
+                continue;
+            }
+            finite += 1;
+            assert!(
+                (g - r).abs() <= tol * a + 1e-300,
+                "{what}[{i}]: got {g}, expected {r} (scale {a})"
+            );
+        }
+        finite
+    }
+}
+
+trait Float: Copy + Into<f64> + constnet::Element {
+    const TOL: f64;
+    fn of64(v: f64) -> Self;
+}
+impl Float for f32 {
+    const TOL: f64 = 1e-5;
+    fn of64(v: f64) -> Self {
+        v as f32
+    }
+}
+impl Float for f64 {
+    const TOL: f64 = 1e-12;
+    fn of64(v: f64) -> Self {
+        v
+    }
+}
+
+fn cast<E: Float>(v: &[f64]) -> Vec<E> {
+    v.iter().map(|&v| E::of64(v)).collect()
+}
+/// The values as the kernel sees them (rounded to `E`).
+fn rounded<E: Float>(v: &[f64]) -> Vec<f64> {
+    v.iter().map(|&v| E::of64(v).into()).collect()
+}
+
+/// All three kernels of geometry `C` in precision `E` against the reference.
+fn check<C: ConvGeometry, E: Float>(seed: u64) {
+    let sp = Spec::of::<C>();
+    let what = |k: &str| format!("{k} {sp:?} {}", std::any::type_name::<E>());
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let x = rounded::<E>(&rng.vec(C::X_LEN));
+    let w = rounded::<E>(&rng.vec(C::W_LEN));
+    let b = rounded::<E>(&rng.vec(C::CO));
+    let dy = rounded::<E>(&rng.vec(C::Y_LEN));
+    let dw0 = rounded::<E>(&rng.vec(C::W_LEN));
+    let db0 = rounded::<E>(&rng.vec(C::CO));
+    let (xe, we, be, dye) = (cast::<E>(&x), cast::<E>(&w), cast::<E>(&b), cast::<E>(&dy));
+
+    // forward, with and without bias; the output is overwritten (NaN before)
+    for bias in [true, false] {
+        let mut r = Ref::new(
+            &(0..C::Y_LEN)
+                .map(|i| {
+                    if bias {
+                        b[(i / (sp.ho * sp.wo)) % sp.co()]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect::<Vec<_>>(),
+        );
+        sp.each_mac(|xi, yi, wi| r.add(yi, x[xi] * w[wi]));
+        let mut y = vec![E::of64(f64::NAN); C::Y_LEN];
+        conv::forward::<C, E>(&xe, &we, bias.then_some(&be[..]), &mut y);
+        let n = r.check(
+            &y,
+            E::TOL,
+            &what(if bias { "forward+bias" } else { "forward" }),
+        );
+        assert_eq!(n, C::Y_LEN);
+    }
+
+    // backward-data overwrites dx
+    let mut r = Ref::new(&vec![0.0; C::X_LEN]);
+    sp.each_mac(|xi, yi, wi| r.add(xi, dy[yi] * w[wi]));
+    let mut dx = vec![E::of64(f64::NAN); C::X_LEN];
+    conv::backward_data::<C, E>(&dye, &we, &mut dx);
+    assert_eq!(r.check(&dx, E::TOL, &what("backward_data")), C::X_LEN);
+
+    // backward-weight accumulates into dw and dbias
+    let mut r = Ref::new(&dw0);
+    sp.each_mac(|xi, yi, wi| r.add(wi, dy[yi] * x[xi]));
+    let mut rb = Ref::new(&db0);
+    for (i, &g) in dy.iter().enumerate() {
+        rb.add((i / (sp.ho * sp.wo)) % sp.co(), g);
+    }
+    let mut dw = cast::<E>(&dw0);
+    let mut db = cast::<E>(&db0);
+    conv::backward_weight::<C, E>(&xe, &dye, &mut dw, Some(&mut db));
+    assert_eq!(r.check(&dw, E::TOL, &what("backward_weight")), C::W_LEN);
+    assert_eq!(rb.check(&db, E::TOL, &what("backward_weight bias")), C::CO);
+    let mut dw = cast::<E>(&dw0);
+    conv::backward_weight::<C, E>(&xe, &dye, &mut dw, None);
+    r.check(&dw, E::TOL, &what("backward_weight without bias"));
+}
+
+/// An infinity in the input (or in `dy`) reaches exactly the outputs whose window holds it:
+/// every other output is finite and correct (padding lanes never read it).
+/// Returns how many finite outputs were compared.
+fn check_isolation<C: ConvGeometry>(seed: u64) -> usize {
+    let sp = Spec::of::<C>();
+    let mut rng = Rng(seed | 1);
+    let mut x = rounded::<f32>(&rng.vec(C::X_LEN));
+    let w = rounded::<f32>(&rng.vec(C::W_LEN));
+    let mut dy = rounded::<f32>(&rng.vec(C::Y_LEN));
+    let mut spots = vec![0, C::X_LEN - 1, C::X_LEN / 2];
+    spots.push((seed as usize * 7919) % C::X_LEN);
+    for &at in &spots {
+        x[at] = f64::INFINITY;
+    }
+    let mut ys = vec![0, C::Y_LEN - 1, C::Y_LEN / 3];
+    ys.push((seed as usize * 104_729) % C::Y_LEN);
+    for &at in &ys {
+        dy[at] = f64::NEG_INFINITY;
+    }
+    let (xe, we, dye) = (cast::<f32>(&x), cast::<f32>(&w), cast::<f32>(&dy));
+    let what = |k: &str| format!("{k} with infinities {sp:?}");
+
+    let mut r = Ref::new(&vec![0.0; C::Y_LEN]);
+    sp.each_mac(|xi, yi, wi| r.add(yi, x[xi] * w[wi]));
+    let mut y = vec![f32::NAN; C::Y_LEN];
+    conv::forward::<C, f32>(&xe, &we, None, &mut y);
+    let mut compared = r.check(&y, f32::TOL, &what("forward"));
+
+    let mut r = Ref::new(&vec![0.0; C::X_LEN]);
+    sp.each_mac(|xi, yi, wi| r.add(xi, dy[yi] * w[wi]));
+    let mut dx = vec![f32::NAN; C::X_LEN];
+    conv::backward_data::<C, f32>(&dye, &we, &mut dx);
+    compared += r.check(&dx, f32::TOL, &what("backward_data"));
+
+    let mut r = Ref::new(&vec![0.0; C::W_LEN]);
+    sp.each_mac(|xi, yi, wi| r.add(wi, dy[yi] * x[xi]));
+    let mut dw = vec![0.0f32; C::W_LEN];
+    conv::backward_weight::<C, f32>(&xe, &dye, &mut dw, None);
+    compared + r.check(&dw, f32::TOL, &what("backward_weight"))
+}
+
+fn both<C: ConvGeometry>(seed: u64) -> usize {
+    check::<C, f32>(seed);
+    check::<C, f64>(seed);
+    check_isolation::<C>(seed)
+}
+
+/// `(N, G, CIG, COG, H, W, K, S, P, D)`, the output size computed like PyTorch.
+macro_rules! geometries {
+    ($(($n:literal, $g:literal, $cig:literal, $cog:literal, $h:literal, $w:literal, $k:literal, $s:literal, $p:literal, $d:literal)),* $(,)?) => {
+        const CASES: &[fn(u64) -> usize] = &[$(
+            both::<Geom<
+                $n, $g, $cig, $cog, $h, $w,
+                { ($h + 2 * $p - $d * ($k - 1) - 1) / $s + 1 },
+                { ($w + 2 * $p - $d * ($k - 1) - 1) / $s + 1 },
+                $k, $s, $p, $d,
+            >>,
+        )*];
+    };
+}
+
+geometries!(
+    (1, 1, 16, 16, 32, 32, 3, 1, 1, 1),
+    (1, 1, 8, 16, 32, 32, 4, 2, 1, 1),
+    (1, 8, 1, 1, 14, 14, 3, 1, 1, 1),
+    (1, 1, 12, 13, 7, 9, 1, 1, 0, 1),
+    (2, 1, 1, 6, 28, 28, 5, 1, 0, 1),
+    (1, 1, 6, 16, 12, 12, 5, 1, 0, 1),
+    (5, 1, 37, 11, 1, 1, 1, 1, 0, 1),
+    (64, 1, 20, 9, 1, 1, 1, 1, 0, 1),
+    (1, 1, 3, 7, 1, 1, 1, 1, 0, 1),
+    (2, 1, 3, 4, 1, 1, 3, 1, 1, 1),
+    (1, 1, 2, 3, 5, 5, 7, 1, 3, 1),
+    (1, 1, 2, 2, 4, 4, 1, 2, 0, 1),
+    (1, 1, 2, 3, 19, 20, 17, 1, 8, 1),
+    (1, 2, 3, 5, 11, 13, 3, 3, 2, 2),
+    (2, 1, 1, 13, 18, 4, 3, 1, 2, 1),
+    (1, 1, 2, 9, 21, 19, 1, 3, 2, 1),
+    (3, 1, 7, 13, 5, 10, 5, 3, 0, 1),
+    (1, 1, 1, 7, 19, 21, 3, 1, 1, 2),
+    (3, 1, 7, 1, 20, 7, 3, 1, 2, 2),
+    (1, 3, 3, 5, 8, 6, 7, 3, 1, 1),
+    (1, 2, 5, 5, 20, 3, 1, 2, 1, 2),
+    (1, 2, 7, 6, 19, 15, 5, 2, 2, 1),
+    (3, 1, 1, 9, 23, 10, 1, 2, 2, 1),
+    (1, 1, 5, 5, 6, 20, 3, 3, 1, 2),
+    (1, 1, 2, 6, 13, 16, 4, 1, 1, 1),
+    (2, 2, 2, 13, 14, 18, 3, 3, 2, 1),
+    (1, 3, 2, 2, 3, 6, 7, 3, 2, 1),
+    (3, 1, 3, 5, 1, 5, 3, 1, 1, 1),
+    (1, 2, 2, 9, 17, 20, 5, 2, 2, 2),
+    (1, 3, 1, 6, 21, 13, 4, 3, 1, 1),
+    (1, 1, 1, 5, 20, 2, 3, 1, 1, 1),
+    (3, 2, 7, 1, 3, 7, 1, 1, 0, 2),
+    (3, 2, 5, 1, 4, 16, 3, 2, 2, 1),
+    (3, 1, 1, 9, 11, 9, 4, 3, 0, 1),
+    (2, 1, 1, 13, 9, 16, 5, 3, 2, 1),
+    (1, 2, 3, 1, 8, 4, 3, 2, 2, 1),
+    (1, 1, 2, 2, 5, 1, 1, 3, 1, 1),
+    (1, 3, 3, 2, 18, 18, 5, 3, 0, 2),
+    (1, 1, 7, 9, 5, 14, 1, 1, 2, 2),
+    (2, 2, 7, 2, 19, 11, 3, 1, 0, 1),
+    (3, 2, 5, 9, 19, 17, 5, 3, 0, 1),
+    (3, 1, 7, 1, 11, 22, 3, 1, 1, 1),
+    (3, 2, 1, 13, 4, 17, 1, 1, 0, 1),
+    (1, 2, 7, 7, 20, 17, 5, 1, 1, 1),
+    (2, 3, 7, 2, 23, 17, 7, 2, 2, 1),
+    (1, 3, 1, 6, 15, 11, 5, 1, 0, 1),
+    (1, 1, 1, 6, 16, 6, 3, 2, 1, 1),
+    (1, 2, 5, 2, 12, 11, 3, 3, 1, 2),
+    (3, 3, 3, 6, 5, 18, 1, 1, 0, 1),
+    (1, 1, 1, 7, 23, 8, 3, 3, 2, 1),
+    (1, 1, 3, 9, 10, 17, 3, 2, 0, 1),
+    (1, 1, 3, 5, 1, 9, 3, 3, 2, 2),
+    (1, 1, 7, 6, 8, 15, 1, 1, 2, 2),
+    (1, 1, 5, 5, 2, 5, 3, 1, 2, 2),
+    (2, 1, 1, 9, 13, 17, 1, 2, 0, 1),
+    (2, 2, 2, 1, 10, 7, 1, 2, 1, 1),
+    (1, 1, 5, 5, 17, 21, 3, 1, 1, 1),
+    (3, 1, 2, 6, 19, 2, 3, 1, 1, 1),
+    (3, 1, 1, 7, 17, 5, 1, 2, 2, 1),
+    (3, 1, 1, 13, 23, 17, 3, 3, 1, 1)
+);
+
+#[test]
+fn kernels_match_reference() {
+    let mut isolated = 0;
+    for (i, case) in CASES.iter().enumerate() {
+        isolated += case(i as u64 + 1);
+    }
+    // The infinities left most outputs finite, and those were compared.
+    assert!(isolated > 10_000, "{isolated}");
+}
+
+// =============================================================================================
+// Pooling against a straightforward reference (sequential scan of each window).
+
+use constnet::kernels::pool::{self, PoolGeom, PoolGeometry};
+
+/// `(planes, H, W, HO, WO, K, S, P)` of `G`.
+fn pool_spec<G: PoolGeometry>() -> [usize; 8] {
+    [G::PLANES, G::H, G::W, G::HO, G::WO, G::K, G::S, G::P]
+}
+
+/// Reference max pooling: first maximum in row-major order, NaN propagates, padding is −∞,
+/// index 0 if nothing beats −∞.
+fn ref_max(spec: [usize; 8], x: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    let [planes, h, w, ho, wo, k, s, p] = spec;
+    let (mut y, mut a) = (vec![], vec![]);
+    for pl in 0..planes {
+        for i in 0..ho {
+            for j in 0..wo {
+                let (mut best, mut at) = (f64::NEG_INFINITY, 0u32);
+                for u in 0..k {
+                    for v in 0..k {
+                        let (ih, iw) = (
+                            (i * s + u) as isize - p as isize,
+                            (j * s + v) as isize - p as isize,
+                        );
+                        if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
+                            continue;
+                        }
+                        let val = x[pl * h * w + ih as usize * w + iw as usize];
+                        if val > best || (val.is_nan() && !best.is_nan()) {
+                            best = val;
+                            at = (ih as usize * w + iw as usize) as u32;
+                        }
+                    }
+                }
+                y.push(best);
+                a.push(at);
+            }
+        }
+    }
+    (y, a)
+}
+
+/// Reference average pooling (padding counts as zero, divisor `K²`): forward and backward.
+fn ref_avg(spec: [usize; 8], x: &[f64], dy: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let [planes, h, w, ho, wo, k, s, p] = spec;
+    let mut y = vec![0.0; planes * ho * wo];
+    let mut dx = vec![0.0; planes * h * w];
+    for pl in 0..planes {
+        for i in 0..ho {
+            for j in 0..wo {
+                for u in 0..k {
+                    for v in 0..k {
+                        let (ih, iw) = (
+                            (i * s + u) as isize - p as isize,
+                            (j * s + v) as isize - p as isize,
+                        );
+                        if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
+                            continue;
+                        }
+                        let xi = pl * h * w + ih as usize * w + iw as usize;
+                        let yi = pl * ho * wo + i * wo + j;
+                        y[yi] += x[xi] / (k * k) as f64;
+                        dx[xi] += dy[yi] / (k * k) as f64;
+                    }
+                }
+            }
+        }
+    }
+    (y, dx)
+}
+
+fn check_pool<G: PoolGeometry>(seed: u64) {
+    let spec = pool_spec::<G>();
+    let [planes, h, w, ho, wo, ..] = spec;
+    let mut rng = Rng(seed | 1);
+    // Values on a coarse grid (many ties), some infinities and NaNs, and signed zeros.
+    let x: Vec<f64> = (0..planes * h * w)
+        .map(|_| match (rng.next() * 20.0) as i64 {
+            9 => f64::NAN,
+            8 => f64::INFINITY,
+            -9 => f64::NEG_INFINITY,
+            7 => -0.0,
+            n => (n / 3) as f64,
+        })
+        .collect();
+    let dy: Vec<f64> = rng.vec(planes * ho * wo);
+    let what = format!("pool {spec:?}");
+
+    let (ry, ra) = ref_max(spec, &x);
+    let mut y = vec![f64::NAN; ry.len()];
+    let mut a = vec![u32::MAX; ry.len()];
+    pool::max_forward::<G, f64>(&x, &mut y, &mut a);
+    for i in 0..ry.len() {
+        assert!(
+            (y[i] == ry[i] || (y[i].is_nan() && ry[i].is_nan())) && a[i] == ra[i],
+            "{what} max_forward[{i}]: got ({}, {}), expected ({}, {})",
+            y[i],
+            a[i],
+            ry[i],
+            ra[i]
+        );
+    }
+    // f32 takes the same decisions.
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let mut y32 = vec![f32::NAN; ry.len()];
+    let mut a32 = vec![u32::MAX; ry.len()];
+    pool::max_forward::<G, f32>(&x32, &mut y32, &mut a32);
+    assert_eq!(a32, ra, "{what} max_forward f32 indices");
+
+    // Backward: each dy to its arg-max (accumulating), everything else zero.
+    let mut rdx = vec![0.0; planes * h * w];
+    for (o, (&g, &at)) in dy.iter().zip(&ra).enumerate() {
+        rdx[o / (ho * wo) * h * w + at as usize] += g;
+    }
+    let mut dx = vec![f64::NAN; rdx.len()];
+    pool::max_backward::<G, f64>(&dy, &ra, &mut dx);
+    for i in 0..rdx.len() {
+        assert!(
+            (dx[i] - rdx[i]).abs() <= 1e-12,
+            "{what} max_backward[{i}]: {} vs {}",
+            dx[i],
+            rdx[i]
+        );
+    }
+
+    let xf: Vec<f64> = rng.vec(planes * h * w);
+    let (ry, rdx) = ref_avg(spec, &xf, &dy);
+    let mut y = vec![f64::NAN; ry.len()];
+    pool::avg_forward::<G, f64>(&xf, &mut y);
+    let mut dx = vec![f64::NAN; rdx.len()];
+    pool::avg_backward::<G, f64>(&dy, &mut dx);
+    for i in 0..ry.len() {
+        assert!(
+            (y[i] - ry[i]).abs() <= 1e-12,
+            "{what} avg_forward[{i}]: {} vs {}",
+            y[i],
+            ry[i]
+        );
+    }
+    for i in 0..rdx.len() {
+        assert!(
+            (dx[i] - rdx[i]).abs() <= 1e-12,
+            "{what} avg_backward[{i}]: {} vs {}",
+            dx[i],
+            rdx[i]
+        );
+    }
+}
+
+/// `(N, C, H, W, K, S, P)`, floor mode.
+macro_rules! pools {
+    ($(($n:literal, $c:literal, $h:literal, $w:literal, $k:literal, $s:literal, $p:literal)),* $(,)?) => {
+        const POOLS: &[fn(u64)] = &[$(
+            check_pool::<PoolGeom<
+                $n, $c, $h, $w,
+                { ($h + 2 * $p - $k) / $s + 1 },
+                { ($w + 2 * $p - $k) / $s + 1 },
+                $k, $s, $p,
+            >>,
+        )*];
+    };
+}
+
+pools!(
+    (1, 3, 8, 8, 2, 2, 0),
+    (2, 2, 7, 7, 2, 2, 0),
+    (1, 2, 56, 56, 2, 2, 0),
+    (1, 2, 17, 35, 2, 2, 0),
+    (1, 1, 4, 4, 2, 2, 0),
+    (1, 2, 9, 9, 3, 2, 0),
+    (1, 2, 9, 11, 3, 2, 1),
+    (1, 2, 10, 10, 3, 3, 0),
+    (1, 2, 11, 10, 2, 3, 0),
+    (1, 2, 12, 13, 2, 3, 1),
+    (2, 1, 5, 5, 3, 1, 1),
+    (1, 1, 1, 1, 1, 1, 0),
+    (1, 3, 20, 33, 4, 4, 1),
+);
+
+#[test]
+fn pools_match_reference() {
+    for (i, case) in POOLS.iter().enumerate() {
+        case(i as u64 + 100);
+    }
+}
