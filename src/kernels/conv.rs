@@ -916,9 +916,10 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                 if contiguous && nv == L {
                     let o: &mut [E; L] = (&mut y[o..][..L]).try_into().unwrap();
                     *o = *a;
-                } else if contiguous && o + L <= y.len() {
-                    // A partial tile rewrites the values after its `nv` outputs unchanged (one
-                    // vector store instead of `nv` scalar ones).
+                } else if contiguous && o + L <= y.len() && nv > L / 2 {
+                    // A mostly full tile rewrites the values after its `nv` outputs unchanged
+                    // (one vector store instead of `nv` scalar ones; measured slower than the
+                    // scalar stores when few lanes are the tile's own).
                     let o: &mut [E; L] = (&mut y[o..][..L]).try_into().unwrap();
                     for l in 0..L {
                         o[l] = if (l as u32) < nv as u32 { a[l] } else { o[l] };
