@@ -615,6 +615,8 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
     // Cache blocking: a block of output rows and columns whose input stays in L2 while every
     // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
     // input from memory once per 6 output channels).
+    // The weight pack, zeroed once per problem (not once per block of output channels).
+    let mut pk = [E::zero(); PK];
     let (rows, cols) = d.block::<E>(L);
     for oy0 in (0..d.out_h).step_by(rows) {
         for q0 in (0..d.phase_len(0)).step_by(cols) {
@@ -627,12 +629,12 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
                 let mc = (d.m - m0).min(MC);
                 let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
                 match mc {
-                    MC => direct_block::<E, MC, L, IS, PK>(args),
-                    5 => direct_block::<E, 5, L, IS, PK>(args),
-                    4 => direct_block::<E, 4, L, IS, PK>(args),
-                    3 => direct_block::<E, 3, L, IS, PK>(args),
-                    2 => direct_block::<E, 2, L, IS, PK>(args),
-                    _ => direct_block::<E, 1, L, IS, PK>(args),
+                    MC => direct_block::<E, MC, L, IS>(args, &mut pk),
+                    5 => direct_block::<E, 5, L, IS>(args, &mut pk),
+                    4 => direct_block::<E, 4, L, IS>(args, &mut pk),
+                    3 => direct_block::<E, 3, L, IS>(args, &mut pk),
+                    2 => direct_block::<E, 2, L, IS>(args, &mut pk),
+                    _ => direct_block::<E, 1, L, IS>(args, &mut pk),
                 }
                 m0 += mc;
             }
@@ -674,11 +676,11 @@ struct Pass<'a> {
 /// All tiles of output channels `m0..m0 + M`, per column phase, in passes over ranges of
 /// reduction channels and kernel taps whose weights fit the pack. The first pass of a phase
 /// starts from `init`, the others add to the output.
-fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize, const PK: usize>(
+fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
     (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
+    pk: &mut [E],
 ) {
-    let mut pk = [E::zero(); PK];
-    let pack = PK;
+    let pack = pk.len();
     let mut vs = [0usize; MAX_TAPS];
     for ph in 0..d.phases() {
         let mut first = true;
