@@ -863,8 +863,6 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     for (m, a) in acc.iter_mut().enumerate() {
                         if contiguous && nv == L {
                             *a = lanes::<E, L, 1>(y, out(m, 0), 1);
-                        } else if contiguous {
-                            *a = load::<E, L, 1>(y, out(m, 0) as isize, 1, 0, nv);
                         } else {
                             for (l, a) in a[..nv].iter_mut().enumerate() {
                                 *a = y[out(m, l)];
@@ -914,18 +912,9 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                 }
             }
             for (m, a) in acc.iter().enumerate() {
-                let o = out(m, 0);
                 if contiguous && nv == L {
-                    let o: &mut [E; L] = (&mut y[o..][..L]).try_into().unwrap();
+                    let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
                     *o = *a;
-                } else if contiguous && o + L <= y.len() && nv > L / 2 {
-                    // A mostly full tile rewrites the values after its `nv` outputs unchanged
-                    // (one vector store instead of `nv` scalar ones; measured slower than the
-                    // scalar stores when few lanes are the tile's own).
-                    let o: &mut [E; L] = (&mut y[o..][..L]).try_into().unwrap();
-                    for l in 0..L {
-                        o[l] = if (l as u32) < nv as u32 { a[l] } else { o[l] };
-                    }
                 } else {
                     for (l, &a) in a[..nv].iter().enumerate() {
                         y[out(m, l)] = a;
