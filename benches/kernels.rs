@@ -3,8 +3,8 @@
 //! Every workload reports its throughput in GFLOP/s (criterion's "elem/s" with one element per
 //! floating-point operation, 2 per multiply-add). The first benchmark measures the machine's f32
 //! FMA peak in the same run, and a summary table at the end gives each workload's time,
-//! GFLOP/s and percentage of that peak (timings on a shared machine are noisy: compare within a
-//! run). A filter argument selects workloads by name as usual (`cargo bench --bench kernels W2`),
+//! GFLOP/s and percentage of that peak, from criterion's estimate and from its best sample
+//! (timings on a shared machine are noisy: compare within a run). A filter argument selects workloads by name as usual (`cargo bench --bench kernels W2`),
 //! the peak always runs.
 
 mod common;
@@ -57,41 +57,65 @@ fn main() {
     }
     c.final_summary();
 
-    // Summary from criterion's own estimates of this run.
+    // Summary from criterion's own measurements of this run: its estimate (slope or mean) and
+    // the best of its samples (the sample least disturbed by other processes on a shared
+    // machine; each sample averages many iterations).
+    let dir = |name: &str| out_dir.join("kernels").join(name).join("new");
+    let read = |name: &str, file: &str| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(dir(name).join(file)).ok()?).ok()
+    };
     let estimate = |name: &str| -> Option<f64> {
-        let p = out_dir
-            .join("kernels")
-            .join(name)
-            .join("new")
-            .join("estimates.json");
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+        let v = read(name, "estimates.json")?;
         let e = v
             .get("slope")
             .filter(|s| !s.is_null())
             .or_else(|| v.get("mean"))?;
         e["point_estimate"].as_f64()
     };
-    let Some(peak_ns) = estimate("peak") else {
+    let best = |name: &str| -> Option<f64> {
+        let v = read(name, "sample.json")?;
+        let (iters, times) = (v["iters"].as_array()?, v["times"].as_array()?);
+        iters
+            .iter()
+            .zip(times)
+            .filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()?))
+            .min_by(f64::total_cmp)
+    };
+    let (Some(peak_ns), Some(peak_best)) = (estimate("peak"), best("peak")) else {
         return;
     };
     let peak = rows[0].2 as f64 / peak_ns;
-    println!("\n| workload | time | GFLOP/s | % of peak | what |");
-    println!("|---|---:|---:|---:|---|");
-    for (name, what, flops) in rows {
-        let Some(ns) = estimate(name) else { continue };
-        let time = if ns >= 1e6 {
+    let peak_b = rows[0].2 as f64 / peak_best;
+    let time = |ns: f64| {
+        if ns >= 1e6 {
             format!("{:.2} ms", ns / 1e6)
         } else {
             format!("{:.1} µs", ns / 1e3)
+        }
+    };
+    println!(
+        "\n| workload | time | GFLOP/s | % of peak | best sample | GFLOP/s | % of peak | what |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for (name, what, flops) in rows {
+        let (Some(ns), Some(b)) = (estimate(name), best(name)) else {
+            continue;
         };
         if flops > 0 {
-            let gf = flops as f64 / ns;
+            let (gf, gb) = (flops as f64 / ns, flops as f64 / b);
             println!(
-                "| {name} | {time} | {gf:.1} | {:.0} % | {what} |",
-                100.0 * gf / peak
+                "| {name} | {} | {gf:.1} | {:.0} % | {} | {gb:.1} | {:.0} % | {what} |",
+                time(ns),
+                100.0 * gf / peak,
+                time(b),
+                100.0 * gb / peak_b
             );
         } else {
-            println!("| {name} | {time} | – | – | {what} |");
+            println!(
+                "| {name} | {} | – | – | {} | – | – | {what} |",
+                time(ns),
+                time(b)
+            );
         }
     }
 }

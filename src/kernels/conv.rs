@@ -133,17 +133,26 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
     }
     let d = Direct::forward::<C>();
     let kk = C::K * C::K;
+    let (x_n, y_n) = (C::CI * C::H * C::W, C::CO * C::HO * C::WO);
     if C::COG == 1 && C::G > 1 {
         // Depthwise: all groups in one problem.
         let d = d.groups_as_channels(C::G, C::CIG * C::H * C::W, C::CIG * kk);
         let init = bias.map_or(Init::Zero, Init::Bias);
+        if let Some(d) = d.samples::<E>(C::N, x_n, y_n) {
+            direct(&d, x, 0, w, 0, y, 0, init);
+            return;
+        }
         for n in 0..C::N {
-            let (x0, y0) = (n * C::CI * C::H * C::W, n * C::CO * C::HO * C::WO);
-            direct(&d, x, x0, w, 0, y, y0, init);
+            direct(&d, x, n * x_n, w, 0, y, n * y_n, init);
         }
         return;
     }
-    for n in 0..C::N {
+    let batched = d.samples::<E>(C::N, x_n, y_n);
+    let (d, samples) = match batched {
+        Some(d) => (d, 1),
+        None => (d, C::N),
+    };
+    for n in 0..samples {
         for g in 0..C::G {
             let init = match bias {
                 Some(b) => Init::Bias(&b[g * C::COG..][..C::COG]),
@@ -152,11 +161,11 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
             direct(
                 &d,
                 x,
-                (n * C::CI + g * C::CIG) * C::H * C::W,
+                n * x_n + g * C::CIG * C::H * C::W,
                 w,
                 g * C::COG * C::CIG * kk,
                 y,
-                (n * C::CO + g * C::COG) * C::HO * C::WO,
+                n * y_n + g * C::COG * C::HO * C::WO,
                 init,
             );
         }
@@ -176,25 +185,34 @@ pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E
     }
     let d = Direct::transposed::<C>();
     let kk = C::K * C::K;
+    let (dy_n, dx_n) = (C::CO * C::HO * C::WO, C::CI * C::H * C::W);
     if C::CIG == 1 && C::G > 1 {
         // Depthwise: all groups in one problem.
         let d = d.groups_as_channels(C::G, C::COG * C::HO * C::WO, C::COG * kk);
+        if let Some(d) = d.samples::<E>(C::N, dy_n, dx_n) {
+            direct(&d, dy, 0, w, 0, dx, 0, Init::Zero);
+            return;
+        }
         for n in 0..C::N {
-            let (dy0, dx0) = (n * C::CO * C::HO * C::WO, n * C::CI * C::H * C::W);
-            direct(&d, dy, dy0, w, 0, dx, dx0, Init::Zero);
+            direct(&d, dy, n * dy_n, w, 0, dx, n * dx_n, Init::Zero);
         }
         return;
     }
-    for n in 0..C::N {
+    let batched = d.samples::<E>(C::N, dy_n, dx_n);
+    let (d, samples) = match batched {
+        Some(d) => (d, 1),
+        None => (d, C::N),
+    };
+    for n in 0..samples {
         for g in 0..C::G {
             direct(
                 &d,
                 dy,
-                (n * C::CO + g * C::COG) * C::HO * C::WO,
+                n * dy_n + g * C::COG * C::HO * C::WO,
                 w,
                 g * C::COG * C::CIG * kk,
                 dx,
-                (n * C::CI + g * C::CIG) * C::H * C::W,
+                n * dx_n + g * C::CIG * C::H * C::W,
                 Init::Zero,
             );
         }
@@ -280,6 +298,11 @@ struct Direct {
     /// Input distance between two output channels: 0 when they all read the same input,
     /// else each reads its own (output channels standing for groups of one channel each).
     x_m: usize,
+    /// Samples in one problem (they share the packed weights), and their distances in the
+    /// input and the output.
+    n: usize,
+    x_n: usize,
+    y_n: usize,
 }
 
 /// How a tile's accumulators start.
@@ -312,6 +335,9 @@ impl Direct {
             d: C::D,
             transposed: false,
             x_m: 0,
+            n: 1,
+            x_n: 0,
+            y_n: 0,
         }
         .flat_pointwise()
     }
@@ -334,6 +360,9 @@ impl Direct {
             d: C::D,
             transposed: true,
             x_m: 0,
+            n: 1,
+            x_n: 0,
+            y_n: 0,
         }
         .flat_pointwise()
     }
@@ -358,6 +387,9 @@ impl Direct {
             d: 1,
             transposed: false,
             x_m: 0,
+            n: 1,
+            x_n: 0,
+            y_n: 0,
         }
     }
 
@@ -372,6 +404,18 @@ impl Direct {
             w_m,
             ..self
         }
+    }
+
+    /// `n` samples in one problem, `x_n` and `y_n` apart, when their inputs together are small
+    /// enough to stay in cache while every block of output channels sweeps them (then each
+    /// pass packs its weights once for all of them). `None` otherwise: one problem per sample.
+    fn samples<E>(self, n: usize, x_n: usize, y_n: usize) -> Option<Self> {
+        (n > 1 && n * x_n * core::mem::size_of::<E>() <= L2_BLOCK).then_some(Self {
+            n,
+            x_n,
+            y_n,
+            ..self
+        })
     }
 
     /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by
@@ -571,6 +615,8 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
     // Cache blocking: a block of output rows and columns whose input stays in L2 while every
     // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
     // input from memory once per 6 output channels).
+    // The weight pack, zeroed once per problem (not once per block of output channels).
+    let mut pk = [E::zero(); PK];
     let (rows, cols) = d.block::<E>(L);
     for oy0 in (0..d.out_h).step_by(rows) {
         for q0 in (0..d.phase_len(0)).step_by(cols) {
@@ -583,12 +629,12 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
                 let mc = (d.m - m0).min(MC);
                 let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
                 match mc {
-                    MC => direct_block::<E, MC, L, IS, PK>(args),
-                    5 => direct_block::<E, 5, L, IS, PK>(args),
-                    4 => direct_block::<E, 4, L, IS, PK>(args),
-                    3 => direct_block::<E, 3, L, IS, PK>(args),
-                    2 => direct_block::<E, 2, L, IS, PK>(args),
-                    _ => direct_block::<E, 1, L, IS, PK>(args),
+                    MC => direct_block::<E, MC, L, IS>(args, &mut pk),
+                    5 => direct_block::<E, 5, L, IS>(args, &mut pk),
+                    4 => direct_block::<E, 4, L, IS>(args, &mut pk),
+                    3 => direct_block::<E, 3, L, IS>(args, &mut pk),
+                    2 => direct_block::<E, 2, L, IS>(args, &mut pk),
+                    _ => direct_block::<E, 1, L, IS>(args, &mut pk),
                 }
                 m0 += mc;
             }
@@ -630,11 +676,11 @@ struct Pass<'a> {
 /// All tiles of output channels `m0..m0 + M`, per column phase, in passes over ranges of
 /// reduction channels and kernel taps whose weights fit the pack. The first pass of a phase
 /// starts from `init`, the others add to the output.
-fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize, const PK: usize>(
+fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
     (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
+    pk: &mut [E],
 ) {
-    let mut pk = [E::zero(); PK];
-    let pack = PK;
+    let pack = pk.len();
     let mut vs = [0usize; MAX_TAPS];
     for ph in 0..d.phases() {
         let mut first = true;
@@ -682,7 +728,21 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize, con
                         vs: &vs[..cv],
                     };
                     let init = if first { init } else { Init::Load };
-                    direct_pass::<E, M, L, IS>(d, &pass, region, x, x0, &pk[..i], y, y0, m0, init);
+                    for n in 0..d.n {
+                        let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                        direct_pass::<E, M, L, IS>(
+                            d,
+                            &pass,
+                            region,
+                            x,
+                            xn,
+                            &pk[..i],
+                            y,
+                            yn,
+                            m0,
+                            init,
+                        );
+                    }
                     first = false;
                 }
             }
@@ -697,7 +757,10 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize, con
                 u1: 0,
                 vs: &[],
             };
-            direct_pass::<E, M, L, IS>(d, &pass, region, x, x0, &[], y, y0, m0, init);
+            for n in 0..d.n {
+                let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                direct_pass::<E, M, L, IS>(d, &pass, region, x, xn, &[], y, yn, m0, init);
+            }
         }
     }
 }

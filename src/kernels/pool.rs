@@ -267,11 +267,12 @@ pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
                     let g = lanes::<E, L, 1>(gr, j0, 1);
                     let a = lanes::<u32, L, 1>(ar, j0, 1);
                     let o = &mut out[j0 * G::S..][..L * G::S];
-                    for b in 0..G::S {
-                        for l in 0..L {
-                            let here = (ih * G::W + (j0 + l) * G::S + b) as u32;
-                            o[l * G::S + b] = if a[l] == here { g[l] } else { E::zero() };
-                        }
+                    // Input column by input column (each output's values repeated `S` times:
+                    // a lane permutation), so that the stores stay contiguous.
+                    let base = (ih * G::W + j0 * G::S) as u32;
+                    for (k, o) in o.iter_mut().enumerate() {
+                        let (gk, ak) = (g[k / G::S], a[k / G::S]);
+                        *o = if ak == base + k as u32 { gk } else { E::zero() };
                     }
                 }
                 out[G::WO * G::S..].fill(E::zero());
