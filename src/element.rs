@@ -5,7 +5,9 @@ use core::fmt::Debug;
 use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 use num_traits::{Float, FromPrimitive};
 
-/// A float type networks compute in. Implemented for `f32` (speed) and `f64` (gradient checks).
+/// A float type networks compute in. Implemented for `f32` (speed) and `f64` (gradient checks),
+/// and sealed to those two: the convolution kernels are compiled once per element type inside
+/// this crate (a hidden supertrait), not again in every crate that uses them.
 pub trait Element:
     Float
     + FromPrimitive
@@ -19,6 +21,7 @@ pub trait Element:
     + Send
     + Sync
     + 'static
+    + crate::kernels::conv::Instantiated
 {
     /// `v` converted from `f64` (rounded to nearest).
     fn of(v: f64) -> Self;

@@ -186,7 +186,10 @@ where
 {
     pub fn new() -> Self {
         let mut labels = [0; N];
-        labels.iter_mut().enumerate().for_each(|(i, l)| *l = (i * 7) % 10);
+        labels
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, l)| *l = (i * 7) % 10);
         Self {
             net: randomized::<L>(2, 0.1),
             ws: Zeroable::boxed(),
