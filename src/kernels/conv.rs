@@ -243,16 +243,26 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     }
     let q = Reduce::of::<C>();
     let kk = C::K * C::K;
-    for g in 0..C::G {
-        dots(
-            &q,
-            x,
-            g * C::CIG * C::H * C::W,
-            dy,
-            g * C::COG * ohw,
-            dw,
-            g * C::COG * C::CIG * kk,
-        );
+    // Every tile streams its rows of `dy` and `x` over all samples: when they do not stay in
+    // cache together, one sample at a time.
+    let bytes = (C::X_LEN + C::Y_LEN) * core::mem::size_of::<E>();
+    let (q, samples) = if C::N > 1 && bytes > 2 * L2_BLOCK {
+        (Reduce { n: 1, ..q }, C::N)
+    } else {
+        (q, 1)
+    };
+    for n in 0..samples {
+        for g in 0..C::G {
+            dots(
+                &q,
+                x,
+                n * q.x_n + g * C::CIG * C::H * C::W,
+                dy,
+                n * q.dy_n + g * C::COG * ohw,
+                dw,
+                g * C::COG * C::CIG * kk,
+            );
+        }
     }
 }
 
@@ -1077,6 +1087,11 @@ fn direct_tile<
 >(
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
+    if M == MC && IS == 1 && UNIT && rows.len() == 3 && cols.len() == 3 && per_r == 9 {
+        // Full tiles of 3 × 3 kernels (stride 1, and every transposed problem): unrolled.
+        tile3x3::<E, M, L, MASKED>((x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc));
+        return;
+    }
     let mut a = *acc;
     let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
     if let ([rt], [ct]) = (rows, cols) {
@@ -1136,6 +1151,57 @@ fn direct_tile<
             } else {
                 for (ct, wv) in cols.iter().zip(taps) {
                     step(ct, wv, &row[ct.off..][..span]);
+                }
+            }
+        }
+    }
+    *acc = a;
+}
+
+/// [`direct_tile`] for a full `3 × 3` kernel with unit lane stride and consecutive taps: per
+/// reduction channel, three input row segments of `L + 2` values (one bounds check each) and
+/// nine fully unrolled steps; only the kernel columns whose lanes reach into the padding are
+/// masked.
+#[inline(never)]
+fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
+    (x, x0, in_plane, _, rows, cols, seg, pk, _, nr, acc): TileArgs<'_, '_, E, M, L>,
+) {
+    let mut a = *acc;
+    let len = L + 2;
+    debug_assert!(seg.len == len && rows.len() == 3 && cols.len() == 3);
+    let mut need = [false; 3];
+    for (n, ct) in need.iter_mut().zip(cols) {
+        *n = MASKED && ct.keep.iter().any(|&k| k == 0);
+    }
+    let rx = [rows[0].x, rows[1].x, rows[2].x];
+    for (r, w9) in pk.chunks_exact(9).take(nr).enumerate() {
+        let w9: &[[E; M]; 9] = w9.try_into().unwrap();
+        let xr = x0 + r * in_plane;
+        for u in 0..3 {
+            let taps: &[[E; M]; 3] = w9[3 * u..3 * u + 3].try_into().unwrap();
+            let start = (xr + rx[u]) as isize + seg.start;
+            let row = if start >= 0 {
+                x.get(start as usize..start as usize + len)
+            } else {
+                None
+            };
+            let Some(row) = row else {
+                // The segment sticks out of `x` (first or last rows of the tensor).
+                *acc = a;
+                edge_taps::<E, M, L>(x, start, 1, cols, taps, acc);
+                a = *acc;
+                continue;
+            };
+            // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and spills)
+            for ((ct, wv), (seg, &need)) in cols.iter().zip(taps).zip(row.windows(L).zip(&need)) {
+                let mut xs = lanes::<E, L, 1>(seg, 0, 1);
+                if need {
+                    keep(&mut xs, &ct.keep);
+                }
+                for m in 0..M {
+                    for l in 0..L {
+                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                    }
                 }
             }
         }
@@ -1340,9 +1406,9 @@ fn valid_range(shift: usize, p: usize, s: usize, n_in: usize, n_out: usize) -> (
 }
 
 /// Output channels per reduction tile.
-const RM: usize = 3;
-/// Taps per reduction tile. With `RM` rows of `dy` and one input vector live, `RM · RT`
-/// accumulators fit the 16 vector registers (a 4 × 3 tile spills).
+const RM: usize = 4;
+/// Taps per reduction tile: `RM · RT` accumulators, `RT` input vectors and one row of `dy`
+/// fill the 16 vector registers.
 const RT: usize = 3;
 
 /// Accumulates one group's weight gradient. `x0`, `dy0`, `dw0`: offsets of the group (through
@@ -1514,6 +1580,7 @@ fn dots_tile<E: Element, const L: usize, const IS: usize>(
         let mc = (q.co - m0).min(RM);
         match mc {
             RM => dots_block::<E, RM, L, IS>(&c, m0, &mut *dw, dw0),
+            3 => dots_block::<E, 3, L, IS>(&c, m0, &mut *dw, dw0),
             2 => dots_block::<E, 2, L, IS>(&c, m0, &mut *dw, dw0),
             _ => dots_block::<E, 1, L, IS>(&c, m0, &mut *dw, dw0),
         }
@@ -1683,6 +1750,13 @@ impl<E: Element, const L: usize> Stream<'_, E, L> {
                 outer(&mut a, &av, &b);
             }
         } else if inside {
+            // Only a row's first and last chunk can have lanes outside `jmin..jend`: peel
+            // them, so that the chunks between them (all of them, across rows, when nothing
+            // is masked) run without masks or per-chunk bookkeeping.
+            let cpr = self.cpr;
+            let mask_first = masked && self.jmin > 0;
+            let mask_last = masked && self.jend < cpr * L;
+            let group = if mask_first || mask_last { cpr } else { n };
             for r in 0..rows {
                 let mut d: [&[[E; L]]; M] = [&[]; M];
                 for m in 0..M {
@@ -1693,41 +1767,24 @@ impl<E: Element, const L: usize> Stream<'_, E, L> {
                     let o = (xo[t] + r as isize * x_step) as usize;
                     xs[t] = self.x[o..][..xlen].as_chunks::<L>().0;
                 }
-                let mut p = 0;
-                for k in 0..n {
-                    let mut av = [[E::zero(); L]; M];
-                    for m in 0..M {
-                        av[m] = d[m][k];
+                let step = |a: &mut _, k, mk| chunk_step::<E, M, T, L, IS>(a, &d, &xs, k, mk);
+                let mut k0 = 0;
+                while k0 < n {
+                    let k1 = k0 + group;
+                    let mut k = k0;
+                    if mask_first {
+                        step(&mut a, k, Some(&self.masks[0]));
+                        k += 1;
                     }
-                    let mut b = [[E::zero(); L]; T];
-                    for t in 0..T {
-                        b[t] = if IS == 2 {
-                            // The even values of two chunks.
-                            let (c0, c1) = (xs[t][2 * k], xs[t][2 * k + 1]);
-                            let mut v = [E::zero(); L];
-                            for l in 0..L {
-                                v[l] = if 2 * l < L { c0[2 * l] } else { c1[2 * l - L] };
-                            }
-                            v
-                        } else {
-                            xs[t][k]
-                        };
+                    let mid = if mask_last && k < k1 { k1 - 1 } else { k1 };
+                    while k < mid {
+                        step(&mut a, k, None);
+                        k += 1;
                     }
-                    if masked && (p == 0 || p + 1 == self.cpr) {
-                        // A row's first or last chunk: zero the lanes outside `jmin..jend`.
-                        let mk = self.masks[usize::from(p > 0)];
-                        for av in &mut av {
-                            keep(av, &mk);
-                        }
-                        for b in &mut b {
-                            keep(b, &mk);
-                        }
+                    if k < k1 {
+                        step(&mut a, k, Some(&self.masks[1]));
                     }
-                    p += 1;
-                    if p == self.cpr {
-                        p = 0;
-                    }
-                    outer(&mut a, &av, &b);
+                    k0 = k1;
                 }
             }
         } else {
@@ -1756,6 +1813,45 @@ impl<E: Element, const L: usize> Stream<'_, E, L> {
     }
 }
 
+/// One chunk `k` of a [`Stream`] row: `acc[m][t] += dy[m][k] · x[t][k]` (with `IS = 2`, the
+/// even values of `x`'s chunks `2k` and `2k + 1`), lanes outside `mk` zeroed first.
+#[inline(always)]
+fn chunk_step<E: Element, const M: usize, const T: usize, const L: usize, const IS: usize>(
+    acc: &mut [[[E; L]; T]; M],
+    d: &[&[[E; L]]; M],
+    xs: &[&[[E; L]]; T],
+    k: usize,
+    mk: Option<&[u32; L]>,
+) {
+    let mut av = [[E::zero(); L]; M];
+    for m in 0..M {
+        av[m] = d[m][k];
+    }
+    let mut b = [[E::zero(); L]; T];
+    for t in 0..T {
+        b[t] = if IS == 2 {
+            let (c0, c1) = (xs[t][2 * k], xs[t][2 * k + 1]);
+            let mut v = [E::zero(); L];
+            for l in 0..L {
+                v[l] = if 2 * l < L { c0[2 * l] } else { c1[2 * l - L] };
+            }
+            v
+        } else {
+            xs[t][k]
+        };
+    }
+    if let Some(mk) = mk {
+        // Both factors: either may hold an infinity next to the row.
+        for av in &mut av {
+            keep(av, mk);
+        }
+        for b in &mut b {
+            keep(b, mk);
+        }
+    }
+    outer(acc, &av, &b);
+}
+
 /// `acc[m][t] += a[m] · b[t]`, lane-wise.
 #[inline(always)]
 fn outer<E: Element, const M: usize, const T: usize, const L: usize>(
@@ -1763,8 +1859,10 @@ fn outer<E: Element, const M: usize, const T: usize, const L: usize>(
     a: &[[E; L]; M],
     b: &[[E; L]; T],
 ) {
-    for t in 0..T {
-        for m in 0..M {
+    // Channel by channel: the `T` input vectors stay in registers, each row of `dy` is used
+    // `T` times right after its load.
+    for m in 0..M {
+        for t in 0..T {
             for l in 0..L {
                 acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
             }
