@@ -6,7 +6,6 @@
 
 #![allow(dead_code)]
 
-use constnet::kernels::conv::{self, ConvGeometry, Geom};
 use constnet::models::LeNet5;
 use constnet::models::resnet::BasicBlock;
 use constnet::prelude::*;
@@ -236,60 +235,12 @@ where
 pub type W5 = LayerRun<ConvTranspose2d<64, 32, 4, 2, 1>, Tensor<1, 64, 16, 16>>;
 
 // ---------------------------------------------------------------------------------------------
-// W4: depthwise 3×3 (128 channels, p1) then pointwise 1×1 128→128, 56×56, forward.
+// W4: depthwise 3×3 (128 channels, p1) then pointwise 1×1 128→128, 56×56, forward, through the
+// typed layers (the depthwise-separable chain, and each of its two layers alone).
 
-type W4Depthwise = Geom<1, 128, 1, 1, 56, 56, 56, 56, 3, 1, 1, 1>;
-type W4Pointwise = Conv2d<128, 128, 1, 1, 0, NoBias>;
-
-pub struct W4 {
-    x: Box<Tensor<1, 128, 56, 56>>,
-    wd: Vec<f32>,
-    mid: Box<Tensor<1, 128, 56, 56>>,
-    pw: Box<W4Pointwise>,
-    y: Box<Tensor<1, 128, 56, 56>>,
-    /// Which parts run: depthwise, pointwise.
-    parts: (bool, bool),
-}
-
-impl W4 {
-    pub fn new() -> Self {
-        Self::parts(true, true)
-    }
-    pub fn parts(depthwise: bool, pointwise: bool) -> Self {
-        let mut wd = vec![0.0; W4Depthwise::W_LEN];
-        fill(&mut wd, 5);
-        Self {
-            x: filled(4),
-            wd,
-            mid: Tensor::boxed(),
-            pw: randomized(6, 0.1),
-            y: Tensor::boxed(),
-            parts: (depthwise, pointwise),
-        }
-    }
-}
-
-impl Workload for W4 {
-    fn flops(&self) -> u64 {
-        let dw = 2 * W4Depthwise::MACS as u64;
-        let pw = <W4Pointwise as Layer<Tensor<1, 128, 56, 56>>>::flops();
-        dw * u64::from(self.parts.0) + pw * u64::from(self.parts.1)
-    }
-    fn run(&mut self) {
-        if self.parts.0 {
-            conv::forward::<W4Depthwise, f32>(
-                self.x.as_slice(),
-                &self.wd,
-                None,
-                self.mid.as_mut_slice(),
-            );
-        }
-        if self.parts.1 {
-            self.pw.forward(&self.mid, &mut self.y, &mut ());
-        }
-        black_box(&mut self.y);
-    }
-}
+pub type W4 = LayerRun<DepthwiseSeparable<128, 128, 3, 1, 1, NoBias>, Tensor<1, 128, 56, 56>>;
+pub type W4Depthwise = LayerRun<DepthwiseConv2d<128, 3, 1, 1, NoBias>, Tensor<1, 128, 56, 56>>;
+pub type W4Pointwise = LayerRun<Conv2d<128, 128, 1, 1, 0, NoBias>, Tensor<1, 128, 56, 56>>;
 
 // ---------------------------------------------------------------------------------------------
 // The list.
@@ -354,14 +305,24 @@ pub fn all() -> Vec<Entry> {
         (
             "W4",
             "depthwise 3×3 (128ch, p1) + pointwise 1×1 128→128, 56×56, forward",
-            || Box::new(W4::new()),
+            || Box::new(W4::new(false)),
         ),
         ("W4dw", "W4's depthwise part alone", || {
-            Box::new(W4::parts(true, false))
+            Box::new(W4Depthwise::new(false))
         }),
         ("W4pw", "W4's pointwise part alone", || {
-            Box::new(W4::parts(false, true))
+            Box::new(W4Pointwise::new(false))
         }),
+        (
+            "W4b",
+            "W4 forward+backward (depthwise-separable training step)",
+            || Box::new(W4::new(true)),
+        ),
+        (
+            "W4dwb",
+            "W4's depthwise part alone, forward+backward",
+            || Box::new(W4Depthwise::new(true)),
+        ),
         (
             "lenet_conv1",
             "Conv2d 1→6 k5, 28×28, N=1, forward+backward",

@@ -5,13 +5,24 @@
 //!
 //! `y[n, c, i, j] = b[c] + Σ_{u,v} x[n, c, i·S − P + u·D, j·S − P + v·D] · w[c, u, v]`
 //!
-//! Each output value reads only `K²` inputs, so this is memory-bound, not a matrix product: the
-//! kernel walks one channel plane at a time, and for every kernel tap `(u, v)` it updates a whole
-//! output row at once over the precomputed range of columns whose input lies inside the plane
-//! (no per-element bounds test; with stride 1 the inner loop is a contiguous `axpy` that the
-//! compiler vectorises).
+//! Each output value reads only `K²` inputs, so this is not a matrix product: the kernels walk
+//! one channel plane at a time (a plane of a 56 × 56 map is 12 KiB, it stays in L1) and keep
+//! everything in 8-lane registers:
+//!
+//! * forward computes a block of `R = 4` output rows × 8 columns at once: each input row
+//!   that the block touches is loaded once per kernel column (`K` shifted vectors) and
+//!   multiplied into every output row of the block that uses it, so a 3 × 3 kernel costs
+//!   18 vector loads per 36 fused multiply-adds. Padding lanes are masked at load time (only
+//!   the first and last vectors of a row are affected), padding rows are skipped: no
+//!   per-element branch.
+//! * backward-data with stride 1 is the same correlation of `dy` with the kernel flipped
+//!   (padding `(K − 1)·D − P`), through the same code; with a larger stride it scatters.
+//! * backward-weight keeps one vector accumulator per kernel tap (up to [`TAPS`] taps per pass
+//!   over the plane) and reduces them once per channel; the bias gradient rides along.
 
 use crate::element::Element;
+use crate::kernels::lanes::{fmadd, hsum, keep, lanes};
+use core::marker::PhantomData;
 
 /// Compile-time geometry of a depthwise convolution.
 pub trait DepthwiseGeometry {
@@ -85,6 +96,390 @@ impl<
     const D: usize = D;
 }
 
+/// Lanes per vector step (one 256-bit register of `f32`).
+const L: usize = 8;
+
+/// Kernel taps accumulated per pass over a plane by [`backward_weight`] (9: a whole 3 × 3
+/// kernel in one pass, 9 + 2 vector registers).
+pub const TAPS: usize = 9;
+
+/// Output rows per register block of the forward (and stride-1 backward-data) pass.
+const R: usize = 4;
+
+/// `L` zeros, then `L` ones (all bits set): the lane masks of [`col_mask`] are windows of it.
+static STEP: [u32; 2 * L] = {
+    let mut t = [0u32; 2 * L];
+    let mut l = L;
+    while l < 2 * L {
+        t[l] = u32::MAX;
+        l += 1;
+    }
+    t
+};
+
+/// The mask of the lanes `l` (`u32::MAX`, else 0) whose column `c0 + l·s` lies in `0..w`,
+/// all zero unless `row`.
+///
+/// Read from a table at a run-time offset: LLVM then keeps the mask a vector (computed lane by
+/// lane, it turns the masked reads into conditional scalar loads).
+#[inline(always)]
+fn col_mask(c0: isize, s: usize, w: usize, row: bool) -> [u32; L] {
+    let si = s as isize;
+    let lo = if c0 >= 0 { 0 } else { (-c0 + si - 1) / si };
+    let last = w as isize - 1 - c0;
+    let hi = if last < 0 || !row { 0 } else { last / si + 1 };
+    let (lo, hi) = (
+        lo.clamp(0, L as isize) as usize,
+        hi.clamp(0, L as isize) as usize,
+    );
+    // Lanes `l ≥ lo`, and lanes `l < hi`.
+    let from: &[u32; L] = STEP[L - lo..][..L].try_into().unwrap();
+    let to: &[u32; L] = STEP[L - hi..][..L].try_into().unwrap();
+    let mut m = [0u32; L];
+    for l in 0..L {
+        m[l] = from[l] & !to[l];
+    }
+    m
+}
+
+/// The starts of the `L`-wide steps over `n` outputs: `0, L, 2L, …`, the last one moved back
+/// to end at `n` (it recomputes a few outputs instead of handling a partial step). A single
+/// step when `n < L`.
+#[inline(always)]
+fn chunks(n: usize) -> impl Iterator<Item = usize> {
+    let last = n.saturating_sub(L);
+    (0..n.div_ceil(L)).map(move |c| (c * L).min(last))
+}
+
+/// One plane-to-plane correlation with a `K × K` kernel:
+/// `out[i, j] = b + Σ_{a,b} wt(a, b) · inp[i·S + a·D − PAD, j·S + b·D − PAD]` (zero outside the
+/// input), where `wt(a, b) = w[a, b]`, or `w[K−1−a, K−1−b]` when `FLIP`.
+trait Plane {
+    /// Input height.
+    const HI: usize;
+    /// Input width.
+    const WI: usize;
+    /// Output height.
+    const HO: usize;
+    /// Output width.
+    const WO: usize;
+    /// Kernel size.
+    const K: usize;
+    /// Stride.
+    const S: usize;
+    /// Dilation.
+    const D: usize;
+    /// Padding (negative: the first output reads further inside).
+    const PAD: isize;
+    /// Whether the kernel is read rotated by 180°.
+    const FLIP: bool;
+}
+
+/// Forward of a depthwise convolution: `x → y` with the kernel as is.
+struct Forward<G>(PhantomData<G>);
+
+impl<G: DepthwiseGeometry> Plane for Forward<G> {
+    const HI: usize = G::H;
+    const WI: usize = G::W;
+    const HO: usize = G::HO;
+    const WO: usize = G::WO;
+    const K: usize = G::K;
+    const S: usize = G::S;
+    const D: usize = G::D;
+    const PAD: isize = G::P as isize;
+    const FLIP: bool = false;
+}
+
+/// Backward-data of a stride-1 depthwise convolution: `dy → dx`, the kernel flipped,
+/// padding `(K − 1)·D − P`.
+struct Transposed<G>(PhantomData<G>);
+
+impl<G: DepthwiseGeometry> Plane for Transposed<G> {
+    const HI: usize = G::HO;
+    const WI: usize = G::WO;
+    const HO: usize = G::H;
+    const WO: usize = G::W;
+    const K: usize = G::K;
+    const S: usize = 1;
+    const D: usize = G::D;
+    const PAD: isize = ((G::K - 1) * G::D) as isize - G::P as isize;
+    const FLIP: bool = true;
+}
+
+/// How a [`tile`] reads its input.
+mod read {
+    /// Every read lies inside the plane: plain vector reads.
+    pub const PLAIN: u8 = 0;
+    /// Padding columns masked; every vector read lies inside the input tensor.
+    pub const MASKED: u8 = 1;
+    /// Padding columns masked; reads may stick out of the input tensor (its first and last
+    /// rows): lane by lane, padding lanes not read.
+    pub const SAFE: u8 = 2;
+}
+
+/// `RB` output rows from `i0` × `L` output columns from `j0` of plane `base / (HI·WI)` of
+/// [`Plane`] `Q`, over the kernel rows `us` (those whose input rows lie inside the plane for
+/// every output row of the tile). `inp` is the whole input (all planes), so that padding lanes
+/// may stick out of the plane. `MODE` is one of [`read`]'s.
+///
+/// Kernel rows and columns are (rolled) loops; inside, the `RB` rows are unrolled: one
+/// weight, `RB` vector reads and `RB · L` multiply-adds per tap, every accumulator in its own
+/// register.
+#[inline(always)]
+fn tile<Q: Plane, E: Element, const RB: usize, const MODE: u8>(
+    inp: &[E],
+    base: usize,
+    w: &[E],
+    b: E,
+    (i0, j0): (usize, usize),
+    us: core::ops::Range<usize>,
+) -> [[E; L]; RB] {
+    let mut acc = [[b; L]; RB];
+    let r0 = (i0 * Q::S) as isize - Q::PAD;
+    // The columns the tile reads in every row: `c0 .. c0 + cspan`.
+    let c0 = (j0 * Q::S) as isize - Q::PAD;
+    let span = (L - 1) * Q::S + 1;
+    let cspan = (Q::K - 1) * Q::D + span;
+    for u in us {
+        // This kernel row's input row of every output row of the tile.
+        let mut segs: [&[E]; RB] = [&[]; RB];
+        let mut starts = [0isize; RB];
+        for rr in 0..RB {
+            let ih = r0 + (rr * Q::S + u * Q::D) as isize;
+            let start = base as isize + ih * Q::WI as isize + c0;
+            if MODE == read::SAFE {
+                starts[rr] = start;
+            } else {
+                segs[rr] = &inp[start as usize..][..cspan];
+            }
+        }
+        for v in 0..Q::K {
+            let wv = if Q::FLIP {
+                w[(Q::K - 1 - u) * Q::K + (Q::K - 1 - v)]
+            } else {
+                w[u * Q::K + v]
+            };
+            let m = col_mask(c0 + (v * Q::D) as isize, Q::S, Q::WI, true);
+            let mut xs = [[E::zero(); L]; RB];
+            for rr in 0..RB {
+                xs[rr] = match MODE {
+                    read::PLAIN => lanes::<E, L, 0>(segs[rr], v * Q::D, Q::S),
+                    read::MASKED => {
+                        let mut x = lanes::<E, L, 0>(segs[rr], v * Q::D, Q::S);
+                        keep(&mut x, &m);
+                        x
+                    }
+                    _ => {
+                        let start = starts[rr] + (v * Q::D) as isize;
+                        let mut x = [E::zero(); L];
+                        for l in 0..L {
+                            if m[l] != 0 {
+                                x[l] = inp[(start + (l * Q::S) as isize) as usize];
+                            }
+                        }
+                        x
+                    }
+                };
+            }
+            for (acc, xs) in acc.iter_mut().zip(&xs) {
+                for l in 0..L {
+                    acc[l] = fmadd(wv, xs[l], acc[l]);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// [`tile`] with [`read::SAFE`] reads, out of line (a handful of tiles per tensor).
+#[inline(never)]
+fn tile_safe<Q: Plane, E: Element, const RB: usize>(
+    inp: &[E],
+    base: usize,
+    w: &[E],
+    b: E,
+    at: (usize, usize),
+    us: core::ops::Range<usize>,
+) -> [[E; L]; RB] {
+    tile::<Q, E, RB, { read::SAFE }>(inp, base, w, b, at, us)
+}
+
+/// One tile (see [`tile`]), with the cheapest reads that are correct for it, stored to `out`
+/// (one output plane).
+#[inline(always)]
+fn tile_to<Q: Plane, E: Element, const RB: usize>(
+    inp: &[E],
+    base: usize,
+    w: &[E],
+    b: E,
+    (i0, j0): (usize, usize),
+    us: core::ops::Range<usize>,
+    out: &mut [E],
+) {
+    let creach = ((L - 1) * Q::S + (Q::K - 1) * Q::D) as isize;
+    let c0 = (j0 * Q::S) as isize - Q::PAD;
+    let at = (i0, j0);
+    let t = if c0 >= 0 && c0 + creach < Q::WI as isize && Q::WO >= L {
+        tile::<Q, E, RB, { read::PLAIN }>(inp, base, w, b, at, us)
+    } else {
+        // The first and last input rows read (`us` is not empty here).
+        let r0 = (i0 * Q::S) as isize - Q::PAD;
+        let first = base as isize + (r0 + (us.start * Q::D) as isize) * Q::WI as isize + c0;
+        let last = base as isize
+            + (r0 + ((RB - 1) * Q::S + (us.end - 1) * Q::D) as isize) * Q::WI as isize
+            + c0;
+        if first >= 0 && last + creach < inp.len() as isize {
+            tile::<Q, E, RB, { read::MASKED }>(inp, base, w, b, at, us)
+        } else {
+            tile_safe::<Q, E, RB>(inp, base, w, b, at, us)
+        }
+    };
+    for (rr, t) in t.iter().enumerate() {
+        let row = &mut out[(i0 + rr) * Q::WO..][..Q::WO];
+        if Q::WO >= L {
+            row[j0..][..L].copy_from_slice(t);
+        } else {
+            row.copy_from_slice(&t[..Q::WO]);
+        }
+    }
+}
+
+/// `out = b + inp ⋆ w` for every plane (see [`Plane`]), channel `p % channels` for plane `p`.
+///
+/// The output rows whose kernel window lies inside the input go in tiles of `RB` rows × `L`
+/// columns (the last tile of a column moved back to end at the last such row); the rows that
+/// read padding rows (the first and last few) go row by row, over the kernel rows that land
+/// inside the plane.
+#[inline(always)]
+fn correlate<Q: Plane, E: Element, const RB: usize>(
+    inp: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    out: &mut [E],
+    channels: usize,
+) {
+    let (ihw, ohw, kk) = (Q::HI * Q::WI, Q::HO * Q::WO, Q::K * Q::K);
+    let (hi, s, d, pad) = (Q::HI as isize, Q::S as isize, Q::D as isize, Q::PAD);
+    let reach = ((Q::K - 1) * Q::D) as isize;
+    // Rows `top..bottom` read no padding row: `i·S − PAD ≥ 0` and `i·S − PAD + reach < HI`.
+    let top = if pad <= 0 {
+        0
+    } else {
+        ((pad + s - 1) / s) as usize
+    }
+    .min(Q::HO);
+    let lim = hi - 1 - reach + pad;
+    let bottom = if lim < 0 { 0 } else { (lim / s + 1) as usize }.min(Q::HO);
+    let (top, bottom) = (top, bottom.max(top));
+    let blocks = if bottom - top >= RB {
+        (bottom - top).div_ceil(RB)
+    } else {
+        0
+    };
+    for (p, op) in out.chunks_exact_mut(ohw).enumerate() {
+        let c = p % channels;
+        let b = bias.map_or(E::zero(), |b| b[c]);
+        let wk = &w[c * kk..][..kk];
+        let base = p * ihw;
+        for blk in 0..blocks {
+            let i0 = (top + blk * RB).min(bottom - RB);
+            for j0 in chunks(Q::WO) {
+                tile_to::<Q, E, RB>(inp, base, wk, b, (i0, j0), 0..Q::K, op);
+            }
+        }
+        let single = |i: usize| blocks == 0 || i < top || i >= bottom;
+        for i in (0..Q::HO).filter(|&i| single(i)) {
+            // Kernel rows `u` with `0 ≤ r + u·D < HI`.
+            let r = (i * Q::S) as isize - pad;
+            let ulo = if r >= 0 { 0 } else { (-r + d - 1) / d };
+            let uhi = if r >= hi {
+                0
+            } else {
+                ((hi - 1 - r) / d + 1).min(Q::K as isize)
+            };
+            if ulo >= uhi {
+                // Only padding: the bias.
+                op[i * Q::WO..][..Q::WO].fill(b);
+                continue;
+            }
+            let us = ulo as usize..uhi as usize;
+            for j0 in chunks(Q::WO) {
+                tile_to::<Q, E, 1>(inp, base, wk, b, (i, j0), us.clone(), op);
+            }
+        }
+    }
+}
+
+/// [`correlate`] with a row block as tall as the output allows (8 rows: 8 independent chains
+/// of multiply-adds, enough to cover their latency).
+#[inline(always)]
+fn correlate_planes<Q: Plane, E: Element>(
+    inp: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    out: &mut [E],
+    channels: usize,
+) {
+    if Q::HO * Q::WO == 0 {
+        return;
+    }
+    if Q::HO >= 2 * R {
+        correlate::<Q, E, { 2 * R }>(inp, w, bias, out, channels);
+    } else if Q::HO >= R {
+        correlate::<Q, E, R>(inp, w, bias, out, channels);
+    } else {
+        correlate::<Q, E, 1>(inp, w, bias, out, channels);
+    }
+}
+
+/// Forward: `y = depthwise(x, w) (+ bias)`. Overwrites `y`.
+pub fn forward<G: DepthwiseGeometry, E: Element>(
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
+    let (x, w, y) = (&x[..G::X_LEN], &w[..G::W_LEN], &mut y[..G::Y_LEN]);
+    correlate_planes::<Forward<G>, E>(x, w, bias, y, G::C);
+}
+
+/// Backward-data: `dx = depthwiseᵀ(dy, w)`, the input gradient. Overwrites `dx`.
+pub fn backward_data<G: DepthwiseGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
+    let (dy, w, dx) = (&dy[..G::Y_LEN], &w[..G::W_LEN], &mut dx[..G::X_LEN]);
+    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
+    if G::S == 1 && ohw > 0 {
+        return correlate_planes::<Transposed<G>, E>(dy, w, None, dx, G::C);
+    }
+    dx.fill(E::zero());
+    if ohw == 0 {
+        return;
+    }
+    // Stride > 1: scatter row by row.
+    for (p, (dxplane, dyplane)) in dx
+        .chunks_exact_mut(hw)
+        .zip(dy.chunks_exact(ohw))
+        .enumerate()
+    {
+        let c = p % G::C;
+        let wk = &w[c * kk..][..kk];
+        for u in 0..G::K {
+            let (lo, hi, first) = span::<G>(G::HO, G::H, u * G::D);
+            for (k, i) in (lo..hi).enumerate() {
+                let ih = first + k * G::S;
+                let dyrow = &dyplane[i * G::WO..][..G::WO];
+                let dxrow = &mut dxplane[ih * G::W..][..G::W];
+                for v in 0..G::K {
+                    let wv = wk[u * G::K + v];
+                    let (lo, hi, first) = span::<G>(G::WO, G::W, v * G::D);
+                    for (d, &g) in dxrow[first..].iter_mut().step_by(G::S).zip(&dyrow[lo..hi]) {
+                        *d += wv * g;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The output positions `lo..hi` (of `0..out`) whose input position `o·S + off − P` lies in
 /// `0..extent`, where `off = u·D` is the offset of a kernel tap, and the input position of `lo`.
 /// Empty (`lo == hi`) when the tap never lands inside the input.
@@ -109,142 +504,135 @@ fn span<G: DepthwiseGeometry>(out: usize, extent: usize, off: usize) -> (usize, 
     (lo, hi, lo * G::S + off - G::P)
 }
 
-/// Calls `f(i, ih)` for every output row `i` and the input row `ih` it reads under kernel row `u`.
-#[inline(always)]
-fn rows<G: DepthwiseGeometry>(u: usize, mut f: impl FnMut(usize, usize)) {
-    let (lo, hi, first) = span::<G>(G::HO, G::H, u * G::D);
-    for (k, i) in (lo..hi).enumerate() {
-        f(i, first + k * G::S);
-    }
-}
-
-/// `Σ a[i] · b[i]` with eight independent partial sums, so that the loop vectorises (a single
-/// running sum would force strictly sequential float additions).
-#[inline(always)]
-fn dot<E: Element>(a: &[E], b: &[E]) -> E {
-    const L: usize = 8;
-    let (ac, ar) = a.as_chunks::<L>();
-    let (bc, br) = b[..a.len()].as_chunks::<L>();
-    let mut lanes = [E::zero(); L];
-    for (a, b) in ac.iter().zip(bc) {
-        for k in 0..L {
-            lanes[k] += a[k] * b[k];
-        }
-    }
-    let mut sum = ar.iter().zip(br).fold(E::zero(), |s, (&a, &b)| s + a * b);
-    for l in lanes {
-        sum += l;
-    }
-    sum
-}
-
-/// Forward: `y = depthwise(x, w) (+ bias)`. Overwrites `y`.
-pub fn forward<G: DepthwiseGeometry, E: Element>(
-    x: &[E],
-    w: &[E],
-    bias: Option<&[E]>,
-    y: &mut [E],
-) {
-    let (x, w, y) = (&x[..G::X_LEN], &w[..G::W_LEN], &mut y[..G::Y_LEN]);
-    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
-    for (p, (xplane, yplane)) in x.chunks_exact(hw).zip(y.chunks_exact_mut(ohw)).enumerate() {
-        let c = p % G::C;
-        yplane.fill(bias.map_or(E::zero(), |b| b[c]));
-        let wk = &w[c * kk..][..kk];
-        for u in 0..G::K {
-            rows::<G>(u, |i, ih| {
-                let xrow = &xplane[ih * G::W..][..G::W];
-                let yrow = &mut yplane[i * G::WO..][..G::WO];
-                for v in 0..G::K {
-                    let wv = wk[u * G::K + v];
-                    let (lo, hi, first) = span::<G>(G::WO, G::W, v * G::D);
-                    let yrow = &mut yrow[lo..hi];
-                    if G::S == 1 {
-                        // Contiguous: bounds checked once, the loop vectorises.
-                        let xrow = &xrow[first..][..yrow.len()];
-                        for (yv, &xv) in yrow.iter_mut().zip(xrow) {
-                            *yv += wv * xv;
-                        }
-                    } else {
-                        for (yv, &xv) in yrow.iter_mut().zip(xrow[first..].iter().step_by(G::S)) {
-                            *yv += wv * xv;
-                        }
-                    }
-                }
-            });
-        }
-    }
-}
-
-/// Backward-data: `dx = depthwiseᵀ(dy, w)`, the input gradient. Overwrites `dx`.
-pub fn backward_data<G: DepthwiseGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
-    let (dy, w, dx) = (&dy[..G::Y_LEN], &w[..G::W_LEN], &mut dx[..G::X_LEN]);
-    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
-    dx.fill(E::zero());
-    for (p, (dxplane, dyplane)) in dx
-        .chunks_exact_mut(hw)
-        .zip(dy.chunks_exact(ohw))
-        .enumerate()
-    {
-        let c = p % G::C;
-        let wk = &w[c * kk..][..kk];
-        for u in 0..G::K {
-            rows::<G>(u, |i, ih| {
-                let dyrow = &dyplane[i * G::WO..][..G::WO];
-                let dxrow = &mut dxplane[ih * G::W..][..G::W];
-                for v in 0..G::K {
-                    let wv = wk[u * G::K + v];
-                    let (lo, hi, first) = span::<G>(G::WO, G::W, v * G::D);
-                    let dyrow = &dyrow[lo..hi];
-                    if G::S == 1 {
-                        let dxrow = &mut dxrow[first..][..dyrow.len()];
-                        for (d, &g) in dxrow.iter_mut().zip(dyrow) {
-                            *d += wv * g;
-                        }
-                    } else {
-                        for (d, &g) in dxrow[first..].iter_mut().step_by(G::S).zip(dyrow) {
-                            *d += wv * g;
-                        }
-                    }
-                }
-            });
-        }
-    }
-}
-
 /// Backward-weight: `dw[c, u, v] += Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·S − P + u·D, j·S − P + v·D]`
 /// and, if given, `dbias[c] += Σ dy[n, c, ·]`. Accumulates.
+///
+/// Per plane, passes of up to [`TAPS`] taps: each step reads `L` values of `dy` and, per tap,
+/// the `L` inputs they multiply (padding masked), into one vector accumulator per tap.
 pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
     x: &[E],
     dy: &[E],
     dw: &mut [E],
-    dbias: Option<&mut [E]>,
+    mut dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..G::X_LEN], &dy[..G::Y_LEN], &mut dw[..G::W_LEN]);
     let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
-    if let Some(db) = dbias {
-        super::pointwise::channel_sums(dy, &mut db[..G::C], ohw);
+    if ohw == 0 {
+        return;
     }
-    for (p, (xplane, dyplane)) in x.chunks_exact(hw).zip(dy.chunks_exact(ohw)).enumerate() {
+    // The input columns a row's steps read: from `−P` to `cend` (exclusive).
+    let last_step = (G::WO - 1) / L * L;
+    let cend = (last_step * G::S + (G::K - 1) * G::D + (L - 1) * G::S + 1) as isize - G::P as isize;
+    for p in 0..G::N * G::C {
         let c = p % G::C;
-        let dwk = &mut dw[c * kk..][..kk];
-        for u in 0..G::K {
-            for v in 0..G::K {
-                let (lo, hi, first) = span::<G>(G::WO, G::W, v * G::D);
-                let mut acc = E::zero();
-                rows::<G>(u, |i, ih| {
-                    let xrow = &xplane[ih * G::W..][..G::W];
-                    let dyrow = &dyplane[i * G::WO..][lo..hi];
-                    if G::S == 1 {
-                        acc += dot(dyrow, &xrow[first..][..dyrow.len()]);
-                    } else {
-                        for (&g, &xv) in dyrow.iter().zip(xrow[first..].iter().step_by(G::S)) {
-                            acc += g * xv;
-                        }
-                    }
-                });
-                dwk[u * G::K + v] += acc;
+        let (xb, gb) = ((p * hw) as isize, p * ohw);
+        for t0 in (0..kk).step_by(TAPS) {
+            let n = TAPS.min(kk - t0);
+            let mut acc = [[E::zero(); L]; TAPS];
+            let mut gsum = [E::zero(); L];
+            for i in 0..G::HO {
+                let grow = &dy[gb + i * G::WO..][..G::WO];
+                // Input rows of this output row inside the plane: `rlo..=rhi`.
+                let r = (i * G::S) as isize - G::P as isize;
+                let rlo = r.max(0);
+                let rhi = (r + ((G::K - 1) * G::D) as isize).min(G::H as isize - 1);
+                let inside = xb + rlo * G::W as isize - G::P as isize >= 0
+                    && xb + rhi * G::W as isize + cend <= x.len() as isize;
+                if inside {
+                    weight_row::<G, E, false>(x, xb, grow, r, t0, n, &mut acc, &mut gsum);
+                } else {
+                    weight_row_safe::<G, E>(x, xb, grow, r, t0, n, &mut acc, &mut gsum);
+                }
+            }
+            let dwk = &mut dw[c * kk..][..kk];
+            for (k, acc) in acc.iter().enumerate().take(n) {
+                dwk[t0 + k] += hsum(*acc);
+            }
+            if t0 == 0
+                && let Some(db) = dbias.as_deref_mut()
+            {
+                db[c] += hsum(gsum);
             }
         }
     }
+}
+
+/// [`weight_row`] with lane-by-lane reads, out of line (rows at the ends of the tensor).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn weight_row_safe<G: DepthwiseGeometry, E: Element>(
+    x: &[E],
+    xb: isize,
+    grow: &[E],
+    r: isize,
+    t0: usize,
+    n: usize,
+    acc: &mut [[E; L]; TAPS],
+    gsum: &mut [E; L],
+) {
+    weight_row::<G, E, true>(x, xb, grow, r, t0, n, acc, gsum)
+}
+
+/// One output row (`grow`, whose kernel window starts at input row `r`) of
+/// [`backward_weight`]'s pass over taps `t0..t0 + n`: `acc[k] += dy · x(tap t0 + k)` lane-wise,
+/// `gsum += dy`. Without `SAFE`, every vector read must lie inside `x`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weight_row<G: DepthwiseGeometry, E: Element, const SAFE: bool>(
+    x: &[E],
+    xb: isize,
+    grow: &[E],
+    r: isize,
+    t0: usize,
+    n: usize,
+    acc: &mut [[E; L]; TAPS],
+    gsum: &mut [E; L],
+) {
+    let mut a = *acc;
+    let mut gs = *gsum;
+    for j0 in (0..G::WO).step_by(L) {
+        // Lanes past the end of the row hold no output: masked, in `dy` and `x`.
+        let gm = col_mask(j0 as isize, 1, G::WO, true);
+        let mut g = [E::zero(); L];
+        for l in 0..L.min(G::WO - j0) {
+            g[l] = grow[j0 + l];
+        }
+        for l in 0..L {
+            gs[l] += g[l];
+        }
+        for (k, a) in a.iter_mut().enumerate() {
+            if k >= n {
+                break;
+            }
+            let (u, v) = ((t0 + k) / G::K, (t0 + k) % G::K);
+            let ih = r + (u * G::D) as isize;
+            if ih < 0 || ih >= G::H as isize {
+                continue;
+            }
+            let c0 = (j0 * G::S + v * G::D) as isize - G::P as isize;
+            let mut m = col_mask(c0, G::S, G::W, true);
+            for l in 0..L {
+                m[l] &= gm[l];
+            }
+            let start = xb + ih * G::W as isize + c0;
+            let xv = if SAFE {
+                let mut xv = [E::zero(); L];
+                for l in 0..L {
+                    if m[l] != 0 {
+                        xv[l] = x[(start + (l * G::S) as isize) as usize];
+                    }
+                }
+                xv
+            } else {
+                let mut xv = lanes::<E, L, 0>(x, start as usize, G::S);
+                keep(&mut xv, &m);
+                xv
+            };
+            for l in 0..L {
+                a[l] = fmadd(g[l], xv[l], a[l]);
+            }
+        }
+    }
+    *acc = a;
+    *gsum = gs;
 }
