@@ -625,9 +625,8 @@ fn weight_step<G: DepthwiseGeometry, E: Element, const MODE: u8>(
         lanes::<E, L, 1>(grow, j0, 1)
     } else {
         let mut g = [E::zero(); L];
-        for l in 0..L.min(G::WO - j0) {
-            g[l] = grow[j0 + l];
-        }
+        let k = L.min(G::WO - j0);
+        g[..k].copy_from_slice(&grow[j0..][..k]);
         g
     };
     for l in 0..L {
