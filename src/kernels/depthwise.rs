@@ -590,32 +590,69 @@ fn weight_row<G: DepthwiseGeometry, E: Element, const SAFE: bool>(
 ) {
     let mut a = *acc;
     let mut gs = *gsum;
+    // Steps whose reads all lie inside the input row (and that hold `L` outputs) need no mask.
+    let creach = ((L - 1) * G::S + (G::K - 1) * G::D) as isize;
     for j0 in (0..G::WO).step_by(L) {
-        // Lanes past the end of the row hold no output: masked, in `dy` and `x`.
-        let gm = col_mask(j0 as isize, 1, G::WO, true);
+        let c0 = (j0 * G::S) as isize - G::P as isize;
+        if !SAFE && j0 + L <= G::WO && c0 >= 0 && c0 + creach < G::W as isize {
+            weight_step::<G, E, { read::PLAIN }>(x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
+        } else if SAFE {
+            weight_step::<G, E, { read::SAFE }>(x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
+        } else {
+            weight_step::<G, E, { read::MASKED }>(x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
+        }
+    }
+    *acc = a;
+    *gsum = gs;
+}
+
+/// One step (`L` outputs from column `j0`) of [`weight_row`], reading its inputs as `MODE`
+/// says (one of [`read`]'s).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weight_step<G: DepthwiseGeometry, E: Element, const MODE: u8>(
+    x: &[E],
+    xb: isize,
+    grow: &[E],
+    r: isize,
+    t0: usize,
+    n: usize,
+    j0: usize,
+    a: &mut [[E; L]; TAPS],
+    gs: &mut [E; L],
+) {
+    let g = if MODE == read::PLAIN {
+        lanes::<E, L, 1>(grow, j0, 1)
+    } else {
         let mut g = [E::zero(); L];
-        for l in 0..L.min(G::WO - j0) {
-            g[l] = grow[j0 + l];
+        let k = L.min(G::WO - j0);
+        g[..k].copy_from_slice(&grow[j0..][..k]);
+        g
+    };
+    for l in 0..L {
+        gs[l] += g[l];
+    }
+    // Lanes past the end of the row hold no output: masked, in `dy` and `x`.
+    let gm = col_mask(j0 as isize, 1, G::WO, true);
+    for (k, a) in a.iter_mut().enumerate() {
+        if k >= n {
+            break;
         }
-        for l in 0..L {
-            gs[l] += g[l];
+        let (u, v) = ((t0 + k) / G::K, (t0 + k) % G::K);
+        let ih = r + (u * G::D) as isize;
+        if ih < 0 || ih >= G::H as isize {
+            continue;
         }
-        for (k, a) in a.iter_mut().enumerate() {
-            if k >= n {
-                break;
-            }
-            let (u, v) = ((t0 + k) / G::K, (t0 + k) % G::K);
-            let ih = r + (u * G::D) as isize;
-            if ih < 0 || ih >= G::H as isize {
-                continue;
-            }
-            let c0 = (j0 * G::S + v * G::D) as isize - G::P as isize;
+        let c0 = (j0 * G::S + v * G::D) as isize - G::P as isize;
+        let start = xb + ih * G::W as isize + c0;
+        let xv = if MODE == read::PLAIN {
+            lanes::<E, L, 0>(x, start as usize, G::S)
+        } else {
             let mut m = col_mask(c0, G::S, G::W, true);
             for l in 0..L {
                 m[l] &= gm[l];
             }
-            let start = xb + ih * G::W as isize + c0;
-            let xv = if SAFE {
+            if MODE == read::SAFE {
                 let mut xv = [E::zero(); L];
                 for l in 0..L {
                     if m[l] != 0 {
@@ -627,12 +664,10 @@ fn weight_row<G: DepthwiseGeometry, E: Element, const SAFE: bool>(
                 let mut xv = lanes::<E, L, 0>(x, start as usize, G::S);
                 keep(&mut xv, &m);
                 xv
-            };
-            for l in 0..L {
-                a[l] = fmadd(g[l], xv[l], a[l]);
             }
+        };
+        for l in 0..L {
+            a[l] = fmadd(g[l], xv[l], a[l]);
         }
     }
-    *acc = a;
-    *gsum = gs;
 }

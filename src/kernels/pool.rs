@@ -11,7 +11,7 @@
 //! selects).
 
 use crate::element::Element;
-use crate::kernels::lanes::{lanes, load};
+use crate::kernels::lanes::{keep, lanes, load};
 
 /// Compile-time geometry of a pooling window over `PLANES = N·C` planes.
 pub trait PoolGeometry {
@@ -248,6 +248,9 @@ pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
         }
         return;
     }
+    if G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L {
+        return max_backward_2x2::<G, E>(dy, argmax, dx);
+    }
     if G::K == G::S && G::P == 0 && G::WO >= L {
         // Windows tile the input: per input row, `L` outputs give `S·L` consecutive input
         // gradients.
@@ -307,6 +310,53 @@ pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
                 chunk.copy_from_slice(&v[..chunk.len()]);
             }
         });
+    }
+}
+
+/// [`max_backward`] for 2 × 2 windows of stride 2: per `L` outputs, the offset of each
+/// arg-max from its window's top-left corner (`0`, `1`, `W` or `W + 1`) gives four lane masks,
+/// one per window position; the masked gradients of the even and odd columns of each input row
+/// are interleaved into `2L` contiguous input gradients.
+fn max_backward_2x2<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
+    let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
+    let w = G::W as u32;
+    let mut step = [0u32; L];
+    for (l, s) in step.iter_mut().enumerate() {
+        *s = 2 * l as u32;
+    }
+    for p in 0..G::PLANES {
+        let dyp = &dy[p * ohw..][..ohw];
+        let ap = &argmax[p * ohw..][..ohw];
+        let dxp = &mut dx[p * hw..][..hw];
+        for i in 0..G::HO {
+            let (gr, ar) = (&dyp[i * G::WO..][..G::WO], &ap[i * G::WO..][..G::WO]);
+            let (upper, lower) = dxp[2 * i * G::W..][..2 * G::W].split_at_mut(G::W);
+            for j0 in chunks(G::WO) {
+                let g = lanes::<E, L, 1>(gr, j0, 1);
+                let a = lanes::<u32, L, 1>(ar, j0, 1);
+                let corner = (2 * i * G::W + 2 * j0) as u32;
+                let mut masks = [[0u32; L]; 4];
+                for l in 0..L {
+                    let rel = a[l].wrapping_sub(corner + step[l]);
+                    for (q, off) in [0, 1, w, w + 1].into_iter().enumerate() {
+                        masks[q][l] = if rel == off { u32::MAX } else { 0 };
+                    }
+                }
+                for (r, row) in [&mut *upper, &mut *lower].into_iter().enumerate() {
+                    let (mut even, mut odd) = (g, g);
+                    keep(&mut even, &masks[2 * r]);
+                    keep(&mut odd, &masks[2 * r + 1]);
+                    let o = &mut row[2 * j0..][..2 * L];
+                    for l in 0..L {
+                        o[2 * l] = even[l];
+                        o[2 * l + 1] = odd[l];
+                    }
+                }
+            }
+            upper[2 * G::WO..].fill(E::zero());
+            lower[2 * G::WO..].fill(E::zero());
+        }
+        dxp[2 * G::HO * G::W..].fill(E::zero());
     }
 }
 
