@@ -1782,12 +1782,8 @@ fn chunk_step<E: Element, const M: usize, const T: usize, const L: usize, const 
     let mut b = [[E::zero(); L]; T];
     for t in 0..T {
         b[t] = if IS == 2 {
-            let (c0, c1) = (xs[t][2 * k], xs[t][2 * k + 1]);
-            let mut v = [E::zero(); L];
-            for l in 0..L {
-                v[l] = if 2 * l < L { c0[2 * l] } else { c1[2 * l - L] };
-            }
-            v
+            // The even values of chunks `2k` and `2k + 1`.
+            lanes::<E, L, 2>(xs[t].as_flattened(), 2 * k * L, 2)
         } else {
             xs[t][k]
         };
@@ -1842,6 +1838,52 @@ fn add_sums<E: Element, const M: usize, const T: usize, const L: usize>(
     for (m, acc) in acc.iter().enumerate() {
         for (t, &a) in acc.iter().enumerate() {
             f(m, t, hsum(a));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch too large for L2 takes the weight gradient one sample at a time; it must
+    /// still accumulate every sample (and what `dw` held before).
+    #[test]
+    fn weight_gradient_sample_by_sample() {
+        type C = Geom<3, 1, 6, 6, 48, 48, 48, 48, 3, 1, 1, 1>;
+        const { assert!((C::X_LEN + C::Y_LEN) * 8 > 2 * L2_BLOCK) };
+        let x: Vec<f64> = (0..C::X_LEN)
+            .map(|i| ((i * 7919 % 101) as f64 - 50.0) / 50.0)
+            .collect();
+        let dy: Vec<f64> = (0..C::Y_LEN)
+            .map(|i| ((i * 104_729 % 97) as f64 - 48.0) / 48.0)
+            .collect();
+        let mut dw = vec![0.5; C::W_LEN];
+        backward_weight::<C, f64>(&x, &dy, &mut dw, None);
+        let (h, w) = (C::H as isize, C::W as isize);
+        for o in 0..C::CO {
+            for c in 0..C::CI {
+                for u in 0..3 {
+                    for v in 0..3 {
+                        let mut s = 0.5;
+                        for n in 0..C::N {
+                            for i in 0..C::HO {
+                                for j in 0..C::WO {
+                                    let (iy, ix) = (i as isize + u - 1, j as isize + v - 1);
+                                    if (0..h).contains(&iy) && (0..w).contains(&ix) {
+                                        let xi = ((n * C::CI + c) * C::H + iy as usize) * C::W
+                                            + ix as usize;
+                                        let yi = ((n * C::CO + o) * C::HO + i) * C::WO + j;
+                                        s += dy[yi] * x[xi];
+                                    }
+                                }
+                            }
+                        }
+                        let got = dw[((o * C::CI + c) * 3 + u as usize) * 3 + v as usize];
+                        assert!((got - s).abs() <= 1e-9 * (1.0 + s.abs()), "{got} vs {s}");
+                    }
+                }
+            }
         }
     }
 }
