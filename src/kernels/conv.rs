@@ -576,12 +576,14 @@ struct RowTap {
     w: usize,
 }
 
-/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, and which
-/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`).
+/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, which
+/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`), and whether any lane
+/// does not (only those columns are masked).
 #[derive(Clone, Copy)]
 struct ColTap<const L: usize> {
     off: usize,
     keep: [u32; L],
+    partial: bool,
 }
 
 /// Taps gathered per pass (kernels wider than this take several passes).
@@ -593,11 +595,12 @@ const MC: usize = 6;
 /// Bytes of input per cache block (a quarter of a 1 MiB L2).
 const L2_BLOCK: usize = 256 * 1024;
 
-/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (1024 `f32` or 512 `f64`).
+/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (2048 `f32` or 1024 `f64`).
 /// Packing makes the `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart
 /// in PyTorch's layout) read without bounds checks, and costs one read of the weights per
-/// pass; a larger pack means fewer passes over the output.
-const PACK_BYTES: usize = 4096;
+/// pass; a larger pack means fewer passes over the output (8 KiB: 37 input channels of a
+/// `3 × 3` kernel per pass, two passes for 64 channels instead of four).
+const PACK_BYTES: usize = 8192;
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///
@@ -845,6 +848,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
     let mut cols = [ColTap {
         off: 0,
         keep: [0; L],
+        partial: false,
     }; MAX_TAPS];
     let is = d.lane_stride();
     let span = (L - 1) * is + 1;
@@ -872,7 +876,8 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
             let c0 = d.col_tap(ph, q0, v).unwrap_or(0);
             let (lo, hi) = lane_range(c0, is, d.in_w, L);
             any |= lo < hi;
-            masked |= lo > 0 || hi < L;
+            ct.partial = lo > 0 || hi < L;
+            masked |= ct.partial;
             first = first.min(c0);
             last = last.max(c0);
             let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
@@ -1166,7 +1171,7 @@ fn direct_tile<
             };
             let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
                 let mut xs = lanes::<E, L, IS>(seg, 0, is);
-                if MASKED {
+                if MASKED && ct.partial {
                     keep(&mut xs, &ct.keep);
                 }
                 for m in 0..M {
@@ -1201,10 +1206,6 @@ fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
     let mut a = *acc;
     let len = L + 2;
     debug_assert!(seg.len == len && rows.len() == 3 && cols.len() == 3);
-    let mut need = [false; 3];
-    for (n, ct) in need.iter_mut().zip(cols) {
-        *n = MASKED && ct.keep.iter().any(|&k| k == 0);
-    }
     let rx = [rows[0].x, rows[1].x, rows[2].x];
     for (r, w9) in pk.chunks_exact(9).take(nr).enumerate() {
         let w9: &[[E; M]; 9] = w9.try_into().unwrap();
@@ -1225,9 +1226,9 @@ fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
                 continue;
             };
             // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and spills)
-            for ((ct, wv), (seg, &need)) in cols.iter().zip(taps).zip(row.windows(L).zip(&need)) {
+            for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(L)) {
                 let mut xs = lanes::<E, L, 1>(seg, 0, 1);
-                if need {
+                if MASKED && ct.partial {
                     keep(&mut xs, &ct.keep);
                 }
                 for m in 0..M {
@@ -1862,12 +1863,8 @@ fn chunk_step<E: Element, const M: usize, const T: usize, const L: usize, const 
     let mut b = [[E::zero(); L]; T];
     for t in 0..T {
         b[t] = if IS == 2 {
-            let (c0, c1) = (xs[t][2 * k], xs[t][2 * k + 1]);
-            let mut v = [E::zero(); L];
-            for l in 0..L {
-                v[l] = if 2 * l < L { c0[2 * l] } else { c1[2 * l - L] };
-            }
-            v
+            // The even values of chunks `2k` and `2k + 1`.
+            lanes::<E, L, 2>(xs[t].as_flattened(), 2 * k * L, 2)
         } else {
             xs[t][k]
         };
@@ -1891,12 +1888,22 @@ fn outer<E: Element, const M: usize, const T: usize, const L: usize>(
     a: &[[E; L]; M],
     b: &[[E; L]; T],
 ) {
-    // Channel by channel: the `T` input vectors stay in registers, each row of `dy` is used
-    // `T` times right after its load.
-    for m in 0..M {
+    // The smaller side stays in registers, each vector of the other side is used right after
+    // its load.
+    if M <= T {
         for t in 0..T {
-            for l in 0..L {
-                acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
+            for m in 0..M {
+                for l in 0..L {
+                    acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
+                }
+            }
+        }
+    } else {
+        for m in 0..M {
+            for t in 0..T {
+                for l in 0..L {
+                    acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
+                }
             }
         }
     }
@@ -1916,7 +1923,7 @@ fn add_sums<E: Element, const M: usize, const T: usize, const L: usize>(
     }
 }
 
-// =============================================================================================
+// ======================================================================================
 // One instantiation per element type
 // =============================================================================================
 
@@ -2009,3 +2016,49 @@ macro_rules! instantiate {
     )*};
 }
 instantiate!(f32, f64);
+=======
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch too large for L2 takes the weight gradient one sample at a time; it must
+    /// still accumulate every sample (and what `dw` held before).
+    #[test]
+    fn weight_gradient_sample_by_sample() {
+        type C = Geom<3, 1, 6, 6, 48, 48, 48, 48, 3, 1, 1, 1>;
+        const { assert!((C::X_LEN + C::Y_LEN) * 8 > 2 * L2_BLOCK) };
+        let x: Vec<f64> = (0..C::X_LEN)
+            .map(|i| ((i * 7919 % 101) as f64 - 50.0) / 50.0)
+            .collect();
+        let dy: Vec<f64> = (0..C::Y_LEN)
+            .map(|i| ((i * 104_729 % 97) as f64 - 48.0) / 48.0)
+            .collect();
+        let mut dw = vec![0.5; C::W_LEN];
+        backward_weight::<C, f64>(&x, &dy, &mut dw, None);
+        let (h, w) = (C::H as isize, C::W as isize);
+        for o in 0..C::CO {
+            for c in 0..C::CI {
+                for u in 0..3 {
+                    for v in 0..3 {
+                        let mut s = 0.5;
+                        for n in 0..C::N {
+                            for i in 0..C::HO {
+                                for j in 0..C::WO {
+                                    let (iy, ix) = (i as isize + u - 1, j as isize + v - 1);
+                                    if (0..h).contains(&iy) && (0..w).contains(&ix) {
+                                        let xi = ((n * C::CI + c) * C::H + iy as usize) * C::W
+                                            + ix as usize;
+                                        let yi = ((n * C::CO + o) * C::HO + i) * C::WO + j;
+                                        s += dy[yi] * x[xi];
+                                    }
+                                }
+                            }
+                        }
+                        let got = dw[((o * C::CI + c) * 3 + u as usize) * 3 + v as usize];
+                        assert!((got - s).abs() <= 1e-9 * (1.0 + s.abs()), "{got} vs {s}");
+                    }
+                }
+            }
+        }
+    }
+}
