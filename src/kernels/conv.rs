@@ -676,6 +676,8 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
     y0: usize,
     init: Init<'_, E>,
 ) {
+    // One vector per tile row (8 `f32` or 4 `f64` lanes)?
+    let narrow = L == if is_f32::<E>() { 8 } else { 4 };
     // Cache blocking: a block of output rows and columns whose input stays in L2 while every
     // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
     // input from memory once per 6 output channels).
@@ -690,9 +692,21 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
             };
             let mut m0 = 0;
             while m0 < d.m {
-                let mc = (d.m - m0).min(MC);
+                let rem = d.m - m0;
+                // Narrow rows (one 8-lane `f32` vector): taller tiles keep 12 or 8
+                // accumulators in flight instead of 6 (two FMA pipes × 4 cycles of latency
+                // need at least 8); 16 channels as 8 + 8 rather than 12 + 4.
+                let mc = match rem {
+                    _ if !narrow => rem.min(MC),
+                    16 => 8,
+                    12.. => 12,
+                    8.. => 8,
+                    _ => rem.min(MC),
+                };
                 let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
                 match mc {
+                    12 if narrow => direct_block::<E, 12, L, IS>(args, &mut pk),
+                    8 if narrow => direct_block::<E, 8, L, IS>(args, &mut pk),
                     MC => direct_block::<E, MC, L, IS>(args, &mut pk),
                     5 => direct_block::<E, 5, L, IS>(args, &mut pk),
                     4 => direct_block::<E, 4, L, IS>(args, &mut pk),
