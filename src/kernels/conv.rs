@@ -578,7 +578,7 @@ struct RowTap {
 
 /// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, which
 /// lanes read inside the input (`u32::MAX`) or stand for padding (`0`), and whether any lane
-/// does not (only those columns are masked).
+/// does not ([`tile3x3`] masks only those columns).
 #[derive(Clone, Copy)]
 struct ColTap<const L: usize> {
     off: usize,
@@ -1185,7 +1185,8 @@ fn direct_tile<
             };
             let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
                 let mut xs = lanes::<E, L, IS>(seg, 0, is);
-                if MASKED && ct.partial {
+                // (every column: a test per tap costs more than the masks in small kernels)
+                if MASKED {
                     keep(&mut xs, &ct.keep);
                 }
                 for m in 0..M {
@@ -1624,7 +1625,8 @@ fn dots_tile<E: Element, const L: usize, const IS: usize>(
     };
     let mut m0 = 0;
     while m0 < q.co {
-        let mc = (q.co - m0).min(RM);
+        // Blocks of equal size (6 channels: 3 + 3, not 4 + 2).
+        let mc = (q.co - m0).min(q.co.div_ceil(q.co.div_ceil(RM)));
         match mc {
             RM => dots_block::<E, RM, L, IS>(&c, m0, &mut *dw, dw0),
             3 => dots_block::<E, 3, L, IS>(&c, m0, &mut *dw, dw0),
