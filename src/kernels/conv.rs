@@ -31,7 +31,9 @@
 //! are compiled once per element type instead of once per layer shape.
 
 use crate::element::Element;
+use crate::kernels::depthwise::{self, DepthwiseGeometry};
 use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, load, sum};
+use core::marker::PhantomData;
 
 /// Compile-time geometry of a convolution.
 pub trait ConvGeometry {
@@ -131,22 +133,13 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
         dense_forward(x, w, bias, y, C::N, C::CIG, C::COG);
         return;
     }
+    if is_depthwise::<C>() {
+        depthwise::forward::<AsDepthwise<C>, E>(x, w, bias, y);
+        return;
+    }
     let d = Direct::forward::<C>();
     let kk = C::K * C::K;
     let (x_n, y_n) = (C::CI * C::H * C::W, C::CO * C::HO * C::WO);
-    if C::COG == 1 && C::G > 1 {
-        // Depthwise: all groups in one problem.
-        let d = d.groups_as_channels(C::G, C::CIG * C::H * C::W, C::CIG * kk);
-        let init = bias.map_or(Init::Zero, Init::Bias);
-        if let Some(d) = d.samples::<E>(C::N, x_n, y_n) {
-            direct(&d, x, 0, w, 0, y, 0, init);
-            return;
-        }
-        for n in 0..C::N {
-            direct(&d, x, n * x_n, w, 0, y, n * y_n, init);
-        }
-        return;
-    }
     let batched = d.samples::<E>(C::N, x_n, y_n);
     let (d, samples) = match batched {
         Some(d) => (d, 1),
@@ -193,21 +186,13 @@ pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E
         direct(&d, w, 0, dy, 0, dx, 0, Init::Zero);
         return;
     }
+    if is_depthwise::<C>() {
+        depthwise::backward_data::<AsDepthwise<C>, E>(dy, w, dx);
+        return;
+    }
     let d = Direct::transposed::<C>();
     let kk = C::K * C::K;
     let (dy_n, dx_n) = (C::CO * C::HO * C::WO, C::CI * C::H * C::W);
-    if C::CIG == 1 && C::G > 1 {
-        // Depthwise: all groups in one problem.
-        let d = d.groups_as_channels(C::G, C::COG * C::HO * C::WO, C::COG * kk);
-        if let Some(d) = d.samples::<E>(C::N, dy_n, dx_n) {
-            direct(&d, dy, 0, w, 0, dx, 0, Init::Zero);
-            return;
-        }
-        for n in 0..C::N {
-            direct(&d, dy, n * dy_n, w, 0, dx, n * dx_n, Init::Zero);
-        }
-        return;
-    }
     let batched = d.samples::<E>(C::N, dy_n, dx_n);
     let (d, samples) = match batched {
         Some(d) => (d, 1),
@@ -237,6 +222,10 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..C::X_LEN], &dy[..C::Y_LEN], &mut dw[..C::W_LEN]);
+    if is_depthwise::<C>() {
+        depthwise::backward_weight::<AsDepthwise<C>, E>(x, dy, dw, dbias);
+        return;
+    }
     let ohw = C::HO * C::WO;
     if let Some(db) = dbias {
         for n in 0..C::N {
@@ -298,6 +287,29 @@ fn axpy<E: Element>(a: E, x: &[E], y: &mut [E]) {
     }
 }
 
+/// One input and one output channel per group: a depthwise convolution, computed by
+/// [`kernels::depthwise`](crate::kernels::depthwise) (the same kernel as `DepthwiseConv2d`).
+#[inline(always)]
+fn is_depthwise<C: ConvGeometry>() -> bool {
+    C::G > 1 && C::CIG == 1 && C::COG == 1
+}
+
+/// A [`ConvGeometry`] with one channel per group, as a [`DepthwiseGeometry`].
+struct AsDepthwise<C>(PhantomData<C>);
+
+impl<C: ConvGeometry> DepthwiseGeometry for AsDepthwise<C> {
+    const N: usize = C::N;
+    const C: usize = C::G;
+    const H: usize = C::H;
+    const W: usize = C::W;
+    const HO: usize = C::HO;
+    const WO: usize = C::WO;
+    const K: usize = C::K;
+    const S: usize = C::S;
+    const P: usize = C::P;
+    const D: usize = C::D;
+}
+
 /// A dense layer: `1 × 1` maps, `1 × 1` kernel, one group. The batch is then the only "pixel"
 /// dimension, strided by the channel count, so these run as matrix products over rows.
 #[inline(always)]
@@ -337,9 +349,6 @@ struct Direct {
     p: usize,
     d: usize,
     transposed: bool,
-    /// Input distance between two output channels: 0 when they all read the same input,
-    /// else each reads its own (output channels standing for groups of one channel each).
-    x_m: usize,
     /// Samples in one problem (they share the packed weights), and their distances in the
     /// input and the output.
     n: usize,
@@ -376,7 +385,6 @@ impl Direct {
             p: C::P,
             d: C::D,
             transposed: false,
-            x_m: 0,
             n: 1,
             x_n: 0,
             y_n: 0,
@@ -401,7 +409,6 @@ impl Direct {
             p: C::P,
             d: C::D,
             transposed: true,
-            x_m: 0,
             n: 1,
             x_n: 0,
             y_n: 0,
@@ -428,23 +435,9 @@ impl Direct {
             p: 0,
             d: 1,
             transposed: false,
-            x_m: 0,
             n: 1,
             x_n: 0,
             y_n: 0,
-        }
-    }
-
-    /// With one output channel per group (depthwise convolutions), the `groups` groups become
-    /// the output channels of one problem, each reading its own `x_m` further in the input and
-    /// its own `w_m` further in the weights: tiles then span several groups.
-    fn groups_as_channels(self, groups: usize, x_m: usize, w_m: usize) -> Self {
-        debug_assert_eq!(self.m, 1);
-        Self {
-            m: groups,
-            x_m,
-            w_m,
-            ..self
         }
     }
 
@@ -951,26 +944,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     }
                 }
             }
-            if any && nrows > 0 && nr > 0 && d.x_m > 0 {
-                let args = (
-                    x,
-                    xr0 + m0 * d.x_m,
-                    d.in_plane,
-                    is,
-                    &rows[..nrows],
-                    &cols[..cv],
-                    seg,
-                    pk,
-                    per_r,
-                    nr,
-                    &mut acc,
-                );
-                if masked {
-                    split_tile::<E, M, L, IS, true>(args, d.x_m);
-                } else {
-                    split_tile::<E, M, L, IS, false>(args, d.x_m);
-                }
-            } else if any && nrows > 0 && nr > 0 {
+            if any && nrows > 0 && nr > 0 {
                 let args = (
                     x,
                     xr0,
@@ -1003,74 +977,6 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
             }
         }
         q0 += L;
-    }
-}
-
-/// [`direct_tile`] for problems whose output channels read their own inputs, `x_m` apart
-/// (depthwise convolutions): per step, `M` input segments (one per channel), `M` weights and
-/// `M · L` multiply-adds.
-#[inline(never)]
-fn split_tile<E: Element, const M: usize, const L: usize, const IS: usize, const MASKED: bool>(
-    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
-    x_m: usize,
-) {
-    let mut a = *acc;
-    let is = if IS > 0 { IS } else { is };
-    let span = (L - 1) * is + 1;
-    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
-        let xr = x0 + r * in_plane;
-        for rt in rows {
-            let taps = &pr[rt.w..][..cols.len()];
-            let start = (xr + rt.x) as isize + seg.start;
-            let last = start + ((M - 1) * x_m) as isize;
-            if start < 0 || last as usize + seg.len > x.len() {
-                // A segment sticks out of `x` (first or last rows of the tensor).
-                *acc = a;
-                for m in 0..M {
-                    edge_line::<E, M, L>(x, start + (m * x_m) as isize, is, cols, taps, m, acc);
-                }
-                a = *acc;
-                continue;
-            }
-            let mut segs: [&[E]; M] = [&[]; M];
-            for (m, sg) in segs.iter_mut().enumerate() {
-                *sg = &x[start as usize + m * x_m..][..seg.len];
-            }
-            for (ct, wv) in cols.iter().zip(taps) {
-                for m in 0..M {
-                    let mut xs = lanes::<E, L, IS>(&segs[m][ct.off..][..span], 0, is);
-                    if MASKED {
-                        keep(&mut xs, &ct.keep);
-                    }
-                    for l in 0..L {
-                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
-                    }
-                }
-            }
-        }
-    }
-    *acc = a;
-}
-
-/// [`split_tile`]'s taps of channel `m` for a segment that is not inside `x`, lane by lane.
-#[cold]
-#[inline(never)]
-fn edge_line<E: Element, const M: usize, const L: usize>(
-    x: &[E],
-    start: isize,
-    is: usize,
-    cols: &[ColTap<L>],
-    taps: &[[E; M]],
-    m: usize,
-    acc: &mut [[E; L]; M],
-) {
-    for (ct, wv) in cols.iter().zip(taps) {
-        for l in 0..L {
-            if ct.keep[l] != 0 {
-                let v = x[(start + (ct.off + l * is) as isize) as usize];
-                acc[m][l] = fmadd(wv[m], v, acc[m][l]);
-            }
-        }
     }
 }
 

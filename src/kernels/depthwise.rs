@@ -645,14 +645,14 @@ fn weight_step<G: DepthwiseGeometry, E: Element, const MODE: u8>(
         }
         let c0 = (j0 * G::S + v * G::D) as isize - G::P as isize;
         let start = xb + ih * G::W as isize + c0;
-        let xv = if MODE == read::PLAIN {
-            lanes::<E, L, 0>(x, start as usize, G::S)
+        let (gv, xv) = if MODE == read::PLAIN {
+            (g, lanes::<E, L, 0>(x, start as usize, G::S))
         } else {
             let mut m = col_mask(c0, G::S, G::W, true);
             for l in 0..L {
                 m[l] &= gm[l];
             }
-            if MODE == read::SAFE {
+            let xv = if MODE == read::SAFE {
                 let mut xv = [E::zero(); L];
                 for l in 0..L {
                     if m[l] != 0 {
@@ -664,10 +664,15 @@ fn weight_step<G: DepthwiseGeometry, E: Element, const MODE: u8>(
                 let mut xv = lanes::<E, L, 0>(x, start as usize, G::S);
                 keep(&mut xv, &m);
                 xv
-            }
+            };
+            // Both factors masked: an infinite `dy` next to the padding must not meet a
+            // padding zero (∞ · 0 = NaN) in a tap that does not read it.
+            let mut gv = g;
+            keep(&mut gv, &m);
+            (gv, xv)
         };
         for l in 0..L {
-            a[l] = fmadd(g[l], xv[l], a[l]);
+            a[l] = fmadd(gv[l], xv[l], a[l]);
         }
     }
 }

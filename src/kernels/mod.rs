@@ -4,11 +4,12 @@
 //! Speeding up a kernel speeds up every layer that uses it:
 //!
 //! * [`conv`] — grouped 2-D convolution (forward, backward-data, backward-weight). Also serves
-//!   dense layers (a 1×1 convolution on a 1×1 map), depthwise convolution (groups = channels)
-//!   and transposed convolution (its forward is convolution's backward-data and vice versa).
+//!   dense layers (a 1×1 convolution on a 1×1 map) and transposed convolution (its forward is
+//!   convolution's backward-data and vice versa).
 //! * [`pool`] — max pooling with arg-max, average pooling.
 //! * [`depthwise`] — depthwise convolution (one filter per channel): memory-bound, so it has
-//!   its own plane-by-plane kernel instead of going through the general convolution.
+//!   its own register-tiled kernel; [`conv`] hands groups of one input and one output channel
+//!   to it.
 //! * [`pointwise`] — element-wise maps (activations) and their derivatives, bias addition.
 //! * [`reduce`] — per-plane means (global average pooling).
 //! * [`dropout`] — seeded dropout masks.

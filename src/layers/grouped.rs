@@ -7,7 +7,8 @@
 //! * [`DepthwiseConv2d`] is the extreme case `groups = channels` (MobileNet). Each output reads
 //!   only `K²` inputs, so it is memory-bound rather than a matrix product, and has its own kernel
 //!   ([`kernels::depthwise`](crate::kernels::depthwise)). It computes the same function as
-//!   `GroupedConv2d<C, 1, 1, K, S, P>` with the same weights.
+//!   `GroupedConv2d<C, 1, 1, K, S, P>` with the same weights, through the same kernel (the
+//!   general convolution hands one-channel groups to it).
 
 use crate::element::Element;
 use crate::kernels::conv::{self, Geom};
@@ -259,7 +260,7 @@ where
 /// channel, stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`].
 ///
 /// `Tensor<N, C, H, W>` → `Tensor<N, C, HO, WO>` (`HO` as for [`Conv2d`]). Same function as
-/// `GroupedConv2d<C, 1, 1, K, S, P, B, E, D>`, but with a dedicated memory-bound kernel
+/// `GroupedConv2d<C, 1, 1, K, S, P, B, E, D>`; both run the memory-bound depthwise kernel
 /// ([`kernels::depthwise`](crate::kernels::depthwise)).
 ///
 /// ```
