@@ -298,6 +298,10 @@ macro_rules! geometries {
 
 geometries!(
     (1, 1, 16, 16, 32, 32, 3, 1, 1, 1),
+    // Rows wider than the weight gradient's block of positions (pieces of a row), output
+    // channels in a full and a partial tile, 11 input channels as blocks of 6 and 5.
+    (2, 1, 11, 20, 3, 300, 3, 1, 1, 1),
+    (1, 1, 13, 5, 2, 600, 3, 2, 1, 1),
     (1, 1, 8, 16, 32, 32, 4, 2, 1, 1),
     (1, 8, 1, 1, 14, 14, 3, 1, 1, 1),
     (2, 5, 1, 1, 13, 11, 3, 2, 1, 1),

@@ -247,6 +247,72 @@ pub type W4Depthwise = LayerRun<DepthwiseConv2d<128, 3, 1, 1, NoBias>, Tensor<1,
 pub type W4Pointwise = LayerRun<Conv2d<128, 128, 1, 1, 0, NoBias>, Tensor<1, 128, 56, 56>>;
 
 // ---------------------------------------------------------------------------------------------
+// One pass of the convolution kernel alone (to see where a layer's time goes).
+
+/// Which pass of [`constnet::kernels::conv`] a [`ConvPass`] runs.
+#[derive(Clone, Copy)]
+pub enum Pass {
+    /// `forward`.
+    Forward,
+    /// `backward_data` (the input gradient).
+    Data,
+    /// `backward_weight` (weight and bias gradients).
+    Weight,
+}
+
+/// One pass of the convolution kernel for geometry `C`, on boxed slices.
+pub struct ConvPass<C: constnet::kernels::conv::ConvGeometry> {
+    pass: Pass,
+    x: Vec<f32>,
+    w: Vec<f32>,
+    y: Vec<f32>,
+    b: Vec<f32>,
+    _c: std::marker::PhantomData<C>,
+}
+
+impl<C: constnet::kernels::conv::ConvGeometry> ConvPass<C> {
+    pub fn new(pass: Pass) -> Self {
+        let v = |n, seed| {
+            let mut v = vec![0.0; n];
+            fill(&mut v, seed);
+            v
+        };
+        Self {
+            pass,
+            x: v(C::X_LEN, 1),
+            w: v(C::W_LEN, 2),
+            y: v(C::Y_LEN, 3),
+            b: v(C::CO, 4),
+            _c: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<C: constnet::kernels::conv::ConvGeometry> Workload for ConvPass<C> {
+    fn flops(&self) -> u64 {
+        2 * C::MACS as u64
+    }
+    fn run(&mut self) {
+        use constnet::kernels::conv;
+        match self.pass {
+            Pass::Forward => conv::forward::<C, f32>(&self.x, &self.w, None, &mut self.y),
+            Pass::Data => conv::backward_data::<C, f32>(&self.y, &self.w, &mut self.x),
+            Pass::Weight => {
+                conv::backward_weight::<C, f32>(&self.x, &self.y, &mut self.w, Some(&mut self.b))
+            }
+        }
+        black_box(&mut self.w);
+    }
+}
+
+/// W2's convolution as a kernel geometry.
+pub type W2Geom = constnet::kernels::conv::Geom<1, 1, 64, 64, 32, 32, 32, 32, 3, 1, 1, 1>;
+/// W3's convolutions (batch 8).
+pub type W3Geom = constnet::kernels::conv::Geom<8, 1, 64, 64, 32, 32, 32, 32, 3, 1, 1, 1>;
+/// W5's transposed convolution as the convolution it transposes: 32 (32×32) → 64 (16×16).
+pub type W5Geom = constnet::kernels::conv::Geom<1, 1, 32, 64, 32, 32, 16, 16, 4, 2, 1, 1>;
+
+// ---------------------------------------------------------------------------------------------
 // The list.
 
 pub type W1a = TrainStep<LeNet5, Tensor<1, 1, 28, 28>, 1>;
@@ -300,6 +366,26 @@ pub fn all() -> Vec<Entry> {
             "ConvTranspose2d 64→32 k4 s2 p1, 16×16→32×32, forward+backward",
             || Box::new(W5::new(true)),
         ),
+        ("W2bd", "W2's input gradient alone (kernel)", || {
+            Box::new(ConvPass::<W2Geom>::new(Pass::Data))
+        }),
+        ("W2bw", "W2's weight gradient alone (kernel)", || {
+            Box::new(ConvPass::<W2Geom>::new(Pass::Weight))
+        }),
+        (
+            "W3w",
+            "W3's conv weight gradient alone (kernel, N=8)",
+            || Box::new(ConvPass::<W3Geom>::new(Pass::Weight)),
+        ),
+        ("W5f", "W5's forward alone (kernel: backward-data)", || {
+            Box::new(ConvPass::<W5Geom>::new(Pass::Data))
+        }),
+        ("W5d", "W5's input gradient alone (kernel: forward)", || {
+            Box::new(ConvPass::<W5Geom>::new(Pass::Forward))
+        }),
+        ("W5w", "W5's weight gradient alone (kernel)", || {
+            Box::new(ConvPass::<W5Geom>::new(Pass::Weight))
+        }),
         (
             "W6",
             "MaxPool2d 2×2 s2, 64×56×56, forward+backward",

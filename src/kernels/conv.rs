@@ -8,8 +8,7 @@
 //!
 //! # How it is computed
 //!
-//! All three passes run on two register-tiled micro-kernels, without scratch memory, without
-//! copying or re-packing the operands, and without a branch per element:
+//! All three passes run on register-tiled micro-kernels, without a branch per element:
 //!
 //! * **Output-stationary tiles** (`direct`): a tile of `MC` output channels × `L` output columns
 //!   of one output row lives in registers (`6 × 16` for `f32`: twelve 8-lane registers) while the
@@ -17,22 +16,25 @@
 //!   of the input, broadcasts `MC` weights and issues `MC · L / 8` fused multiply-adds. It
 //!   computes the forward pass, the data-backward pass (a convolution of `dy` with the
 //!   transposed weights; for stride `S > 1` split into `S` column phases so that the input side
-//!   stays contiguous), and dense layers on `1 × 1` maps (a GEMM).
-//! * **Reduction tiles** (`dots`): the weight gradient is a set of dot products over output
-//!   positions; a tile of `MC` output channels × `NT` taps `(c, u)` of one kernel column `v`
-//!   accumulates `MC · NT` vectors of partial sums along output rows and adds their horizontal
-//!   sums to `dw` at the end. Dense layers' forward pass uses the same idea with rows of `x`
-//!   and `w`.
+//!   stays contiguous), and dense layers on `1 × 1` maps (a GEMM). The weights of a pass are
+//!   packed into an 8 KiB stack buffer ([`PACK_BYTES`]).
+//! * **Output channels along the lanes** (`wgrad`): the weight gradient is a matrix product
+//!   reduced over output positions. A block of positions of `dy` is transposed into an 8 KiB
+//!   stack buffer ([`WGRAD_PACK_BYTES`]), then a tile of 16 output channels × 6 weight rows
+//!   `(c, u, v)` takes, per position, two vector loads, six broadcast input values and twelve
+//!   fused multiply-adds, with no horizontal sums. Dense layers' forward pass uses dot products
+//!   (`dense_forward`).
 //!
 //! Padding is handled per tap and per tile, never per element: each tap of a tile knows the
-//! range of its lanes that read inside the input; lanes outside are zero (a vector select),
-//! and a tap whose range is empty is skipped. Every size is a run-time value inside the
+//! range of its lanes (or, in `wgrad`, of output positions) that read inside the input; lanes
+//! outside are zero (a vector select), positions outside are not visited, and a tap whose range
+//! is empty is skipped. Every size is a run-time value inside the
 //! kernels (the public functions pass the compile-time geometry down), so the micro-kernels
 //! are compiled once per element type instead of once per layer shape.
 
 use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
-use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, load, sum};
+use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, sum};
 use core::marker::PhantomData;
 
 /// Compile-time geometry of a convolution.
@@ -251,26 +253,16 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     }
     let q = Reduce::of::<C>();
     let kk = C::K * C::K;
-    // Every tile streams its rows of `dy` and `x` over all samples: when they do not stay in
-    // cache together, one sample at a time.
-    let bytes = (C::X_LEN + C::Y_LEN) * core::mem::size_of::<E>();
-    let (q, samples) = if C::N > 1 && bytes > 2 * L2_BLOCK {
-        (Reduce { n: 1, ..q }, C::N)
-    } else {
-        (q, 1)
-    };
-    for n in 0..samples {
-        for g in 0..C::G {
-            dots(
-                &q,
-                x,
-                n * q.x_n + g * C::CIG * C::H * C::W,
-                dy,
-                n * q.dy_n + g * C::COG * ohw,
-                dw,
-                g * C::COG * C::CIG * kk,
-            );
-        }
+    for g in 0..C::G {
+        wgrad(
+            &q,
+            x,
+            g * C::CIG * C::H * C::W,
+            dy,
+            g * C::COG * ohw,
+            dw,
+            g * C::COG * C::CIG * kk,
+        );
     }
 }
 
@@ -1164,7 +1156,7 @@ fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
 }
 
 // =============================================================================================
-// Reduction tiles
+// Dense forward: dot products of rows
 // =============================================================================================
 
 /// Dense forward: `y[n, o] = b[o] + Σ_i x[n, i] · w[o, i]`, dot products of rows (through
@@ -1336,11 +1328,6 @@ impl Reduce {
             q
         }
     }
-
-    /// The output columns `jmin..jend` whose tap in kernel column `v` reads inside the input.
-    fn col_range(&self, v: usize) -> (usize, usize) {
-        valid_range(v * self.d, self.p, self.s, self.w, self.wo)
-    }
 }
 
 /// The outputs `o` in `lo..hi` (of `0..n_out`) for which `o·s + shift − p` lies in `0..n_in`.
@@ -1359,16 +1346,27 @@ fn valid_range(shift: usize, p: usize, s: usize, n_in: usize, n_out: usize) -> (
     (lo.min(hi), hi)
 }
 
-/// Output channels per reduction tile.
-const RM: usize = 4;
-/// Taps per reduction tile: `RM · RT` accumulators, `RT` input vectors and one row of `dy`
-/// fill the 16 vector registers.
-const RT: usize = 3;
+// =============================================================================================
+// Weight gradient: output channels along the lanes
+// =============================================================================================
+
+/// Bytes of the transposed block of `dy` that [`wgrad`] keeps on its stack.
+const WGRAD_PACK_BYTES: usize = 8192;
 
 /// Accumulates one group's weight gradient. `x0`, `dy0`, `dw0`: offsets of the group (through
 /// [`Instantiated`]).
+///
+/// The weight gradient is a matrix product reduced over output positions,
+/// `dw[m, (c, u, v)] += Σ_positions dy[m, ·] · x[c, shifted by (u, v)]`. It runs with the output
+/// channels along the vector lanes: a block of output positions of `dy` is transposed once into
+/// a small pack (positions × channels, [`WGRAD_PACK_BYTES`]); each register tile — `MV` vectors
+/// of output channels × `J` weight rows `(c, u, v)` — then takes, per output position, `MV`
+/// vector loads from the pack, `J` broadcast input values and `MV · J` multiply-adds. There are
+/// no horizontal sums and no masks: each row of a tile reads inside the input on a known range
+/// of output positions, and only those are visited (padding is never multiplied, so an infinity
+/// next to the border cannot meet a zero); a stride only changes the step between input values.
 #[inline(always)]
-fn dots<E: Element>(
+fn wgrad<E: Element>(
     q: &Reduce,
     x: &[E],
     x0: usize,
@@ -1377,11 +1375,11 @@ fn dots<E: Element>(
     dw: &mut [E],
     dw0: usize,
 ) {
-    E::dots(q, x, x0, dy, dy0, dw, dw0);
+    E::wgrad(q, x, x0, dy, dy0, dw, dw0);
 }
 
-/// [`dots`]'s body; instantiated only by [`Instantiated`].
-fn dots_any<E: Element>(
+/// [`wgrad`]'s body; instantiated only by [`Instantiated`].
+fn wgrad_any<E: Element>(
     q: &Reduce,
     x: &[E],
     x0: usize,
@@ -1390,459 +1388,337 @@ fn dots_any<E: Element>(
     dw: &mut [E],
     dw0: usize,
 ) {
-    if is_f32::<E>() {
-        dots_lanes::<E, 8>(q, x, x0, dy, dy0, dw, dw0)
-    } else {
-        dots_lanes::<E, 4>(q, x, x0, dy, dy0, dw, dw0)
+    let a = (q, x, x0, dy, dy0, dw, dw0);
+    // Tiles of 12 accumulator registers; packs of `WGRAD_PACK_BYTES`.
+    match (is_f32::<E>(), q.co <= if is_f32::<E>() { 8 } else { 4 }) {
+        (true, true) => wgrad_tiles::<E, 8, 1, 12, 11, 256>(a),
+        (false, true) => wgrad_tiles::<E, 4, 1, 12, 11, 256>(a),
+        (true, false) => wgrad_tiles::<E, 8, 2, 6, 5, 128>(a),
+        (false, false) => wgrad_tiles::<E, 4, 2, 6, 5, 128>(a),
     }
 }
 
-fn dots_lanes<E: Element, const L: usize>(
-    q: &Reduce,
-    x: &[E],
-    x0: usize,
-    dy: &[E],
-    dy0: usize,
-    dw: &mut [E],
-    dw0: usize,
-) {
-    match q.s {
-        1 => dots_stride::<E, L, 1>(q, x, x0, dy, dy0, dw, dw0),
-        2 => dots_stride::<E, L, 2>(q, x, x0, dy, dy0, dw, dw0),
-        _ => dots_stride::<E, L, 0>(q, x, x0, dy, dy0, dw, dw0),
-    }
-}
-
-fn dots_stride<E: Element, const L: usize, const IS: usize>(
-    q: &Reduce,
-    x: &[E],
-    x0: usize,
-    dy: &[E],
-    dy0: usize,
-    dw: &mut [E],
-    dw0: usize,
-) {
-    // Taps `(c, u)` of one kernel column, `RT` per tile; a partial last tile repeats its last
-    // tap (computed, not stored).
-    let ntaps = q.ci * q.k;
-    for v in 0..q.k {
-        let cols = q.col_range(v);
-        if cols.0 == cols.1 {
-            continue;
-        }
-        let mut t0 = 0;
-        while t0 < ntaps {
-            let nt = (ntaps - t0).min(RT);
-            let mut taps = [(0, 0); RT];
-            for (t, tap) in taps.iter_mut().enumerate() {
-                let t = t0 + t.min(nt - 1);
-                *tap = (t / q.k, t % q.k);
-            }
-            let args = (q, x, x0, dy, dy0, &mut *dw, dw0, v, cols, taps, nt);
-            dots_tile::<E, L, IS>(args);
-            t0 += nt;
-        }
-    }
-}
-
-type DotsArgs<'a, 'b, E> = (
+type WgradArgs<'a, E> = (
     &'a Reduce,
     &'a [E],
     usize,
     &'a [E],
     usize,
-    &'b mut [E],
-    usize,
-    usize,
-    (usize, usize),
-    [(usize, usize); RT],
+    &'a mut [E],
     usize,
 );
 
-/// Every output channel × `RT` taps `(c, u)` of kernel column `v` (`M` channels at a time),
-/// over all samples and output positions.
-///
-/// Output rows are cut into chunks of `L` columns; a chunk's lanes outside `jmin..jend` (where
-/// column `v` reads padding, or past the row) are zeroed in both operands by a per-position
-/// mask. Rows where every tap reads an input row run as one stream of chunks (all rows in one
-/// go when input and output rows have the same length and stride 1); the few border rows run
-/// tap by tap.
-#[inline(never)]
-fn dots_tile<E: Element, const L: usize, const IS: usize>(
-    (q, x, x0, dy, dy0, dw, dw0, v, (jmin, jend), taps, nt): DotsArgs<'_, '_, E>,
-) {
-    let cpr = q.wo.div_ceil(L);
-    // Lanes outside `jmin..jend` only in the first and the last chunk of a row (unless the
-    // padding is wider than a chunk: then every chunk takes the checked path).
-    let lane_mask = |j0: usize| {
-        let mut mk = [0u32; L];
-        let (lo, n) = (jmin as u32, (jend - jmin) as u32);
-        for (l, k) in mk.iter_mut().enumerate() {
-            // (unsigned 32-bit lanes: vectorises)
-            *k = if ((j0 + l) as u32).wrapping_sub(lo) < n {
-                u32::MAX
-            } else {
-                0
-            };
-        }
-        mk
-    };
-    let edges = jmin <= L && jend + L >= cpr * L;
-    let masks = [lane_mask(0), lane_mask((cpr - 1) * L)];
-    let masked = jmin > 0 || jend < cpr * L;
-    // Whole planes as one stream: x's row stride must equal dy's.
-    let flat = q.s == 1 && q.w == q.wo && q.wo % L == 0;
-    // Input column read by output column 0 through kernel column `v` (may be negative).
-    let xc = (v * q.d) as isize - q.p as isize;
-    // Output rows `i` whose kernel row `u` reads inside the input.
-    let rows_of = |u: usize| valid_range(u * q.d, q.p, q.s, q.h, q.ho);
-    let mut rows = [(0, 0); RT];
-    let (mut i_lo, mut i_hi) = (0, q.ho);
-    for t in 0..RT {
-        rows[t] = rows_of(taps[t].1);
-        i_lo = i_lo.max(rows[t].0);
-        i_hi = i_hi.min(rows[t].1);
-    }
-    i_hi = i_hi.max(i_lo);
-    let stream = Stream {
-        x,
-        dy,
-        is: if IS > 0 { IS } else { q.s },
-        cpr,
-        masks,
-        edges,
-        jmin,
-        jend,
-    };
-    let c = DotsCtx {
-        q,
-        x0,
-        dy0,
-        v,
-        taps,
-        nt,
-        xc,
-        rows,
-        i_lo,
-        i_hi,
-        flat,
-        masked,
-        stream,
-    };
-    let mut m0 = 0;
-    while m0 < q.co {
-        // Blocks of equal size (6 channels: 3 + 3, not 4 + 2).
-        let mc = (q.co - m0).min(q.co.div_ceil(q.co.div_ceil(RM)));
-        match mc {
-            RM => dots_block::<E, RM, L, IS>(&c, m0, &mut *dw, dw0),
-            3 => dots_block::<E, 3, L, IS>(&c, m0, &mut *dw, dw0),
-            2 => dots_block::<E, 2, L, IS>(&c, m0, &mut *dw, dw0),
-            _ => dots_block::<E, 1, L, IS>(&c, m0, &mut *dw, dw0),
-        }
-        m0 += mc;
-    }
+/// One row `(c, u, v)` of a weight-gradient tile.
+#[derive(Clone, Copy, Default)]
+struct WRow {
+    /// Offset of the weight `(c, u, v)` within an output channel's filter.
+    at: usize,
+    /// Offset in `x`, from the sample's start, of the value that output position `(0, 0)` would
+    /// read (it may lie outside: `rows` and `cols` say which positions read inside).
+    x: isize,
+    /// Output rows and output columns whose input lies inside.
+    rows: (usize, usize),
+    cols: (usize, usize),
 }
 
-/// What the channel blocks of one [`dots_tile`] share.
-struct DotsCtx<'a, E, const L: usize> {
-    q: &'a Reduce,
-    x0: usize,
-    dy0: usize,
-    v: usize,
-    taps: [(usize, usize); RT],
-    nt: usize,
-    /// Input column read by output column 0 through kernel column `v`.
-    xc: isize,
-    /// Per tap, the output rows whose kernel row reads inside the input.
-    rows: [(usize, usize); RT],
-    /// The rows where every tap does.
-    i_lo: usize,
-    i_hi: usize,
-    flat: bool,
-    masked: bool,
-    stream: Stream<'a, E, L>,
-}
-
-/// Output channels `m0..m0 + M` of a [`dots_tile`].
-fn dots_block<E: Element, const M: usize, const L: usize, const IS: usize>(
-    c: &DotsCtx<'_, E, L>,
-    m0: usize,
-    dw: &mut [E],
-    dw0: usize,
+/// Tiles of `MV` vectors of `L` output channels × `J` (or `JS = J − 1`) weight rows, over blocks
+/// of `PB` output positions (`PB · MV · L` values: [`WGRAD_PACK_BYTES`]).
+fn wgrad_tiles<
+    E: Element,
+    const L: usize,
+    const MV: usize,
+    const J: usize,
+    const JS: usize,
+    const PB: usize,
+>(
+    (q, x, x0, dy, dy0, dw, dw0): WgradArgs<'_, E>,
 ) {
-    let q = c.q;
+    // (One vector register holds 32 bytes; `L` is chosen to match the element type.)
+    const { assert!(PB * MV * 32 <= WGRAD_PACK_BYTES) };
     let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
-    let (taps, rows, stream, cpr) = (&c.taps, &c.rows, &c.stream, c.stream.cpr);
-    let (i_lo, i_hi, masked) = (c.i_lo, c.i_hi, c.masked);
-    let mut a = [[[E::zero(); L]; RT]; M];
-    for n in 0..q.n {
-        let xn = c.x0 + n * q.x_n;
-        let dyn_ = c.dy0 + n * q.dy_n + m0 * ohw;
-        // Start of output row `i` in `dy` (per channel) and in `x` (per tap, may be negative).
-        let dy_at = |i: usize| {
-            let mut o = [0; M];
-            for (m, o) in o.iter_mut().enumerate() {
-                *o = dyn_ + m * ohw + i * q.wo;
-            }
-            o
-        };
-        let x_at = |t: usize, i: usize| {
-            let (ch, u) = taps[t];
-            (xn + ch * hw) as isize
-                + ((i * q.s + u * q.d) as isize - q.p as isize) * q.w as isize
-                + c.xc
-        };
-        let xs_at = |i: usize| {
-            let mut o = [0; RT];
-            for (t, o) in o.iter_mut().enumerate() {
-                *o = x_at(t, i);
-            }
-            o
-        };
-        // Interior rows: every tap at once.
-        let steps = (q.wo, (q.s * q.w) as isize);
-        if c.flat {
-            let n = (i_hi - i_lo) * cpr;
-            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), (1, n), steps, masked);
-        } else {
-            let rows = (i_hi - i_lo, cpr);
-            stream.run::<M, RT, IS>(&mut a, dy_at(i_lo), xs_at(i_lo), rows, steps, masked);
+    let cikk = q.ci * kk;
+    let ml = MV * L;
+    // Per tap: output rows and columns that read inside the input, and the input offset that
+    // output position `(0, 0)` would read from channel 0.
+    let tap_of = |tap: usize| {
+        let (u, v) = (tap / q.k, tap % q.k);
+        let (dr, dc) = (
+            (u * q.d) as isize - q.p as isize,
+            (v * q.d) as isize - q.p as isize,
+        );
+        WRow {
+            at: tap,
+            x: dr * q.w as isize + dc,
+            rows: valid_range(u * q.d, q.p, q.s, q.h, q.ho),
+            cols: valid_range(v * q.d, q.p, q.s, q.w, q.wo),
         }
-        // Border rows: tap by tap.
-        for t in 0..RT {
-            for i in (rows[t].0..i_lo.min(rows[t].1)).chain(i_hi.max(rows[t].0)..rows[t].1) {
-                let mut one = [[[E::zero(); L]; 1]; M];
-                for m in 0..M {
-                    one[m][0] = a[m][t];
-                }
-                stream.run::<M, 1, IS>(&mut one, dy_at(i), [x_at(t, i)], (1, cpr), steps, masked);
-                for m in 0..M {
-                    a[m][t] = one[m][0];
-                }
-            }
-        }
-    }
-    add_sums(&a, |m, t, s| {
-        if t < c.nt {
-            let (ch, u) = taps[t];
-            dw[dw0 + (m0 + m) * q.ci * kk + ch * kk + u * q.k + c.v] += s;
-        }
-    });
-}
-
-/// The operands of [`dots_tile`]'s chunk streams.
-struct Stream<'a, E, const L: usize> {
-    x: &'a [E],
-    dy: &'a [E],
-    /// Input columns between two lanes.
-    is: usize,
-    /// Chunks per output row.
-    cpr: usize,
-    /// Lane masks of the first and the last chunk of a row.
-    masks: [[u32; L]; 2],
-    /// Whether the other chunks need no mask.
-    edges: bool,
-    /// Output columns whose tap reads inside the input.
-    jmin: usize,
-    jend: usize,
-}
-
-impl<E: Element, const L: usize> Stream<'_, E, L> {
-    /// `acc[m][t] += Σ dy[m, chunk] · x[t, chunk]` over `rows` rows of `n` chunks each, from
-    /// the start of an output row: `dyo[m]` in `dy` and `xo[t]` in `x` (the input column of
-    /// output column 0), the next rows `dy_step` and `x_step` further.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
-    fn run<const M: usize, const T: usize, const IS: usize>(
-        &self,
-        acc: &mut [[[E; L]; T]; M],
-        dyo: [usize; M],
-        xo: [isize; T],
-        (rows, n): (usize, usize),
-        (dy_step, x_step): (usize, isize),
-        masked: bool,
-    ) {
-        if rows == 0 || n == 0 {
-            return;
-        }
-        let is = self.is;
-        let len = n * L;
-        // Values read per row in `x`: `IS = 2` reads whole pairs of chunks.
-        let xlen = if IS == 2 { 2 * len } else { len };
-        let last = rows - 1;
-        // All rows inside `dy` and `x` (padding lanes read neighbours, then zeroed)?
-        let inside = (IS == 1 || IS == 2)
-            && n % self.cpr == 0
-            && self.edges
-            && dyo
-                .iter()
-                .all(|&o| o + last * dy_step + len <= self.dy.len())
-            && xo.iter().all(|&o| {
-                let (first, end) = (
-                    o.min(o + last as isize * x_step),
-                    o.max(o + last as isize * x_step),
-                );
-                first >= 0 && end as usize + xlen <= self.x.len()
-            });
-        let mut a = *acc;
-        if inside && n == 1 && IS == 1 {
-            // One chunk per row (narrow maps): row by row from offsets, no per-row slicing.
-            let mut masks = [[u32::MAX; L]; 1];
-            if masked {
-                masks[0] = self.masks[0];
-            }
-            for r in 0..rows {
-                let mut av = [[E::zero(); L]; M];
-                for m in 0..M {
-                    av[m] = lanes::<E, L, 1>(self.dy, dyo[m] + r * dy_step, 1);
-                    keep(&mut av[m], &masks[0]);
-                }
-                let mut b = [[E::zero(); L]; T];
-                for t in 0..T {
-                    b[t] = lanes::<E, L, 1>(self.x, (xo[t] + r as isize * x_step) as usize, 1);
-                    keep(&mut b[t], &masks[0]);
-                }
-                outer(&mut a, &av, &b);
-            }
-        } else if inside {
-            // Only a row's first and last chunk can have lanes outside `jmin..jend`: peel
-            // them, so that the chunks between them (all of them, across rows, when nothing
-            // is masked) run without masks or per-chunk bookkeeping.
-            let cpr = self.cpr;
-            let mask_first = masked && self.jmin > 0;
-            let mask_last = masked && self.jend < cpr * L;
-            let group = if mask_first || mask_last { cpr } else { n };
-            for r in 0..rows {
-                let mut d: [&[[E; L]]; M] = [&[]; M];
-                for m in 0..M {
-                    d[m] = self.dy[dyo[m] + r * dy_step..][..len].as_chunks::<L>().0;
-                }
-                let mut xs: [&[[E; L]]; T] = [&[]; T];
-                for t in 0..T {
-                    let o = (xo[t] + r as isize * x_step) as usize;
-                    xs[t] = self.x[o..][..xlen].as_chunks::<L>().0;
-                }
-                let step = |a: &mut _, k, mk| chunk_step::<E, M, T, L, IS>(a, &d, &xs, k, mk);
-                let mut k0 = 0;
-                while k0 < n {
-                    let k1 = k0 + group;
-                    let mut k = k0;
-                    if mask_first {
-                        step(&mut a, k, Some(&self.masks[0]));
-                        k += 1;
-                    }
-                    let mid = if mask_last && k < k1 { k1 - 1 } else { k1 };
-                    while k < mid {
-                        step(&mut a, k, None);
-                        k += 1;
-                    }
-                    if k < k1 {
-                        step(&mut a, k, Some(&self.masks[1]));
-                    }
-                    k0 = k1;
-                }
-            }
-        } else {
-            // Other strides, very wide rows, or rows at the very ends of the tensors: lane
-            // ranges and checked loads, chunk by chunk.
-            for r in 0..rows {
-                for k in 0..n {
-                    let j0 = (k % self.cpr) * L;
-                    let lo = self.jmin.saturating_sub(j0).min(L);
-                    let hi = self.jend.saturating_sub(j0).min(L);
-                    let mut av = [[E::zero(); L]; M];
-                    for m in 0..M {
-                        let o = dyo[m] + r * dy_step + k * L;
-                        av[m] = load::<E, L, 1>(self.dy, o as isize, 1, lo, hi);
-                    }
-                    let mut b = [[E::zero(); L]; T];
-                    for t in 0..T {
-                        let o = xo[t] + r as isize * x_step + (k * L * is) as isize;
-                        b[t] = load::<E, L, IS>(self.x, o, is, lo, hi);
-                    }
-                    outer(&mut a, &av, &b);
-                }
-            }
-        }
-        *acc = a;
-    }
-}
-
-/// One chunk `k` of a [`Stream`] row: `acc[m][t] += dy[m][k] · x[t][k]` (with `IS = 2`, the
-/// even values of `x`'s chunks `2k` and `2k + 1`), lanes outside `mk` zeroed first.
-#[inline(always)]
-fn chunk_step<E: Element, const M: usize, const T: usize, const L: usize, const IS: usize>(
-    acc: &mut [[[E; L]; T]; M],
-    d: &[&[[E; L]]; M],
-    xs: &[&[[E; L]]; T],
-    k: usize,
-    mk: Option<&[u32; L]>,
-) {
-    let mut av = [[E::zero(); L]; M];
-    for m in 0..M {
-        av[m] = d[m][k];
-    }
-    let mut b = [[E::zero(); L]; T];
-    for t in 0..T {
-        b[t] = if IS == 2 {
-            // The even values of chunks `2k` and `2k + 1`.
-            lanes::<E, L, 2>(xs[t].as_flattened(), 2 * k * L, 2)
-        } else {
-            xs[t][k]
-        };
-    }
-    if let Some(mk) = mk {
-        // Both factors: either may hold an infinity next to the row.
-        for av in &mut av {
-            keep(av, mk);
-        }
-        for b in &mut b {
-            keep(b, mk);
-        }
-    }
-    outer(acc, &av, &b);
-}
-
-/// `acc[m][t] += a[m] · b[t]`, lane-wise.
-#[inline(always)]
-fn outer<E: Element, const M: usize, const T: usize, const L: usize>(
-    acc: &mut [[[E; L]; T]; M],
-    a: &[[E; L]; M],
-    b: &[[E; L]; T],
-) {
-    // The smaller side stays in registers, each vector of the other side is used right after
-    // its load.
-    if M <= T {
-        for t in 0..T {
-            for m in 0..M {
-                for l in 0..L {
-                    acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
-                }
-            }
-        }
+    };
+    let row_of = |c: usize, t: WRow| WRow {
+        at: c * kk + t.at,
+        x: (c * hw) as isize + t.x,
+        ..t
+    };
+    // The tiles' rows: blocks of `J` or `JS` channels of one tap when there are that many
+    // (channel blocks outside, taps inside, so that a block's input rows stay in L1), else runs
+    // of `J` (tap, channel) pairs. A partial tile repeats its last row (computed, not stored).
+    let per_tap = q.ci >= J;
+    let blocks = q.ci.div_ceil(J);
+    // Blocks of `J` then of `JS` channels when they add up exactly, else of `J` and a rest.
+    let big = if q.ci >= blocks * JS {
+        q.ci - blocks * JS
     } else {
-        for m in 0..M {
-            for t in 0..T {
-                for l in 0..L {
-                    acc[m][t][l] = fmadd(a[m][l], b[t][l], acc[m][t][l]);
+        blocks
+    };
+    let ntiles = if per_tap {
+        kk * blocks
+    } else {
+        cikk.div_ceil(J)
+    };
+    let tile = |t: usize| {
+        let mut rows = [WRow::default(); J];
+        let nr;
+        if per_tap {
+            let (b, tap) = (t / kk, tap_of(t % kk));
+            let c0 = b * JS + b.min(big);
+            nr = (q.ci - c0).min(if b < big { J } else { JS });
+            for (r, row) in rows.iter_mut().enumerate() {
+                *row = row_of(c0 + r.min(nr - 1), tap);
+            }
+        } else {
+            let t0 = t * J;
+            nr = (cikk - t0).min(J);
+            for (r, row) in rows.iter_mut().enumerate() {
+                let f = t0 + r.min(nr - 1);
+                *row = row_of(f % q.ci, tap_of(f / q.ci));
+            }
+        }
+        (rows, nr)
+    };
+    // Blocks of output positions: whole rows when one fits the pack, else pieces of a row.
+    let (block_rows, block_cols) = if q.wo <= PB {
+        (PB / q.wo, q.wo)
+    } else {
+        (1, PB)
+    };
+    let mut pack = [[[E::zero(); L]; MV]; PB];
+    for n in 0..q.n {
+        let (xn, dyn_) = (x0 + n * q.x_n, dy0 + n * q.dy_n);
+        for m0 in (0..q.co).step_by(ml) {
+            let mc = (q.co - m0).min(ml);
+            for i0 in (0..q.ho).step_by(block_rows) {
+                let i1 = (i0 + block_rows).min(q.ho);
+                for j0 in (0..q.wo).step_by(block_cols) {
+                    let j1 = (j0 + block_cols).min(q.wo);
+                    let bw = j1 - j0;
+                    let pack = &mut pack[..(i1 - i0) * bw];
+                    // Transpose `dy[m0.., i0..i1, j0..j1]` (channels past the last are zero:
+                    // their lanes are computed, never stored).
+                    for m in 0..ml {
+                        let (mv, l) = (m / L, m % L);
+                        if m < mc {
+                            let plane = &dy[dyn_ + (m0 + m) * ohw..][..ohw];
+                            for i in i0..i1 {
+                                let src = &plane[i * q.wo + j0..][..bw];
+                                for (d, &s) in pack[(i - i0) * bw..][..bw].iter_mut().zip(src) {
+                                    d[mv][l] = s;
+                                }
+                            }
+                        } else {
+                            pack.iter_mut().for_each(|d| d[mv][l] = E::zero());
+                        }
+                    }
+                    let block = WBlock {
+                        q,
+                        x,
+                        xn,
+                        pack,
+                        rows: (i0, i1),
+                        cols: (j0, j1),
+                    };
+                    for t in 0..ntiles {
+                        let (rows, nr) = tile(t);
+                        let mut add = |acc: &[[[E; L]; MV]]| {
+                            for (acc, row) in acc.iter().zip(&rows).take(nr) {
+                                let base = dw0 + m0 * cikk + row.at;
+                                let dw = &mut dw[base..=base + (mc - 1) * cikk];
+                                for (m, &a) in acc.as_flattened()[..mc].iter().enumerate() {
+                                    dw[m * cikk] += a;
+                                }
+                            }
+                        };
+                        let uniform = per_tap
+                            || rows
+                                .iter()
+                                .all(|r| r.rows == rows[0].rows && r.cols == rows[0].cols);
+                        if !uniform {
+                            add(&block.tile(&rows));
+                        } else if let (true, Some(rows)) = (nr == JS, rows.first_chunk::<JS>()) {
+                            add(&block.uniform(rows));
+                        } else {
+                            add(&block.uniform(&rows));
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-/// Calls `f(m, t, Σ_l acc[m][t][l])`. Kept out of line: inlined, the horizontal sums lead
-/// LLVM's vectoriser to split the accumulators of the loops before into 2-lane pieces.
-#[inline(never)]
-fn add_sums<E: Element, const M: usize, const T: usize, const L: usize>(
-    acc: &[[[E; L]; T]; M],
-    mut f: impl FnMut(usize, usize, E),
+/// A block of output positions of one sample, with its transposed `dy`.
+struct WBlock<'a, E, const L: usize, const MV: usize> {
+    q: &'a Reduce,
+    x: &'a [E],
+    /// Start of the sample (and group) in `x`.
+    xn: usize,
+    /// `dy` at the block's positions (row-major), output channels along the lanes.
+    pack: &'a [[[E; L]; MV]],
+    rows: (usize, usize),
+    cols: (usize, usize),
+}
+
+impl<E: Element, const L: usize, const MV: usize> WBlock<'_, E, L, MV> {
+    /// [`tile`](Self::tile) for rows that read inside the input at the same positions (rows of
+    /// one tap, or any rows without padding).
+    #[inline(never)]
+    fn uniform<const J: usize>(&self, rows: &[WRow; J]) -> [[[E; L]; MV]; J] {
+        let q = self.q;
+        let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
+        let bw = j1 - j0;
+        let r0 = &rows[0];
+        let (rlo, rhi) = (i0.max(r0.rows.0), i1.min(r0.rows.1));
+        let (clo, chi) = (j0.max(r0.cols.0), j1.min(r0.cols.1));
+        let mut acc = [[[E::zero(); L]; MV]; J];
+        if clo >= chi {
+            return acc;
+        }
+        let mut xo = [0; J];
+        for (xo, r) in xo.iter_mut().zip(rows) {
+            *xo = (self.xn as isize + r.x + (rlo * q.s * q.w + clo * q.s) as isize) as usize;
+        }
+        for i in rlo..rhi {
+            let d = &self.pack[(i - i0) * bw..][clo - j0..chi - j0];
+            wgrad_run(&mut acc, self.x, xo, q.s, d);
+            for xo in &mut xo {
+                *xo += q.s * q.w;
+            }
+        }
+        acc
+    }
+
+    /// The tile's sums over the block: `acc[r][·] = Σ_positions x[row r] · dy[·]`.
+    #[inline(never)]
+    fn tile<const J: usize>(&self, rows: &[WRow; J]) -> [[[E; L]; MV]; J] {
+        let q = self.q;
+        let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
+        let bw = j1 - j0;
+        // Where every row of the tile reads inside the input.
+        let (mut rlo, mut rhi, mut clo, mut chi) = (i0, i1, j0, j1);
+        for r in rows {
+            (rlo, rhi) = (rlo.max(r.rows.0), rhi.min(r.rows.1));
+            (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
+        }
+        let x_at = |r: &WRow, i: usize, j: usize| {
+            (self.xn as isize + r.x + (i * q.s * q.w + j * q.s) as isize) as usize
+        };
+        let mut acc = [[[E::zero(); L]; MV]; J];
+        for i in i0..i1 {
+            let d = &self.pack[(i - i0) * bw..][..bw];
+            let all = rlo <= i && i < rhi && clo < chi;
+            if all {
+                let mut xo = [0; J];
+                for (xo, r) in xo.iter_mut().zip(rows) {
+                    *xo = x_at(r, i, clo);
+                }
+                wgrad_run(&mut acc, self.x, xo, q.s, &d[clo - j0..chi - j0]);
+            }
+            // The rest of each row's range, row by row (only at borders, or when the rows of a
+            // tile are different taps).
+            for (a, r) in acc.iter_mut().zip(rows) {
+                if i < r.rows.0 || i >= r.rows.1 {
+                    continue;
+                }
+                let (lo, hi) = (j0.max(r.cols.0), j1.min(r.cols.1));
+                let pieces = if all {
+                    [(lo, clo), (chi, hi)]
+                } else {
+                    [(lo, hi), (0, 0)]
+                };
+                for (a0, b0) in pieces {
+                    if a0 < b0 {
+                        let mut one = [*a];
+                        let xo = [x_at(r, i, a0)];
+                        wgrad_run(&mut one, self.x, xo, q.s, &d[a0 - j0..b0 - j0]);
+                        *a = one[0];
+                    }
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// `acc[r][·] += Σ_j x[xo[r] + j·s] · d[j][·]`: one output row's run of positions.
+#[inline(always)]
+fn wgrad_run<E: Element, const L: usize, const MV: usize, const J: usize>(
+    acc: &mut [[[E; L]; MV]; J],
+    x: &[E],
+    xo: [usize; J],
+    s: usize,
+    d: &[[[E; L]; MV]],
 ) {
-    for (m, acc) in acc.iter().enumerate() {
-        for (t, &a) in acc.iter().enumerate() {
-            f(m, t, hsum(a));
+    match s {
+        1 => wgrad_stride::<E, L, MV, J, 1>(acc, x, xo, s, d),
+        2 if xo.iter().all(|&o| o + 2 * d.len() <= x.len()) => {
+            wgrad_stride::<E, L, MV, J, 2>(acc, x, xo, s, d)
+        }
+        _ => wgrad_stride::<E, L, MV, J, 0>(acc, x, xo, s, d),
+    }
+}
+
+/// [`wgrad_run`] with the stride `IS` known (`0`: `s` at run time).
+#[inline(always)]
+fn wgrad_stride<E: Element, const L: usize, const MV: usize, const J: usize, const IS: usize>(
+    acc: &mut [[[E; L]; MV]; J],
+    x: &[E],
+    xo: [usize; J],
+    s: usize,
+    d: &[[[E; L]; MV]],
+) {
+    let n = d.len();
+    let mut a = *acc;
+    if IS > 0 {
+        let mut xs: [&[[E; IS]]; J] = [&[]; J];
+        for (xs, &o) in xs.iter_mut().zip(&xo) {
+            *xs = x[o..][..n * IS].as_chunks::<IS>().0;
+            assert!(xs.len() == n);
+        }
+        for (j, dv) in d.iter().enumerate() {
+            for r in 0..J {
+                let b = xs[r][j][0];
+                for mv in 0..MV {
+                    for l in 0..L {
+                        a[r][mv][l] = fmadd(b, dv[mv][l], a[r][mv][l]);
+                    }
+                }
+            }
+        }
+    } else if n > 0 {
+        let mut xs: [&[E]; J] = [&[]; J];
+        for (xs, &o) in xs.iter_mut().zip(&xo) {
+            *xs = &x[o..][..(n - 1) * s + 1];
+        }
+        for (j, dv) in d.iter().enumerate() {
+            for r in 0..J {
+                let b = xs[r][j * s];
+                for mv in 0..MV {
+                    for l in 0..L {
+                        a[r][mv][l] = fmadd(b, dv[mv][l], a[r][mv][l]);
+                    }
+                }
+            }
         }
     }
+    *acc = a;
 }
 
 // =============================================================================================
@@ -1884,8 +1760,8 @@ pub trait Instantiated: Sized {
         ci: usize,
         co: usize,
     );
-    /// [`dots_any`] for this type.
-    fn dots(
+    /// [`wgrad_any`] for this type.
+    fn wgrad(
         q: &Reduce,
         x: &[Self],
         x0: usize,
@@ -1923,7 +1799,7 @@ macro_rules! instantiate {
             ) {
                 dense_forward_any(x, w, bias, y, n, ci, co)
             }
-            fn dots(
+            fn wgrad(
                 q: &Reduce,
                 x: &[Self],
                 x0: usize,
@@ -1932,7 +1808,7 @@ macro_rules! instantiate {
                 dw: &mut [Self],
                 dw0: usize,
             ) {
-                dots_any(q, x, x0, dy, dy0, dw, dw0)
+                wgrad_any(q, x, x0, dy, dy0, dw, dw0)
             }
         }
     )*};
@@ -1943,12 +1819,11 @@ instantiate!(f32, f64);
 mod tests {
     use super::*;
 
-    /// A batch too large for L2 takes the weight gradient one sample at a time; it must
-    /// still accumulate every sample (and what `dw` held before).
+    /// The weight gradient of a batch (several blocks of positions per sample) accumulates
+    /// every sample, and what `dw` held before.
     #[test]
-    fn weight_gradient_sample_by_sample() {
+    fn weight_gradient_accumulates_every_sample() {
         type C = Geom<3, 1, 6, 6, 48, 48, 48, 48, 3, 1, 1, 1>;
-        const { assert!((C::X_LEN + C::Y_LEN) * 8 > 2 * L2_BLOCK) };
         let x: Vec<f64> = (0..C::X_LEN)
             .map(|i| ((i * 7919 % 101) as f64 - 50.0) / 50.0)
             .collect();
