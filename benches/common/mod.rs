@@ -372,6 +372,14 @@ pub fn all() -> Vec<Entry> {
         ("W2bw", "W2's weight gradient alone (kernel)", || {
             Box::new(ConvPass::<W2Geom>::new(Pass::Weight))
         }),
+        ("W3f", "W3's conv forward alone (kernel, N=8)", || {
+            Box::new(ConvPass::<W3Geom>::new(Pass::Forward))
+        }),
+        (
+            "W3d",
+            "W3's conv input gradient alone (kernel, N=8)",
+            || Box::new(ConvPass::<W3Geom>::new(Pass::Data)),
+        ),
         (
             "W3w",
             "W3's conv weight gradient alone (kernel, N=8)",

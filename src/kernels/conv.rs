@@ -1048,18 +1048,19 @@ fn direct_tile<
         let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
         let end = start + ((nr - 1) * in_plane + span) as isize;
         if start >= 0 && end as usize <= x.len() && per_r == 1 {
-            let xs = x[start as usize..].chunks(in_plane);
-            for (wv, xr) in pk[..nr].iter().zip(xs) {
-                let mut xs = lanes::<E, L, IS>(xr, 0, is);
-                if MASKED {
-                    keep(&mut xs, &ct.keep);
-                }
-                for m in 0..M {
-                    for l in 0..L {
-                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
-                    }
-                }
-            }
+            let start = start as usize;
+            let keep_mask = MASKED.then_some(&ct.keep);
+            a = if span <= in_plane {
+                // Equal chunks (whole planes but the last), so that the loop carries no length
+                // bookkeeping.
+                let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
+                let last = &x[start + (nr - 1) * in_plane..][..span];
+                let a = gemm_steps::<E, M, L, IS>(a, &pk[..nr - 1], xs, is, keep_mask);
+                gemm_steps::<E, M, L, IS>(a, &pk[nr - 1..nr], [last].into_iter(), is, keep_mask)
+            } else {
+                let xs = x[start..].chunks(in_plane);
+                gemm_steps::<E, M, L, IS>(a, &pk[..nr], xs, is, keep_mask)
+            };
             *acc = a;
             return;
         }
@@ -1106,6 +1107,30 @@ fn direct_tile<
         }
     }
     *acc = a;
+}
+
+/// The steps of a single-tap tile: `a[m] += w[r][m] · x[r][lanes]` for each reduction channel
+/// `r` (the rows of `xs`), lanes outside `keep` zeroed.
+#[inline(always)]
+fn gemm_steps<'a, E: Element + 'a, const M: usize, const L: usize, const IS: usize>(
+    mut a: [[E; L]; M],
+    pk: &[[E; M]],
+    xs: impl Iterator<Item = &'a [E]>,
+    is: usize,
+    keep_mask: Option<&[u32; L]>,
+) -> [[E; L]; M] {
+    for (wv, xr) in pk.iter().zip(xs) {
+        let mut xs = lanes::<E, L, IS>(xr, 0, is);
+        if let Some(k) = keep_mask {
+            keep(&mut xs, k);
+        }
+        for m in 0..M {
+            for l in 0..L {
+                a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+            }
+        }
+    }
+    a
 }
 
 /// [`direct_tile`] for a full `3 × 3` kernel with unit lane stride and consecutive taps: per
