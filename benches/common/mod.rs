@@ -309,6 +309,9 @@ impl<C: constnet::kernels::conv::ConvGeometry> Workload for ConvPass<C> {
 pub type W2Geom = constnet::kernels::conv::Geom<1, 1, 64, 64, 32, 32, 32, 32, 3, 1, 1, 1>;
 /// W3's convolutions (batch 8).
 pub type W3Geom = constnet::kernels::conv::Geom<8, 1, 64, 64, 32, 32, 32, 32, 3, 1, 1, 1>;
+/// LeNet-5's convolutions at batch 64.
+pub type LeNet1Geom = constnet::kernels::conv::Geom<64, 1, 1, 6, 28, 28, 24, 24, 5, 1, 0, 1>;
+pub type LeNet2Geom = constnet::kernels::conv::Geom<64, 1, 6, 16, 12, 12, 8, 8, 5, 1, 0, 1>;
 /// W5's transposed convolution as the convolution it transposes: 32 (32×32) → 64 (16×16).
 pub type W5Geom = constnet::kernels::conv::Geom<1, 1, 32, 64, 32, 32, 16, 16, 4, 2, 1, 1>;
 
@@ -384,6 +387,31 @@ pub fn all() -> Vec<Entry> {
             "W3w",
             "W3's conv weight gradient alone (kernel, N=8)",
             || Box::new(ConvPass::<W3Geom>::new(Pass::Weight)),
+        ),
+        (
+            "lenet1_f_n64",
+            "LeNet-5 conv1 forward, N=64 (kernel)",
+            || Box::new(ConvPass::<LeNet1Geom>::new(Pass::Forward)),
+        ),
+        (
+            "lenet1_w_n64",
+            "LeNet-5 conv1 weight gradient, N=64 (kernel)",
+            || Box::new(ConvPass::<LeNet1Geom>::new(Pass::Weight)),
+        ),
+        (
+            "lenet2_f_n64",
+            "LeNet-5 conv2 forward, N=64 (kernel)",
+            || Box::new(ConvPass::<LeNet2Geom>::new(Pass::Forward)),
+        ),
+        (
+            "lenet2_d_n64",
+            "LeNet-5 conv2 input gradient, N=64 (kernel)",
+            || Box::new(ConvPass::<LeNet2Geom>::new(Pass::Data)),
+        ),
+        (
+            "lenet2_w_n64",
+            "LeNet-5 conv2 weight gradient, N=64 (kernel)",
+            || Box::new(ConvPass::<LeNet2Geom>::new(Pass::Weight)),
         ),
         ("W5f", "W5's forward alone (kernel: backward-data)", || {
             Box::new(ConvPass::<W5Geom>::new(Pass::Data))
