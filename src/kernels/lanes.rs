@@ -163,6 +163,71 @@ pub(crate) fn sum<E: Element>(x: &[E]) -> E {
     hsum(s) + tail
 }
 
+/// `Σ (x − c)²`, vectorised like [`sum`] (four 8-lane accumulators: a plain fold would be one
+/// dependent chain of additions, bound by their latency).
+pub(crate) fn sum_sq_dev<E: Element>(x: &[E], c: E) -> E {
+    const L: usize = 8;
+    let mut acc = [[E::zero(); L]; 4];
+    let mut chunks = x.chunks_exact(4 * L);
+    for ch in &mut chunks {
+        for (a, ch) in acc.iter_mut().zip(ch.chunks_exact(L)) {
+            for l in 0..L {
+                let d = ch[l] - c;
+                a[l] = fmadd(d, d, a[l]);
+            }
+        }
+    }
+    let mut tail = E::zero();
+    for &v in chunks.remainder() {
+        let d = v - c;
+        tail = fmadd(d, d, tail);
+    }
+    hsum(merge(acc)) + tail
+}
+
+/// `(Σ g, Σ g·(x − c))` over pairs of `x` and `g` (of equal length), vectorised like [`sum`].
+pub(crate) fn sum_and_dot_dev<E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
+    const L: usize = 8;
+    let mut s = [[E::zero(); L]; 2];
+    let mut d = [[E::zero(); L]; 2];
+    let n = x.len().min(g.len());
+    let (x, g) = (&x[..n], &g[..n]);
+    let (xc, gc) = (x.chunks_exact(2 * L), g.chunks_exact(2 * L));
+    let (xr, gr) = (xc.remainder(), gc.remainder());
+    for (xc, gc) in xc.zip(gc) {
+        for k in 0..2 {
+            for l in 0..L {
+                let (xv, gv) = (xc[k * L + l], gc[k * L + l]);
+                s[k][l] += gv;
+                d[k][l] = fmadd(gv, xv - c, d[k][l]);
+            }
+        }
+    }
+    let (mut ts, mut td) = (E::zero(), E::zero());
+    for (&xv, &gv) in xr.iter().zip(gr) {
+        ts += gv;
+        td = fmadd(gv, xv - c, td);
+    }
+    let add = |[a, b]: [[E; L]; 2]| {
+        let mut v = [E::zero(); L];
+        for l in 0..L {
+            v[l] = a[l] + b[l];
+        }
+        hsum(v)
+    };
+    (add(s) + ts, add(d) + td)
+}
+
+/// Adds four accumulators lane-wise, pairwise.
+#[inline(always)]
+fn merge<E: Element, const L: usize>([a, b, c, d]: [[E; L]; 4]) -> [E; L] {
+    let mut s = [E::zero(); L];
+    for l in 0..L {
+        s[l] = (a[l] + b[l]) + (c[l] + d[l]);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +265,27 @@ mod tests {
         assert_eq!(sum(&x), (0..77).sum::<usize>() as f64);
         assert_eq!(sum::<f32>(&[]), 0.0);
         assert_eq!(fmadd(2.0f32, 3.0, 1.0), 7.0);
+    }
+
+    #[test]
+    fn deviation_sums_match_a_plain_loop() {
+        // Lengths around the chunk sizes (16 and 32): empty, tails only, chunks and tails.
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 77, 200] {
+            let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 - 4.5).collect();
+            let g: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64 * 0.25 - 0.5).collect();
+            let c = 0.75;
+            let sq: f64 = x.iter().map(|&v| (v - c) * (v - c)).sum();
+            let (gs, gd): (f64, f64) = (
+                g.iter().sum(),
+                x.iter().zip(&g).map(|(&v, &w)| w * (v - c)).sum(),
+            );
+            assert!(
+                (sum_sq_dev(&x, c) - sq).abs() <= 1e-9 * (1.0 + sq.abs()),
+                "n = {n}"
+            );
+            let (s, d) = sum_and_dot_dev(&x, &g, c);
+            assert!((s - gs).abs() <= 1e-9 * (1.0 + gs.abs()), "n = {n}");
+            assert!((d - gd).abs() <= 1e-9 * (1.0 + gd.abs()), "n = {n}");
+        }
     }
 }

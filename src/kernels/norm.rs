@@ -10,6 +10,7 @@
 //! per-channel scratch array is needed: every function works in the caller's storage.
 
 use crate::element::Element;
+use crate::kernels::lanes::{sum, sum_and_dot_dev, sum_sq_dev};
 
 /// Compile-time geometry of a per-channel normalisation: `N` samples of `C` planes of `HW`
 /// values each.
@@ -52,15 +53,12 @@ pub fn batch_stats<G: ChannelGeometry, E: Element>(x: &[E], mean: &mut [E], var:
         // Sum plane by plane: partial sums of H·W values keep the rounding error small.
         let mut s = E::zero();
         for p in planes::<G, E>(x, c) {
-            s += p.iter().fold(E::zero(), |a, &v| a + v);
+            s += sum(p);
         }
         let mu = s / m;
         let mut q = E::zero();
         for p in planes::<G, E>(x, c) {
-            q += p.iter().fold(E::zero(), |a, &v| {
-                let d = v - mu;
-                a + d * d
-            });
+            q += sum_sq_dev(p, mu);
         }
         mean[c] = mu;
         var[c] = q / m;
@@ -125,15 +123,11 @@ fn grad_sums<G: ChannelGeometry, E: Element>(
 ) -> (E, E) {
     let (mut sdy, mut sdyx) = (E::zero(), E::zero());
     for (xp, gp) in planes::<G, E>(x, c).zip(planes::<G, E>(dy, c)) {
-        let (mut a, mut b) = (E::zero(), E::zero());
-        for (&x, &g) in xp.iter().zip(gp) {
-            a += g;
-            b += g * (x - mean) * istd;
-        }
+        let (a, b) = sum_and_dot_dev(xp, gp, mean);
         sdy += a;
         sdyx += b;
     }
-    (sdy, sdyx)
+    (sdy, sdyx * istd)
 }
 
 /// Parameter gradients only: `dγ += Σ dy·x̂`, `dβ += Σ dy` (accumulates).
