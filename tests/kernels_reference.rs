@@ -303,6 +303,13 @@ geometries!(
     (2, 1, 11, 20, 3, 300, 3, 1, 1, 1),
     (1, 1, 13, 5, 2, 600, 3, 2, 1, 1),
     (1, 1, 8, 16, 32, 32, 4, 2, 1, 1),
+    // Fixed-tap tiles: 3 × 3 of stride 2, 5 × 5 with padding (masked columns), transposed
+    // 2 × 2 of stride 2 (one tap per phase). A 1 × 1 of stride 2 on planes narrower than a
+    // tile's span (single-tap tiles over overlapping windows).
+    (1, 1, 16, 16, 32, 32, 3, 2, 1, 1),
+    (1, 1, 3, 8, 20, 20, 5, 1, 2, 1),
+    (1, 1, 5, 7, 6, 6, 2, 2, 0, 1),
+    (1, 1, 4, 3, 3, 3, 1, 2, 0, 1),
     (1, 8, 1, 1, 14, 14, 3, 1, 1, 1),
     (2, 5, 1, 1, 13, 11, 3, 2, 1, 1),
     (1, 3, 1, 1, 9, 10, 3, 1, 2, 2),

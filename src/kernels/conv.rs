@@ -576,7 +576,7 @@ struct RowTap {
 
 /// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, which
 /// lanes read inside the input (`u32::MAX`) or stand for padding (`0`), and whether any lane
-/// does not ([`tile3x3`] masks only those columns).
+/// does not ([`tile_fixed`] masks only those columns).
 #[derive(Clone, Copy)]
 struct ColTap<const L: usize> {
     off: usize,
@@ -855,14 +855,16 @@ type BlockArgs<'a, 'b, E> = (
     Region,
 );
 
-/// One pass over the tiles of a column phase: reduction channels `r0..r1`, kernel rows
-/// `u0..u1`, kernel columns `vs`.
+/// One pass over the tiles of a row phase and a column phase: reduction channels `r0..r1`,
+/// kernel rows `us`, kernel columns `vs` (packed in that order).
 struct Pass<'a> {
+    /// Row phase: the pass covers output rows `py, py + ys, py + 2·ys, …` of the region.
+    py: usize,
+    ys: usize,
     ph: usize,
     r0: usize,
     r1: usize,
-    u0: usize,
-    u1: usize,
+    us: &'a [usize],
     vs: &'a [usize],
 }
 
@@ -875,84 +877,110 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
 ) {
     let pack = pk.len();
     let mut vs = [0usize; MAX_TAPS];
-    for ph in 0..d.phases() {
-        let mut first = true;
-        // The kernel columns that apply to this phase, in batches.
-        // Their input columns increase along the list (transposed: from the last column).
-        let mut i = 0;
-        while i < d.k {
-            let mut cv = 0;
-            while i < d.k && cv < MAX_TAPS.min(pack / M) {
-                let v = if d.transposed { d.k - 1 - i } else { i };
-                if d.col_tap(ph, 0, v).is_some() {
-                    vs[cv] = v;
-                    cv += 1;
+    let mut us = [0usize; MAX_TAPS];
+    // A transposed stride reads, for output rows of one phase, only the kernel rows of that
+    // phase (`(oy + p − u·d) mod s = 0`): the pack holds only those (a quarter of a 4 × 4
+    // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
+    let row_phases = d.phases();
+    for py in 0..row_phases {
+        // Whether kernel row `u` can apply to this row phase.
+        let row_applies = |u: usize| {
+            let num = (py + d.p) as isize - (u * d.d) as isize;
+            !d.transposed || num.rem_euclid(d.s as isize) == 0
+        };
+        for ph in 0..d.phases() {
+            let mut first = true;
+            // The kernel columns that apply to this phase, in batches.
+            // Their input columns increase along the list (transposed: from the last column).
+            let mut i = 0;
+            while i < d.k {
+                let mut cv = 0;
+                while i < d.k && cv < MAX_TAPS.min(pack / M) {
+                    let v = if d.transposed { d.k - 1 - i } else { i };
+                    if d.col_tap(ph, 0, v).is_some() {
+                        vs[cv] = v;
+                        cv += 1;
+                    }
+                    i += 1;
                 }
-                i += 1;
-            }
-            if cv == 0 {
-                continue;
-            }
-            let nu = d.k.min(MAX_TAPS).min(pack / (cv * M)).max(1);
-            let rb = d.r.clamp(1, pack / (nu * cv * M));
-            for u0 in (0..d.k).step_by(nu) {
-                let u1 = (u0 + nu).min(d.k);
-                for r0 in (0..d.r).step_by(rb) {
-                    let r1 = (r0 + rb).min(d.r);
-                    // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
-                    let mut i = 0;
-                    for r in r0..r1 {
-                        for u in u0..u1 {
-                            for &v in &vs[..cv] {
-                                let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
-                                for m in 0..M {
-                                    pk[i] = w[at + m * d.w_m];
-                                    i += 1;
+                if cv == 0 {
+                    continue;
+                }
+                let nu = MAX_TAPS.min(pack / (cv * M)).max(1);
+                // The kernel rows of this row phase, in batches of at most `nu`.
+                let mut j = 0;
+                loop {
+                    let mut cu = 0;
+                    while j < d.k && cu < nu {
+                        if row_applies(j) {
+                            us[cu] = j;
+                            cu += 1;
+                        }
+                        j += 1;
+                    }
+                    if cu == 0 {
+                        break;
+                    }
+                    let rb = d.r.clamp(1, pack / (cu * cv * M));
+                    for r0 in (0..d.r).step_by(rb) {
+                        let r1 = (r0 + rb).min(d.r);
+                        // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
+                        let mut i = 0;
+                        for r in r0..r1 {
+                            for &u in &us[..cu] {
+                                for &v in &vs[..cv] {
+                                    let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
+                                    for m in 0..M {
+                                        pk[i] = w[at + m * d.w_m];
+                                        i += 1;
+                                    }
                                 }
                             }
                         }
+                        let pass = Pass {
+                            py,
+                            ys: row_phases,
+                            ph,
+                            r0,
+                            r1,
+                            us: &us[..cu],
+                            vs: &vs[..cv],
+                        };
+                        let init = if first { init } else { Init::Load };
+                        for n in 0..d.n {
+                            let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                            direct_pass::<E, M, L, IS>(
+                                d,
+                                &pass,
+                                region,
+                                x,
+                                xn,
+                                &pk[..i],
+                                y,
+                                yn,
+                                m0,
+                                init,
+                            );
+                        }
+                        first = false;
                     }
-                    let pass = Pass {
-                        ph,
-                        r0,
-                        r1,
-                        u0,
-                        u1,
-                        vs: &vs[..cv],
-                    };
-                    let init = if first { init } else { Init::Load };
-                    for n in 0..d.n {
-                        let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                        direct_pass::<E, M, L, IS>(
-                            d,
-                            &pass,
-                            region,
-                            x,
-                            xn,
-                            &pk[..i],
-                            y,
-                            yn,
-                            m0,
-                            init,
-                        );
-                    }
-                    first = false;
                 }
             }
-        }
-        if first {
-            // No tap at all reaches this phase (or no input channels): outputs keep `init`.
-            let pass = Pass {
-                ph,
-                r0: 0,
-                r1: 0,
-                u0: 0,
-                u1: 0,
-                vs: &[],
-            };
-            for n in 0..d.n {
-                let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                direct_pass::<E, M, L, IS>(d, &pass, region, x, xn, &[], y, yn, m0, init);
+            if first {
+                // No tap at all reaches this phase (or no input channels): outputs keep `init`.
+                let pass = Pass {
+                    py,
+                    ys: row_phases,
+                    ph,
+                    r0: 0,
+                    r1: 0,
+                    us: &[],
+                    vs: &[],
+                };
+                for n in 0..d.n {
+                    let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                    direct_pass::<E, M, L, IS>(d, &pass, region, x, xn, &[], y, yn, m0, init);
+                }
             }
         }
     }
@@ -986,7 +1014,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
     let xr0 = x0 + pass.r0 * d.in_plane;
     // The pack as one `[E; M]` per (reduction channel, tap).
     let pk = pk.as_chunks::<M>().0;
-    let per_r = (pass.u1 - pass.u0) * cv;
+    let per_r = pass.us.len() * cv;
     // Whether a tile's outputs are consecutive (not one column phase of a transposed stride).
     let contiguous = !d.transposed || d.s == 1;
     let ph = pass.ph;
@@ -1032,13 +1060,15 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
         };
         // Consecutive taps one column apart (the usual dilation 1).
         let unit = cols[..cv].iter().enumerate().all(|(t, ct)| ct.off == t);
-        for oy in region.oy.0..region.oy.1 {
+        // The region's first row of this row phase.
+        let oy_first = region.oy.0 + (pass.py + pass.ys - region.oy.0 % pass.ys) % pass.ys;
+        for oy in (oy_first..region.oy.1).step_by(pass.ys) {
             let mut nrows = 0;
-            for u in pass.u0..pass.u1 {
+            for (i, &u) in pass.us.iter().enumerate() {
                 if let Some(iy) = d.row_tap(oy, u) {
                     rows[nrows] = RowTap {
                         x: iy * d.in_w,
-                        w: (u - pass.u0) * cv,
+                        w: i * cv,
                     };
                     nrows += 1;
                 }
@@ -1166,10 +1196,25 @@ fn direct_tile<
 >(
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    if M == MC && IS == 1 && UNIT && rows.len() == 3 && cols.len() == 3 && per_r == 9 {
-        // Full tiles of 3 × 3 kernels (stride 1, and every transposed problem): unrolled.
-        tile3x3::<E, M, L, MASKED>((x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc));
-        return;
+    if M == MC && UNIT && per_r == rows.len() * cols.len() {
+        // Common kernel shapes with consecutive taps: a fixed count of rows and columns, every
+        // packed kernel row applying (so row `i`'s taps are at `i · KV` in the pack).
+        let fixed: Option<fn(TileArgs<'_, '_, E, M, L>)> = match (IS, rows.len(), cols.len()) {
+            // 3 × 3 (stride 1, and transposed problems of stride 1)
+            (1, 3, 3) => Some(tile_fixed::<E, M, L, 1, 3, 3, MASKED>),
+            // 5 × 5 (LeNet, Inception)
+            (1, 5, 5) => Some(tile_fixed::<E, M, L, 1, 5, 5, MASKED>),
+            // transposed 4 × 4 of stride 2 (one row phase and one column phase: 2 × 2 taps)
+            (1, 2, 2) => Some(tile_fixed::<E, M, L, 1, 2, 2, MASKED>),
+            // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 (DCGAN-style)
+            (2, 3, 3) => Some(tile_fixed::<E, M, L, 2, 3, 3, MASKED>),
+            (2, 4, 4) => Some(tile_fixed::<E, M, L, 2, 4, 4, MASKED>),
+            _ => None,
+        };
+        if let Some(tile) = fixed {
+            tile((x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc));
+            return;
+        }
     }
     let mut a = *acc;
     let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
@@ -1188,7 +1233,9 @@ fn direct_tile<
                 let a = gemm_steps::<E, M, L, IS>(a, &pk[..nr - 1], xs, is, keep_mask);
                 gemm_steps::<E, M, L, IS>(a, &pk[nr - 1..nr], [last].into_iter(), is, keep_mask)
             } else {
-                let xs = x[start..].chunks(in_plane);
+                // Planes narrower than a tile's span (small transposed phases): overlapping
+                // windows, each `span` long.
+                let xs = (0..nr).map(|r| &x[start + r * in_plane..][..span]);
                 gemm_steps::<E, M, L, IS>(a, &pk[..nr], xs, is, keep_mask)
             };
             *acc = a;
@@ -1263,24 +1310,38 @@ fn gemm_steps<'a, E: Element + 'a, const M: usize, const L: usize, const IS: usi
     a
 }
 
-/// [`direct_tile`] for a full `3 × 3` kernel with unit lane stride and consecutive taps: per
-/// reduction channel, three input row segments of `L + 2` values (one bounds check each) and
-/// nine fully unrolled steps; only the kernel columns whose lanes reach into the padding are
-/// masked.
+/// Lanes of each half of a stride-2 row segment in [`tile_fixed`] (at least `L + KV / 2`).
+const HALF: usize = 20;
+
+/// [`direct_tile`] for `KU` kernel rows of `KV` consecutive taps each, lane stride `IS`
+/// (`1` or `2`): per reduction channel and kernel row, one input row segment (one bounds check)
+/// and `KV` steps with constant trip counts; only the kernel columns whose lanes reach into the
+/// padding are masked.
 #[inline(never)]
-fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
-    (x, x0, in_plane, _, rows, cols, seg, pk, _, nr, acc): TileArgs<'_, '_, E, M, L>,
+fn tile_fixed<
+    E: Element,
+    const M: usize,
+    const L: usize,
+    const IS: usize,
+    const KU: usize,
+    const KV: usize,
+    const MASKED: bool,
+>(
+    (x, x0, in_plane, _, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
     let mut a = *acc;
-    let len = L + 2;
-    debug_assert!(seg.len == len && rows.len() == 3 && cols.len() == 3);
-    let rx = [rows[0].x, rows[1].x, rows[2].x];
-    for (r, w9) in pk.chunks_exact(9).take(nr).enumerate() {
-        let w9: &[[E; M]; 9] = w9.try_into().unwrap();
+    let span = (L - 1) * IS + 1;
+    let len = span + KV - 1;
+    debug_assert!(seg.len == len && per_r == KU * KV);
+    debug_assert!(rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
+    // (dispatched on these counts)
+    let rows: &[RowTap; KU] = rows.try_into().expect("KU kernel rows");
+    let cols: &[ColTap<L>; KV] = cols.try_into().expect("KV kernel columns");
+    for (r, pr) in pk.chunks_exact(KU * KV).take(nr).enumerate() {
         let xr = x0 + r * in_plane;
-        for u in 0..3 {
-            let taps: &[[E; M]; 3] = w9[3 * u..3 * u + 3].try_into().unwrap();
-            let start = (xr + rx[u]) as isize + seg.start;
+        for (u, rt) in rows.iter().enumerate() {
+            let taps: &[[E; M]; KV] = pr[u * KV..][..KV].try_into().expect("KV taps");
+            let start = (xr + rt.x) as isize + seg.start;
             let row = if start >= 0 {
                 x.get(start as usize..start as usize + len)
             } else {
@@ -1289,13 +1350,11 @@ fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
             let Some(row) = row else {
                 // The segment sticks out of `x` (first or last rows of the tensor).
                 *acc = a;
-                edge_taps::<E, M, L>(x, start, 1, cols, taps, acc);
+                edge_taps::<E, M, L>(x, start, IS, cols, taps, acc);
                 a = *acc;
                 continue;
             };
-            // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and spills)
-            for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(L)) {
-                let mut xs = lanes::<E, L, 1>(seg, 0, 1);
+            let mut step = |ct: &ColTap<L>, wv: &[E; M], mut xs: [E; L]| {
                 if MASKED && ct.partial {
                     keep(&mut xs, &ct.keep);
                 }
@@ -1303,6 +1362,30 @@ fn tile3x3<E: Element, const M: usize, const L: usize, const MASKED: bool>(
                     for l in 0..L {
                         a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
                     }
+                }
+            };
+            if IS == 2 && L + KV <= 2 * HALF {
+                // Stride 2: split the segment into its even and odd columns once (shuffles),
+                // then every tap reads `L` consecutive values of one of them (tap `t` starts at
+                // column `t`: even taps at `t / 2` of the even half, odd ones of the odd half)
+                // instead of gathering `L` strided lanes per tap.
+                let mut ev = [E::zero(); HALF];
+                let mut od = [E::zero(); HALF];
+                for (i, e) in ev.iter_mut().enumerate().take(len.div_ceil(2)) {
+                    *e = row[2 * i];
+                }
+                for (i, o) in od.iter_mut().enumerate().take(len / 2) {
+                    *o = row[2 * i + 1];
+                }
+                for (t, (ct, wv)) in cols.iter().zip(taps).enumerate() {
+                    let half = if t % 2 == 0 { &ev } else { &od };
+                    step(ct, wv, lanes::<E, L, 1>(half, t / 2, 1));
+                }
+            } else {
+                // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and
+                // spills)
+                for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
+                    step(ct, wv, lanes::<E, L, IS>(seg, 0, IS));
                 }
             }
         }
