@@ -1196,10 +1196,14 @@ fn direct_tile<
 >(
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    if M == MC && UNIT && per_r == rows.len() * cols.len() {
-        // Common kernel shapes with consecutive taps: a fixed count of rows and columns, every
-        // packed kernel row applying (so row `i`'s taps are at `i · KV` in the pack).
-        let fixed: Option<fn(TileArgs<'_, '_, E, M, L>)> = match (IS, rows.len(), cols.len()) {
+    if M == MC && UNIT {
+        // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
+        // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
+        // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
+        // of columns.
+        let all_rows = per_r == rows.len() * cols.len();
+        let rows_or_0 = if all_rows { rows.len() } else { 0 };
+        let fixed: Option<fn(TileArgs<'_, '_, E, M, L>)> = match (IS, rows_or_0, cols.len()) {
             // 3 × 3 (stride 1, and transposed problems of stride 1)
             (1, 3, 3) => Some(tile_fixed::<E, M, L, 1, 3, 3, MASKED>),
             // 5 × 5 (LeNet, Inception)
@@ -1209,6 +1213,8 @@ fn direct_tile<
             // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 (DCGAN-style)
             (2, 3, 3) => Some(tile_fixed::<E, M, L, 2, 3, 3, MASKED>),
             (2, 4, 4) => Some(tile_fixed::<E, M, L, 2, 4, 4, MASKED>),
+            (1, 0, 3) => Some(tile_fixed::<E, M, L, 1, 0, 3, MASKED>),
+            (1, 0, 5) => Some(tile_fixed::<E, M, L, 1, 0, 5, MASKED>),
             _ => None,
         };
         if let Some(tile) = fixed {
@@ -1313,10 +1319,10 @@ fn gemm_steps<'a, E: Element + 'a, const M: usize, const L: usize, const IS: usi
 /// Lanes of each half of a stride-2 row segment in [`tile_fixed`] (at least `L + KV / 2`).
 const HALF: usize = 20;
 
-/// [`direct_tile`] for `KU` kernel rows of `KV` consecutive taps each, lane stride `IS`
-/// (`1` or `2`): per reduction channel and kernel row, one input row segment (one bounds check)
-/// and `KV` steps with constant trip counts; only the kernel columns whose lanes reach into the
-/// padding are masked.
+/// [`direct_tile`] for `KU` kernel rows (`0`: any number, each with its offset in the pack) of
+/// `KV` consecutive taps each, lane stride `IS` (`1` or `2`): per reduction channel and kernel
+/// row, one input row segment (one bounds check) and `KV` steps with constant trip counts; only
+/// the kernel columns whose lanes reach into the padding are masked.
 #[inline(never)]
 fn tile_fixed<
     E: Element,
@@ -1332,15 +1338,18 @@ fn tile_fixed<
     let mut a = *acc;
     let span = (L - 1) * IS + 1;
     let len = span + KV - 1;
-    debug_assert!(seg.len == len && per_r == KU * KV);
-    debug_assert!(rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
-    // (dispatched on these counts)
-    let rows: &[RowTap; KU] = rows.try_into().expect("KU kernel rows");
+    debug_assert!(seg.len == len);
+    debug_assert!(KU == 0 || per_r == KU * KV);
+    debug_assert!(KU == 0 || rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
+    // (dispatched on these counts; a constant count of rows when `KU > 0`)
+    let rows = if KU > 0 { &rows[..KU] } else { rows };
     let cols: &[ColTap<L>; KV] = cols.try_into().expect("KV kernel columns");
-    for (r, pr) in pk.chunks_exact(KU * KV).take(nr).enumerate() {
+    let per_r = if KU > 0 { KU * KV } else { per_r };
+    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
         let xr = x0 + r * in_plane;
         for (u, rt) in rows.iter().enumerate() {
-            let taps: &[[E; M]; KV] = pr[u * KV..][..KV].try_into().expect("KV taps");
+            let at = if KU > 0 { u * KV } else { rt.w };
+            let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
             let start = (xr + rt.x) as isize + seg.start;
             let row = if start >= 0 {
                 x.get(start as usize..start as usize + len)
