@@ -637,11 +637,18 @@ fn direct_any<E: Element>(
     // The pack: `PACK_BYTES` of `E`.
     const F32: usize = PACK_BYTES / 4;
     const F64: usize = PACK_BYTES / 8;
-    match (is_f32::<E>(), narrow) {
-        (true, false) => direct_lanes::<E, 16, F32>(d, x, x0, w, w0, y, y0, init),
-        (true, true) => direct_lanes::<E, 8, F32>(d, x, x0, w, w0, y, y0, init),
-        (false, false) => direct_lanes::<E, 8, F64>(d, x, x0, w, w0, y, y0, init),
-        (false, true) => direct_lanes::<E, 4, F64>(d, x, x0, w, w0, y, y0, init),
+    // (`const` conditions: `f32` never instantiates the `f64` widths, nor the reverse, which
+    // halves what the library compiles)
+    if const { is_f32::<E>() } {
+        if narrow {
+            direct_lanes::<E, 8, F32>(d, x, x0, w, w0, y, y0, init)
+        } else {
+            direct_lanes::<E, 16, F32>(d, x, x0, w, w0, y, y0, init)
+        }
+    } else if narrow {
+        direct_lanes::<E, 4, F64>(d, x, x0, w, w0, y, y0, init)
+    } else {
+        direct_lanes::<E, 8, F64>(d, x, x0, w, w0, y, y0, init)
     }
 }
 
@@ -674,14 +681,19 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    // One vector per tile row (8 `f32` or 4 `f64` lanes)?
-    let narrow = L == if is_f32::<E>() { 8 } else { 4 };
+    // One vector per tile row (8 `f32` or 4 `f64` lanes)? (`const` conditions on it below:
+    // code for the other case is not instantiated.)
+    let narrow = const { L == if is_f32::<E>() { 8 } else { 4 } };
     // Cache blocking: a block of output rows and columns whose input stays in L2 while every
     // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
     // input from memory once per 6 output channels).
     // Pointwise problems: whole tiles column by column, the rest below.
-    let q_start = if d.is_pointwise() && IS == 1 && !narrow {
-        pointwise::<E, L>(d, x, x0, w, w0, y, y0, init)
+    let q_start = if const { IS == 1 && L != if is_f32::<E>() { 8 } else { 4 } } {
+        if d.is_pointwise() {
+            pointwise::<E, L>(d, x, x0, w, w0, y, y0, init)
+        } else {
+            0
+        }
     } else {
         0
     };
@@ -708,19 +720,35 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
                     _ => rem.min(MC),
                 };
                 let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
-                match mc {
-                    12 if narrow => direct_block::<E, 12, L, IS>(args, &mut pk),
-                    8 if narrow => direct_block::<E, 8, L, IS>(args, &mut pk),
-                    MC => direct_block::<E, MC, L, IS>(args, &mut pk),
-                    5 => direct_block::<E, 5, L, IS>(args, &mut pk),
-                    4 => direct_block::<E, 4, L, IS>(args, &mut pk),
-                    3 => direct_block::<E, 3, L, IS>(args, &mut pk),
-                    2 => direct_block::<E, 2, L, IS>(args, &mut pk),
-                    _ => direct_block::<E, 1, L, IS>(args, &mut pk),
+                if const { L == if is_f32::<E>() { 8 } else { 4 } } {
+                    match mc {
+                        12 => direct_block::<E, 12, L, IS>(args, &mut pk),
+                        8 => direct_block::<E, 8, L, IS>(args, &mut pk),
+                        _ => direct_block_upto6::<E, L, IS>(mc, args, &mut pk),
+                    }
+                } else {
+                    direct_block_upto6::<E, L, IS>(mc, args, &mut pk);
                 }
                 m0 += mc;
             }
         }
+    }
+}
+
+/// [`direct_block`] for `mc ≤ MC` output channels.
+#[inline(always)]
+fn direct_block_upto6<E: Element, const L: usize, const IS: usize>(
+    mc: usize,
+    args: BlockArgs<'_, '_, E>,
+    pk: &mut [E],
+) {
+    match mc {
+        MC => direct_block::<E, MC, L, IS>(args, pk),
+        5 => direct_block::<E, 5, L, IS>(args, pk),
+        4 => direct_block::<E, 4, L, IS>(args, pk),
+        3 => direct_block::<E, 3, L, IS>(args, pk),
+        2 => direct_block::<E, 2, L, IS>(args, pk),
+        _ => direct_block::<E, 1, L, IS>(args, pk),
     }
 }
 
@@ -1196,26 +1224,23 @@ fn direct_tile<
 >(
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    if M == MC && UNIT {
+    // (`const`: the other instances of this function do not instantiate the fixed tiles)
+    if const { M == MC && UNIT } {
         // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
         // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
         // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
         // of columns.
         let all_rows = per_r == rows.len() * cols.len();
-        let rows_or_0 = if all_rows { rows.len() } else { 0 };
-        let fixed: Option<fn(TileArgs<'_, '_, E, M, L>)> = match (IS, rows_or_0, cols.len()) {
-            // 3 × 3 (stride 1, and transposed problems of stride 1)
-            (1, 3, 3) => Some(tile_fixed::<E, M, L, 1, 3, 3, MASKED>),
-            // 5 × 5 (LeNet, Inception)
-            (1, 5, 5) => Some(tile_fixed::<E, M, L, 1, 5, 5, MASKED>),
-            // transposed 4 × 4 of stride 2 (one row phase and one column phase: 2 × 2 taps)
-            (1, 2, 2) => Some(tile_fixed::<E, M, L, 1, 2, 2, MASKED>),
-            // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 (DCGAN-style)
-            (2, 3, 3) => Some(tile_fixed::<E, M, L, 2, 3, 3, MASKED>),
-            (2, 4, 4) => Some(tile_fixed::<E, M, L, 2, 4, 4, MASKED>),
-            (1, 0, 3) => Some(tile_fixed::<E, M, L, 1, 0, 3, MASKED>),
-            (1, 0, 5) => Some(tile_fixed::<E, M, L, 1, 0, 5, MASKED>),
-            _ => None,
+        let shape = (IS, if all_rows { rows.len() } else { 0 }, cols.len());
+        // (`f64`, the gradient-checking type, only for 3 × 3: each shape is 8 more copies of
+        // the micro-kernel to compile; the `const` condition keeps the others from being
+        // instantiated for it at all)
+        let fixed = if const { is_f32::<E>() } {
+            fixed_tile::<E, M, L, MASKED>(shape)
+        } else if shape == (1, 3, 3) {
+            Some(tile_fixed::<E, M, L, 1, 3, 3, MASKED> as TileFn<E, M, L>)
+        } else {
+            None
         };
         if let Some(tile) = fixed {
             tile((x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc));
@@ -1228,22 +1253,17 @@ fn direct_tile<
         // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
         let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
         let end = start + ((nr - 1) * in_plane + span) as isize;
-        if start >= 0 && end as usize <= x.len() && per_r == 1 {
+        // (Planes narrower than a tile's span, small transposed phases, take the loop below.)
+        if start >= 0 && end as usize <= x.len() && per_r == 1 && span <= in_plane {
             let start = start as usize;
             let keep_mask = MASKED.then_some(&ct.keep);
-            a = if span <= in_plane {
-                // Equal chunks (whole planes but the last), so that the loop carries no length
-                // bookkeeping.
-                let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
-                let last = &x[start + (nr - 1) * in_plane..][..span];
-                let a = gemm_steps::<E, M, L, IS>(a, &pk[..nr - 1], xs, is, keep_mask);
-                gemm_steps::<E, M, L, IS>(a, &pk[nr - 1..nr], [last].into_iter(), is, keep_mask)
-            } else {
-                // Planes narrower than a tile's span (small transposed phases): overlapping
-                // windows, each `span` long.
-                let xs = (0..nr).map(|r| &x[start + r * in_plane..][..span]);
-                gemm_steps::<E, M, L, IS>(a, &pk[..nr], xs, is, keep_mask)
-            };
+            // Equal chunks (whole planes but the last), so that the loop carries no length
+            // bookkeeping; the last plane as a chunk of its own (the same iterator type: one
+            // instance of `gemm_steps`).
+            let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
+            let last = x[start + (nr - 1) * in_plane..][..span].chunks_exact(span);
+            a = gemm_steps::<E, M, L, IS>(a, &pk[..nr - 1], xs, is, keep_mask);
+            a = gemm_steps::<E, M, L, IS>(a, &pk[nr - 1..nr], last, is, keep_mask);
             *acc = a;
             return;
         }
@@ -1314,6 +1334,31 @@ fn gemm_steps<'a, E: Element + 'a, const M: usize, const L: usize, const IS: usi
         }
     }
     a
+}
+
+type TileFn<E, const M: usize, const L: usize> = for<'a, 'b> fn(TileArgs<'a, 'b, E, M, L>);
+
+/// The [`tile_fixed`] for a tile's `(lane stride, rows, columns)`, if there is one (rows `0`:
+/// any number of rows).
+#[inline(always)]
+fn fixed_tile<E: Element, const M: usize, const L: usize, const MASKED: bool>(
+    shape: (usize, usize, usize),
+) -> Option<TileFn<E, M, L>> {
+    Some(match shape {
+        // 3 × 3 (stride 1, and transposed problems of stride 1)
+        (1, 3, 3) => tile_fixed::<E, M, L, 1, 3, 3, MASKED>,
+        // 5 × 5 (LeNet, Inception)
+        (1, 5, 5) => tile_fixed::<E, M, L, 1, 5, 5, MASKED>,
+        // transposed 4 × 4 of stride 2 (one row phase and one column phase: 2 × 2 taps)
+        (1, 2, 2) => tile_fixed::<E, M, L, 1, 2, 2, MASKED>,
+        // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 (DCGAN-style)
+        (2, 3, 3) => tile_fixed::<E, M, L, 2, 3, 3, MASKED>,
+        (2, 4, 4) => tile_fixed::<E, M, L, 2, 4, 4, MASKED>,
+        // Rows at the top and bottom of a map, transposed problems of stride 1.
+        (1, 0, 3) => tile_fixed::<E, M, L, 1, 0, 3, MASKED>,
+        (1, 0, 5) => tile_fixed::<E, M, L, 1, 0, 5, MASKED>,
+        _ => return None,
+    })
 }
 
 /// Lanes of each half of a stride-2 row segment in [`tile_fixed`] (at least `L + KV / 2`).
@@ -1431,7 +1476,7 @@ fn dense_forward_any<E: Element>(
     ci: usize,
     co: usize,
 ) {
-    if is_f32::<E>() {
+    if const { is_f32::<E>() } {
         dense_lanes::<E, 8>(x, w, bias, y, n, ci, co)
     } else {
         dense_lanes::<E, 4>(x, w, bias, y, n, ci, co)
@@ -1637,11 +1682,17 @@ fn wgrad_any<E: Element>(
 ) {
     let a = (q, x, x0, dy, dy0, dw, dw0);
     // Tiles of 12 accumulator registers; packs of `WGRAD_PACK_BYTES`.
-    match (is_f32::<E>(), q.co <= if is_f32::<E>() { 8 } else { 4 }) {
-        (true, true) => wgrad_tiles::<E, 8, 1, 12, 11, 256>(a),
-        (false, true) => wgrad_tiles::<E, 4, 1, 12, 11, 256>(a),
-        (true, false) => wgrad_tiles::<E, 8, 2, 6, 5, 128>(a),
-        (false, false) => wgrad_tiles::<E, 4, 2, 6, 5, 128>(a),
+    // (`const` conditions: each element type instantiates only its own lane count)
+    if const { is_f32::<E>() } {
+        if q.co <= 8 {
+            wgrad_tiles::<E, 8, 1, 12, 11, 256>(a)
+        } else {
+            wgrad_tiles::<E, 8, 2, 6, 5, 128>(a)
+        }
+    } else if q.co <= 4 {
+        wgrad_tiles::<E, 4, 1, 12, 11, 256>(a)
+    } else {
+        wgrad_tiles::<E, 4, 2, 6, 5, 128>(a)
     }
 }
 
