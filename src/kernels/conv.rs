@@ -15,12 +15,14 @@
 //!   whole reduction over input channels and kernel taps runs; every step loads one row segment
 //!   of the input, broadcasts `MC` weights and issues `MC · L / 8` fused multiply-adds. It
 //!   computes the forward pass, the data-backward pass (a convolution of `dy` with the
-//!   transposed weights; for stride `S > 1` split into `S` column phases so that the input side
-//!   stays contiguous), and dense layers on `1 × 1` maps (a GEMM). The weights of a pass are
-//!   packed into an 8 KiB stack buffer ([`PACK_BYTES`]).
+//!   transposed weights; for stride `S > 1` split into `S` row and `S` column phases so that
+//!   the input side stays contiguous and each phase packs only its kernel taps), and dense
+//!   layers on `1 × 1` maps (a GEMM). The weights of a pass are packed into an 8 KiB stack
+//!   buffer (`PACK_BYTES`). Common kernel shapes have micro-kernels with constant trip counts
+//!   (`tile_fixed`).
 //! * **Output channels along the lanes** (`wgrad`): the weight gradient is a matrix product
 //!   reduced over output positions. A block of positions of `dy` is transposed into an 8 KiB
-//!   stack buffer ([`WGRAD_PACK_BYTES`]), then a tile of 16 output channels × 6 weight rows
+//!   stack buffer (`WGRAD_PACK_BYTES`), then a tile of 16 output channels × 6 weight rows
 //!   `(c, u, v)` takes, per position, two vector loads, six broadcast input values and twelve
 //!   fused multiply-adds, with no horizontal sums. Dense layers' forward pass uses dot products
 //!   (`dense_forward`).
