@@ -522,11 +522,18 @@ impl Direct {
         if self.transposed { ph + self.s * q } else { q }
     }
 
+    /// Whether kernel row (or column) `u` reaches the outputs of phase `ph` (always, unless
+    /// transposed: then only when `(ph + p − u·d) mod s = 0`).
+    fn in_phase(&self, ph: usize, u: usize) -> bool {
+        let num = (ph + self.p) as isize - (u * self.d) as isize;
+        !self.transposed || num.rem_euclid(self.s as isize) == 0
+    }
+
     /// The input row read by output row `oy` through kernel row `u`, if any.
     fn row_tap(&self, oy: usize, u: usize) -> Option<usize> {
         let iy = if self.transposed {
             let num = (oy + self.p) as isize - (u * self.d) as isize;
-            if num < 0 || num % self.s as isize != 0 {
+            if num < 0 || !self.in_phase(oy, u) {
                 return None;
             }
             num / self.s as isize
@@ -541,8 +548,8 @@ impl Direct {
     fn col_tap(&self, ph: usize, q0: usize, v: usize) -> Option<isize> {
         if self.transposed {
             let num = (ph + self.p) as isize - (v * self.d) as isize;
-            let s = self.s as isize;
-            (num.rem_euclid(s) == 0).then(|| q0 as isize + num.div_euclid(s))
+            self.in_phase(ph, v)
+                .then(|| q0 as isize + num.div_euclid(self.s as isize))
         } else {
             Some((q0 * self.s + v * self.d) as isize - self.p as isize)
         }
@@ -913,11 +920,6 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
     // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
     let row_phases = d.phases();
     for py in 0..row_phases {
-        // Whether kernel row `u` can apply to this row phase.
-        let row_applies = |u: usize| {
-            let num = (py + d.p) as isize - (u * d.d) as isize;
-            !d.transposed || num.rem_euclid(d.s as isize) == 0
-        };
         for ph in 0..d.phases() {
             let mut first = true;
             // The kernel columns that apply to this phase, in batches.
@@ -942,7 +944,7 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
                 loop {
                     let mut cu = 0;
                     while j < d.k && cu < nu {
-                        if row_applies(j) {
+                        if d.in_phase(py, j) {
                             us[cu] = j;
                             cu += 1;
                         }
@@ -1363,7 +1365,9 @@ fn fixed_tile<E: Element, const M: usize, const L: usize, const MASKED: bool>(
     })
 }
 
-/// Lanes of each half of a stride-2 row segment in [`tile_fixed`] (at least `L + KV / 2`).
+/// Values of each half (even, odd columns) of a stride-2 row segment in [`tile_fixed`]: a
+/// segment of `2·L + KV − 2` values has `L + ⌈KV / 2⌉ − 1` even ones (17 for 16 lanes and 4
+/// taps).
 const HALF: usize = 20;
 
 /// [`direct_tile`] for `KU` kernel rows (`0`: any number, each with its offset in the pack) of
@@ -1420,7 +1424,7 @@ fn tile_fixed<
                     }
                 }
             };
-            if IS == 2 && L + KV <= 2 * HALF {
+            if const { IS == 2 && L + KV.div_ceil(2) - 1 <= HALF } {
                 // Stride 2: split the segment into its even and odd columns once (shuffles),
                 // then every tap reads `L` consecutive values of one of them (tap `t` starts at
                 // column `t`: even taps at `t / 2` of the even half, odd ones of the odd half)

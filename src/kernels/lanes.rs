@@ -141,20 +141,36 @@ pub(crate) fn hsum<E: Element, const L: usize>(v: [E; L]) -> E {
 /// differs from a sequential fold, the result is as accurate or better).
 #[inline]
 pub(crate) fn sum<E: Element>(x: &[E]) -> E {
+    fold(x, |a, v| a + v)
+}
+
+/// `Σ (x − c)²`, vectorised like [`sum`].
+pub(crate) fn sum_sq_dev<E: Element>(x: &[E], c: E) -> E {
+    fold(x, |a, v| {
+        let d = v - c;
+        fmadd(d, d, a)
+    })
+}
+
+/// `Σ_i step(·, x[i])` from zero, where `step(a, v)` adds one value's term to `a`: four
+/// independent 8-lane accumulators (a plain fold would be one dependent chain of additions,
+/// bound by their latency), merged pairwise, plus the tail.
+#[inline(always)]
+fn fold<E: Element>(x: &[E], step: impl Fn(E, E) -> E) -> E {
     const L: usize = 8;
     let mut acc = [[E::zero(); L]; 4];
     let mut chunks = x.chunks_exact(4 * L);
     for c in &mut chunks {
         for (a, c) in acc.iter_mut().zip(c.chunks_exact(L)) {
             for l in 0..L {
-                a[l] += c[l];
+                a[l] = step(a[l], c[l]);
             }
         }
     }
-    let mut tail = E::zero();
-    for &v in chunks.remainder() {
-        tail += v;
-    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(E::zero(), |t, &v| step(t, v));
     let [a, b, c, d] = acc;
     let mut s = [E::zero(); L];
     for l in 0..L {
@@ -163,35 +179,13 @@ pub(crate) fn sum<E: Element>(x: &[E]) -> E {
     hsum(s) + tail
 }
 
-/// `Σ (x − c)²`, vectorised like [`sum`] (four 8-lane accumulators: a plain fold would be one
-/// dependent chain of additions, bound by their latency).
-pub(crate) fn sum_sq_dev<E: Element>(x: &[E], c: E) -> E {
-    const L: usize = 8;
-    let mut acc = [[E::zero(); L]; 4];
-    let mut chunks = x.chunks_exact(4 * L);
-    for ch in &mut chunks {
-        for (a, ch) in acc.iter_mut().zip(ch.chunks_exact(L)) {
-            for l in 0..L {
-                let d = ch[l] - c;
-                a[l] = fmadd(d, d, a[l]);
-            }
-        }
-    }
-    let mut tail = E::zero();
-    for &v in chunks.remainder() {
-        let d = v - c;
-        tail = fmadd(d, d, tail);
-    }
-    hsum(merge(acc)) + tail
-}
-
-/// `(Σ g, Σ g·(x − c))` over pairs of `x` and `g` (of equal length), vectorised like [`sum`].
+/// `(Σ g, Σ g·(x − c))` over pairs of `x` and `g` (of equal length), vectorised like [`sum`]
+/// (two accumulators of each: four chains in all).
 pub(crate) fn sum_and_dot_dev<E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
     const L: usize = 8;
+    debug_assert_eq!(x.len(), g.len());
     let mut s = [[E::zero(); L]; 2];
     let mut d = [[E::zero(); L]; 2];
-    let n = x.len().min(g.len());
-    let (x, g) = (&x[..n], &g[..n]);
     let (xc, gc) = (x.chunks_exact(2 * L), g.chunks_exact(2 * L));
     let (xr, gr) = (xc.remainder(), gc.remainder());
     for (xc, gc) in xc.zip(gc) {
@@ -216,16 +210,6 @@ pub(crate) fn sum_and_dot_dev<E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
         hsum(v)
     };
     (add(s) + ts, add(d) + td)
-}
-
-/// Adds four accumulators lane-wise, pairwise.
-#[inline(always)]
-fn merge<E: Element, const L: usize>([a, b, c, d]: [[E; L]; 4]) -> [E; L] {
-    let mut s = [E::zero(); L];
-    for l in 0..L {
-        s[l] = (a[l] + b[l]) + (c[l] + d[l]);
-    }
-    s
 }
 
 #[cfg(test)]
