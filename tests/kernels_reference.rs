@@ -307,6 +307,12 @@ geometries!(
     // 2 × 2 of stride 2 (one tap per phase). A 1 × 1 of stride 2 on planes narrower than a
     // tile's span (single-tap tiles over overlapping windows).
     (1, 1, 16, 16, 32, 32, 3, 2, 1, 1),
+    // Reductions larger than the weight pack (several passes over the output, accumulating
+    // into it) with rows narrower than a tile (partial loads and stores): forward over 80
+    // input channels of a 3 × 3 and 30 of a 5 × 5, input gradient over 90 output channels.
+    (1, 1, 80, 7, 6, 10, 3, 1, 1, 1),
+    (2, 1, 30, 13, 9, 11, 5, 1, 2, 1),
+    (1, 1, 40, 90, 5, 12, 3, 1, 1, 1),
     (1, 1, 3, 8, 20, 20, 5, 1, 2, 1),
     (1, 1, 5, 7, 6, 6, 2, 2, 0, 1),
     (1, 1, 4, 3, 3, 3, 1, 2, 0, 1),

@@ -17,7 +17,7 @@
 //!   computes the forward pass, the data-backward pass (a convolution of `dy` with the
 //!   transposed weights; for stride `S > 1` split into `S` row and `S` column phases so that
 //!   the input side stays contiguous and each phase packs only its kernel taps), and dense
-//!   layers on `1 × 1` maps (a GEMM). The weights of a pass are packed into an 8 KiB stack
+//!   layers on `1 × 1` maps (a GEMM). The weights of a pass are packed into a 16 KiB stack
 //!   buffer (`PACK_BYTES`). Common kernel shapes have micro-kernels with constant trip counts
 //!   (`tile_fixed`).
 //! * **Output channels along the lanes** (`wgrad`): the weight gradient is a matrix product
@@ -36,7 +36,7 @@
 
 use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
-use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, sum};
+use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, load, store_prefix, sum};
 use core::marker::PhantomData;
 
 /// Compile-time geometry of a convolution.
@@ -602,12 +602,14 @@ const MC: usize = 6;
 /// Bytes of input per cache block (a quarter of a 1 MiB L2).
 const L2_BLOCK: usize = 256 * 1024;
 
-/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (2048 `f32` or 1024 `f64`).
+/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (4096 `f32` or 2048 `f64`).
 /// Packing makes the `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart
 /// in PyTorch's layout) read without bounds checks, and costs one read of the weights per
-/// pass; a larger pack means fewer passes over the output (8 KiB: 37 input channels of a
-/// `3 × 3` kernel per pass, two passes for 64 channels instead of four).
-const PACK_BYTES: usize = 8192;
+/// pass; a larger pack means fewer passes over the output, each of which reads and writes
+/// every output once more. 16 KiB: 75 input channels of a `3 × 3` kernel per pass, one pass
+/// for 64 channels (two with 8 KiB: 1–2 % more instructions on 64-channel `3 × 3` layers,
+/// 11 % more on LeNet-5's second input gradient, whose pack is 9.4 KiB).
+const PACK_BYTES: usize = 16384;
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///
@@ -1120,6 +1122,8 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     for (m, a) in acc.iter_mut().enumerate() {
                         if contiguous && nv == L {
                             *a = lanes::<E, L, 1>(y, out(m, 0), 1);
+                        } else if contiguous {
+                            *a = load::<E, L, 1>(y, out(m, 0) as isize, 1, 0, nv);
                         } else {
                             for (l, a) in a[..nv].iter_mut().enumerate() {
                                 *a = y[out(m, l)];
@@ -1153,6 +1157,8 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                 if contiguous && nv == L {
                     let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
                     *o = *a;
+                } else if contiguous {
+                    store_prefix(y, out(m, 0), a, nv);
                 } else {
                     for (l, &a) in a[..nv].iter().enumerate() {
                         y[out(m, l)] = a;
@@ -1229,7 +1235,11 @@ fn direct_tile<
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
     // (`const`: the other instances of this function do not instantiate the fixed tiles)
-    if const { M == MC && UNIT } {
+    // The full tiles: `MC` channels, or the taller ones of one-vector rows.
+    if const {
+        let narrow = L == if is_f32::<E>() { 8 } else { 4 };
+        UNIT && (M == MC || (narrow && (M == 12 || M == 8)))
+    } {
         // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
         // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
         // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count

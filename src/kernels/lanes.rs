@@ -78,6 +78,34 @@ pub(crate) fn load<E: Element, const L: usize, const IS: usize>(
     v
 }
 
+/// Stores lanes `..n` of `v` at `y[o..o + n]` (`n ≤ L`), for the last, partial tile of a row.
+///
+/// When `L` values from `o` lie inside `y`, this is one read of them, a select, and one write
+/// (vector instructions; the values from `n` on are written back as they were read), instead
+/// of `n` scalar stores. Only at the very end of `y` is it written value by value.
+#[inline(always)]
+pub(crate) fn store_prefix<E: Element, const L: usize>(
+    y: &mut [E],
+    o: usize,
+    v: &[E; L],
+    n: usize,
+) {
+    if let Some(dst) = y.get_mut(o..o + L) {
+        let dst: &mut [E; L] = dst.try_into().expect("L values");
+        let n = n as u32;
+        let mut out = *dst;
+        for l in 0..L {
+            // (an unsigned 32-bit comparison per lane: vectorises into a mask)
+            if (l as u32) < n {
+                out[l] = v[l];
+            }
+        }
+        *dst = out;
+    } else {
+        y[o..o + n].copy_from_slice(&v[..n]);
+    }
+}
+
 /// `L` lanes `seg[o + l·is]` (`is = IS` when `IS > 0`), all inside `seg`.
 #[inline(always)]
 pub(crate) fn lanes<E: Copy + Default, const L: usize, const IS: usize>(
