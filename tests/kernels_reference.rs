@@ -302,6 +302,7 @@ geometries!(
     // channels in a full and a partial tile, 11 input channels as blocks of 6 and 5.
     (2, 1, 11, 20, 3, 300, 3, 1, 1, 1),
     (1, 1, 13, 5, 2, 600, 3, 2, 1, 1),
+    (1, 1, 3, 5, 2, 1100, 3, 1, 1, 1),
     (1, 1, 8, 16, 32, 32, 4, 2, 1, 1),
     // Fixed-tap tiles: 3 × 3 of stride 2, 5 × 5 with padding (masked columns), transposed
     // 2 × 2 of stride 2 (one tap per phase). A 1 × 1 of stride 2 on planes narrower than a
