@@ -300,7 +300,7 @@ geometries!(
     (1, 1, 16, 16, 32, 32, 3, 1, 1, 1),
     // Rows wider than the weight gradient's block of positions (pieces of a row), output
     // channels in a full and a partial tile, 11 input channels as blocks of 6 and 5.
-    (2, 1, 11, 20, 3, 300, 3, 1, 1, 1),
+    (2, 1, 11, 20, 3, 600, 3, 1, 1, 1),
     (1, 1, 13, 5, 2, 600, 3, 2, 1, 1),
     (1, 1, 3, 5, 2, 1100, 3, 1, 1, 1),
     (1, 1, 8, 16, 32, 32, 4, 2, 1, 1),

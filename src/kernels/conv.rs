@@ -21,7 +21,7 @@
 //!   buffer (`PACK_BYTES`). Common kernel shapes have micro-kernels with constant trip counts
 //!   (`tile_fixed`).
 //! * **Output channels along the lanes** (`wgrad`): the weight gradient is a matrix product
-//!   reduced over output positions. A block of positions of `dy` is transposed into a 16 KiB
+//!   reduced over output positions. A block of positions of `dy` is transposed into a 32 KiB
 //!   stack buffer (`WGRAD_PACK_BYTES`), then a tile of 16 output channels × 6 weight rows
 //!   `(c, u, v)` takes, per position, two vector loads, six broadcast input values and twelve
 //!   fused multiply-adds, with no horizontal sums. Dense layers' forward pass uses dot products
@@ -602,14 +602,19 @@ const MC: usize = 6;
 /// Bytes of input per cache block (a quarter of a 1 MiB L2).
 const L2_BLOCK: usize = 256 * 1024;
 
-/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (4096 `f32` or 2048 `f64`).
-/// Packing makes the `MC` weights of a step one contiguous `[E; MC]` (they are `CIG·K²` apart
-/// in PyTorch's layout) read without bounds checks, and costs one read of the weights per
-/// pass; a larger pack means fewer passes over the output, each of which reads and writes
-/// every output once more. 16 KiB: 75 input channels of a `3 × 3` kernel per pass, one pass
-/// for 64 channels (two with 8 KiB: 1–2 % more instructions on 64-channel `3 × 3` layers,
-/// 11 % more on LeNet-5's second input gradient, whose pack is 9.4 KiB).
-const PACK_BYTES: usize = 16384;
+/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (4096 `f32` or 2048 `f64`;
+/// 4 KiB with the `small-stack` feature). Packing makes the `MC` weights of a step one
+/// contiguous `[E; MC]` (they are `CIG·K²` apart in PyTorch's layout) read without bounds
+/// checks, and costs one read of the weights per pass; a larger pack means fewer passes over
+/// the output, each of which reads and writes every output once more. 16 KiB: 75 input
+/// channels of a `3 × 3` kernel per pass, one pass for 64 channels (two with 8 KiB: 1–2 % more
+/// instructions on 64-channel `3 × 3` layers, 11 % more on LeNet-5's second input gradient,
+/// whose pack is 9.4 KiB).
+const PACK_BYTES: usize = if cfg!(feature = "small-stack") {
+    4096
+} else {
+    16384
+};
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///
@@ -1658,11 +1663,16 @@ fn valid_range(shift: usize, p: usize, s: usize, n_in: usize, n_out: usize) -> (
 // Weight gradient: output channels along the lanes
 // =============================================================================================
 
-/// Bytes of the transposed block of `dy` that [`wgrad`] keeps on its stack. Every block costs
-/// the transpose and adding each tile's sums into `dw`; 16 KiB (256 positions × 16 channels)
-/// rather than 8 KiB: 12–14 % fewer instructions and 12–21 % less time on the 64-channel
-/// weight gradients of the benchmarks (W2, W3, W5).
-const WGRAD_PACK_BYTES: usize = 16384;
+/// Bytes of the transposed block of `dy` that [`wgrad`] keeps on its stack (4 KiB with the
+/// `small-stack` feature). Every block costs the transpose and adding each tile's sums into
+/// `dw`. 32 KiB (512 positions × 16 channels) rather than 8 KiB: 18–20 % less time on the
+/// 64-channel weight gradients of W2 and W3, 21 % on W5's (whose 256 positions are one block
+/// from 16 KiB on).
+const WGRAD_PACK_BYTES: usize = if cfg!(feature = "small-stack") {
+    4096
+} else {
+    32768
+};
 
 /// Accumulates one group's weight gradient. `x0`, `dy0`, `dw0`: offsets of the group (through
 /// [`Instantiated`]).
@@ -1704,14 +1714,14 @@ fn wgrad_any<E: Element>(
     // (`const` conditions: each element type instantiates only its own lane count)
     if const { is_f32::<E>() } {
         if q.co <= 8 {
-            wgrad_tiles::<E, 8, 1, 12, 11, 512>(a)
+            wgrad_tiles::<E, 8, 1, 12, 11, { WGRAD_PACK_BYTES / 32 }>(a)
         } else {
-            wgrad_tiles::<E, 8, 2, 6, 5, 256>(a)
+            wgrad_tiles::<E, 8, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }>(a)
         }
     } else if q.co <= 4 {
-        wgrad_tiles::<E, 4, 1, 12, 11, 512>(a)
+        wgrad_tiles::<E, 4, 1, 12, 11, { WGRAD_PACK_BYTES / 32 }>(a)
     } else {
-        wgrad_tiles::<E, 4, 2, 6, 5, 256>(a)
+        wgrad_tiles::<E, 4, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }>(a)
     }
 }
 
