@@ -746,8 +746,8 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
                     // Stride 2: the last, partial block of channels as a full tile with its
                     // last channel repeated. The even/odd split of the input costs the same
                     // per tile whatever its channel count, and the general loop would gather
-                    // strided lanes instead (64 channels: a tenth of the work, a fifth of the
-                    // instructions that way).
+                    // strided lanes instead (W5's input gradient, 64 channels: a sixteenth of
+                    // the work, 7 % of the instructions that way).
                     direct_block::<E, MC, L, IS>(args, mc, &mut pk);
                 } else {
                     direct_block_upto6::<E, L, IS>(mc, args, &mut pk);
@@ -1723,10 +1723,10 @@ fn wgrad_any<E: Element>(
     dw0: usize,
 ) {
     let a = (q, x, x0, dy, dy0, dw, dw0);
-    // Tiles of 12 accumulator registers (13 with one vector of channels: 13 + the `dy` vector
-    // + a broadcast fill the 16 registers; LeNet-5's first layer, 25 weight rows, is two tiles
-    // of 13 and 12 instead of three of 12 with a third one mostly repeated rows: 32 % fewer
-    // instructions, ≈ 20 % less time); packs of `WGRAD_PACK_BYTES`.
+    // Tiles of 12 accumulator registers (13 with one vector of channels: with the `dy` vector
+    // and a broadcast, 15 of the 16 registers; LeNet-5's first layer, 25 weight rows, is two
+    // tiles of 13 and 12 instead of three of 12 with a third one mostly repeated rows: 32 %
+    // fewer instructions, ≈ 20 % less time); packs of `WGRAD_PACK_BYTES`.
     // (`const` conditions: each element type instantiates only its own lane count)
     if const { is_f32::<E>() } {
         if q.co <= 8 {
