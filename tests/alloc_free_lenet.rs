@@ -6,26 +6,12 @@ use common::alloc::count;
 use common::gradcheck::Lcg;
 use constnet::init;
 use constnet::loss::SoftmaxCrossEntropy;
+use constnet::models::LeNet5;
 use constnet::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use constnet::prelude::*;
 
 #[global_allocator]
 static ALLOC: common::alloc::Counting = common::alloc::Counting;
-
-type LeNet5 = (
-    Conv2d<1, 6, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120>,
-    Relu,
-    Linear<120, 84>,
-    Relu,
-    Linear<84, 10>,
-);
 
 fn run<const N: usize, O: Optimizer<LeNet5>>(opt: &mut O) {
     // Setup: everything allocated here, once.

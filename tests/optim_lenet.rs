@@ -7,24 +7,11 @@ use common::fixture::{self, Fixture};
 use common::gradcheck::Lcg;
 use constnet::init;
 use constnet::loss::{BceWithLogits, Mse, SoftmaxCrossEntropy};
+use constnet::models::LeNet5;
 use constnet::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use constnet::prelude::*;
 use constnet::{Role, TensorInfo};
 
-type LeNet5 = (
-    Conv2d<1, 6, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120>,
-    Relu,
-    Linear<120, 84>,
-    Relu,
-    Linear<84, 10>,
-);
 type X = Tensor<2, 1, 28, 28>;
 
 /// PyTorch's name of a LeNet-5 tensor (`"7.weight"` → `"fc1.weight"`).

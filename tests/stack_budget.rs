@@ -6,23 +6,9 @@ mod common;
 use common::gradcheck::Lcg;
 use constnet::init;
 use constnet::loss::SoftmaxCrossEntropy;
+use constnet::models::LeNet5;
 use constnet::optim::{Sgd, SgdConfig};
 use constnet::prelude::*;
-
-type LeNet5 = (
-    Conv2d<1, 6, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120>,
-    Relu,
-    Linear<120, 84>,
-    Relu,
-    Linear<84, 10>,
-);
 
 type Wide = (
     Conv2d<64, 64, 3, 1, 1>,

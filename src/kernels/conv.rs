@@ -36,7 +36,9 @@
 
 use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
-use crate::kernels::lanes::{fmadd, hsum, is_f32, keep, lanes, load, store_prefix, sum};
+use crate::kernels::lanes::{
+    fmadd, hsum, is_f32, keep, lanes, load, one_vector, store_prefix, sum,
+};
 use core::marker::PhantomData;
 
 /// Compile-time geometry of a convolution.
@@ -699,12 +701,12 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
 ) {
     // One vector per tile row (8 `f32` or 4 `f64` lanes)? (`const` conditions on it below:
     // code for the other case is not instantiated.)
-    let narrow = const { L == if is_f32::<E>() { 8 } else { 4 } };
+    let narrow = const { one_vector::<E, L>() };
     // Cache blocking: a block of output rows and columns whose input stays in L2 while every
     // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
     // input from memory once per 6 output channels).
     // Pointwise problems: whole tiles column by column, the rest below.
-    let q_start = if const { IS == 1 && L != if is_f32::<E>() { 8 } else { 4 } } {
+    let q_start = if const { IS == 1 && !one_vector::<E, L>() } {
         if d.is_pointwise() {
             pointwise::<E, L>(d, x, x0, w, w0, y, y0, init)
         } else {
@@ -736,7 +738,7 @@ fn direct_stride<E: Element, const L: usize, const IS: usize, const PK: usize>(
                     _ => rem.min(MC),
                 };
                 let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
-                if const { L == if is_f32::<E>() { 8 } else { 4 } } {
+                if const { one_vector::<E, L>() } {
                     match mc {
                         12 => direct_block::<E, 12, L, IS>(args, 12, &mut pk),
                         8 => direct_block::<E, 8, L, IS>(args, 8, &mut pk),
@@ -1121,10 +1123,12 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     nrows += 1;
                 }
             }
+            // Channels from `mc` on repeat the last one (its weights, bias and output): they
+            // compute its values again and store the same bits over them, so every loop over
+            // the tile's channels keeps its constant trip count.
             let out = |m: usize, l: usize| {
-                y0 + (m0 + m) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
+                y0 + (m0 + m.min(mc - 1)) * d.out_plane + oy * d.out_w + d.out_col(ph, q0 + l)
             };
-            // (Channels from `mc` on repeat the last one: computed, never stored.)
             let mut acc = [[E::zero(); L]; M];
             match init {
                 Init::Zero => {}
@@ -1134,7 +1138,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     }
                 }
                 Init::Load => {
-                    for (m, a) in acc.iter_mut().enumerate().take(mc) {
+                    for (m, a) in acc.iter_mut().enumerate() {
                         if contiguous && nv == L {
                             *a = lanes::<E, L, 1>(y, out(m, 0), 1);
                         } else if contiguous {
@@ -1168,7 +1172,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     (false, false) => direct_tile::<E, M, L, IS, false, false>(args),
                 }
             }
-            for (m, a) in acc.iter().enumerate().take(mc) {
+            for (m, a) in acc.iter().enumerate() {
                 if contiguous && nv == L {
                     let o: &mut [E; L] = (&mut y[out(m, 0)..][..L]).try_into().unwrap();
                     *o = *a;
@@ -1251,10 +1255,7 @@ fn direct_tile<
 ) {
     // (`const`: the other instances of this function do not instantiate the fixed tiles)
     // The full tiles: `MC` channels, or the taller ones of one-vector rows.
-    if const {
-        let narrow = L == if is_f32::<E>() { 8 } else { 4 };
-        UNIT && (M == MC || (narrow && (M == 12 || M == 8)))
-    } {
+    if const { UNIT && (M == MC || (one_vector::<E, L>() && (M == 12 || M == 8))) } {
         // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
         // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
         // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
@@ -1727,17 +1728,22 @@ fn wgrad_any<E: Element>(
     // and a broadcast, 15 of the 16 registers; LeNet-5's first layer, 25 weight rows, is two
     // tiles of 13 and 12 instead of three of 12 with a third one mostly repeated rows: 32 %
     // fewer instructions, ≈ 20 % less time); packs of `WGRAD_PACK_BYTES`.
-    // (`const` conditions: each element type instantiates only its own lane count)
+    // (`const` condition: each element type instantiates only its own lane count)
     if const { is_f32::<E>() } {
-        if q.co <= 8 {
-            wgrad_tiles::<E, 8, 1, 13, 12, { WGRAD_PACK_BYTES / 32 }>(a)
-        } else {
-            wgrad_tiles::<E, 8, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }>(a)
-        }
-    } else if q.co <= 4 {
-        wgrad_tiles::<E, 4, 1, 12, 11, { WGRAD_PACK_BYTES / 32 }>(a)
+        wgrad_width::<E, 8>(a)
     } else {
-        wgrad_tiles::<E, 4, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }>(a)
+        wgrad_width::<E, 4>(a)
+    }
+}
+
+/// [`wgrad_any`] for `L` lanes (one 256-bit register): one vector of output channels when
+/// they fit, else two.
+#[inline(always)]
+fn wgrad_width<E: Element, const L: usize>(a: WgradArgs<'_, E>) {
+    if a.0.co <= L {
+        wgrad_tiles::<E, L, 1, 13, 12, { WGRAD_PACK_BYTES / 32 }>(a)
+    } else {
+        wgrad_tiles::<E, L, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }>(a)
     }
 }
 

@@ -29,6 +29,13 @@ pub(crate) const fn is_f32<E>() -> bool {
     core::mem::size_of::<E>() == 4
 }
 
+/// Whether `L` lanes of `E` are one 256-bit register (8 `f32` or 4 `f64`): the kernels'
+/// "narrow" tiles.
+#[inline(always)]
+pub(crate) const fn one_vector<E, const L: usize>() -> bool {
+    L == if is_f32::<E>() { 8 } else { 4 }
+}
+
 /// `L` lanes `x[start + l·is]` (with `is = IS` when `IS > 0`, else the run-time `is`), where
 /// lanes outside `lo..hi` are zero and are never read: they stand for padding or for positions
 /// past the end of a row.
