@@ -974,16 +974,22 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
                     let rb = d.r.clamp(1, pack / (cu * cv * M));
                     for r0 in (0..d.r).step_by(rb) {
                         let r1 = (r0 + rb).min(d.r);
-                        // Layout `[r][u][v][m]`, in the order the micro-kernel reads it.
+                        // Layout `[r][u][v][m]`, in the order the micro-kernel reads it: one
+                        // `[E; M]` per tap, from each channel's weights (a channel from `mc`
+                        // on repeats the last one).
+                        let wm: [&[E]; M] =
+                            core::array::from_fn(|m| &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..]);
+                        let mut taps = pk.as_chunks_mut::<M>().0.iter_mut();
                         let mut i = 0;
                         for r in r0..r1 {
                             for &u in &us[..cu] {
                                 for &v in &vs[..cv] {
-                                    let at = w0 + (m0 * d.w_m) + r * d.w_r + u * d.k + v;
-                                    for m in 0..M {
-                                        pk[i] = w[at + m.min(mc - 1) * d.w_m];
-                                        i += 1;
+                                    let at = r * d.w_r + u * d.k + v;
+                                    let tap = taps.next().expect("the pack holds every tap");
+                                    for (t, wm) in tap.iter_mut().zip(&wm) {
+                                        *t = wm[at];
                                     }
+                                    i += M;
                                 }
                             }
                         }
