@@ -314,6 +314,8 @@ pub type LeNet1Geom = constnet::kernels::conv::Geom<64, 1, 1, 6, 28, 28, 24, 24,
 pub type LeNet2Geom = constnet::kernels::conv::Geom<64, 1, 6, 16, 12, 12, 8, 8, 5, 1, 0, 1>;
 /// W5's transposed convolution as the convolution it transposes: 32 (32×32) → 64 (16×16).
 pub type W5Geom = constnet::kernels::conv::Geom<1, 1, 32, 64, 32, 32, 16, 16, 4, 2, 1, 1>;
+/// ResNet's downsampling convolution (3 × 3, stride 2, padding 1), 64 → 128, 32×32 → 16×16, N=8.
+pub type DownGeom = constnet::kernels::conv::Geom<8, 1, 64, 128, 32, 32, 16, 16, 3, 2, 1, 1>;
 
 // ---------------------------------------------------------------------------------------------
 // The list.
@@ -422,6 +424,11 @@ pub fn all() -> Vec<Entry> {
         ("W5w", "W5's weight gradient alone (kernel)", || {
             Box::new(ConvPass::<W5Geom>::new(Pass::Weight))
         }),
+        (
+            "down_f",
+            "Conv2d 64→128 k3 s2 p1, 32×32→16×16, N=8, forward (kernel)",
+            || Box::new(ConvPass::<DownGeom>::new(Pass::Forward)),
+        ),
         (
             "W6",
             "MaxPool2d 2×2 s2, 64×56×56, forward+backward",

@@ -37,7 +37,7 @@
 use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
 use crate::kernels::lanes::{
-    fmadd, hsum, is_f32, keep, lanes, load, one_vector, store_prefix, sum,
+    fmadd, hsum, is_f32, keep, lane_order, lanes, load, one_vector, store_prefix, sum,
 };
 use core::marker::PhantomData;
 
@@ -1403,10 +1403,35 @@ fn fixed_tile<E: Element, const M: usize, const L: usize, const MASKED: bool>(
     })
 }
 
-/// Values of each half (even, odd columns) of a stride-2 row segment in [`tile_fixed`]: a
-/// segment of `2·L + KV − 2` values has `L + ⌈KV / 2⌉ − 1` even ones (17 for 16 lanes and 4
-/// taps).
-const HALF: usize = 20;
+/// The accumulators `v` with their lanes in `order` (lane `j` ← lane `order[j]`).
+#[inline(always)]
+fn permute<E: Element, const M: usize, const L: usize>(
+    v: &[[E; L]; M],
+    order: &[usize; L],
+) -> [[E; L]; M] {
+    let mut p = [[E::zero(); L]; M];
+    for m in 0..M {
+        for j in 0..L {
+            p[m][j] = v[m][order[j]];
+        }
+    }
+    p
+}
+
+/// The inverse of [`permute`].
+#[inline(always)]
+fn unpermute<E: Element, const M: usize, const L: usize>(
+    p: &[[E; L]; M],
+    order: &[usize; L],
+) -> [[E; L]; M] {
+    let mut v = [[E::zero(); L]; M];
+    for m in 0..M {
+        for j in 0..L {
+            v[m][order[j]] = p[m][j];
+        }
+    }
+    v
+}
 
 /// [`direct_tile`] for `KU` kernel rows (`0`: any number, each with its offset in the pack) of
 /// `KV` consecutive taps each, lane stride `IS` (`1` or `2`): per reduction channel and kernel
@@ -1424,7 +1449,18 @@ fn tile_fixed<
 >(
     (x, x0, in_plane, _, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    let mut a = *acc;
+    // Stride 2: lanes in the shuffle's order ([`lane_order`]); the accumulators and the lane
+    // masks are permuted to it here and back at the end (no-ops at stride 1).
+    let order = const { lane_order::<E, L, IS>() };
+    let mut keeps = [[0u32; L]; KV];
+    if MASKED && IS == 2 {
+        for (k, ct) in keeps.iter_mut().zip(cols) {
+            for j in 0..L {
+                k[j] = ct.keep[order[j]];
+            }
+        }
+    }
+    let mut a = permute(acc, &order);
     let span = (L - 1) * IS + 1;
     let len = span + KV - 1;
     debug_assert!(seg.len == len);
@@ -1447,48 +1483,32 @@ fn tile_fixed<
             };
             let Some(row) = row else {
                 // The segment sticks out of `x` (first or last rows of the tensor).
-                *acc = a;
+                *acc = unpermute(&a, &order);
                 edge_taps::<E, M, L>(x, start, IS, cols, taps, acc);
-                a = *acc;
+                a = permute(acc, &order);
                 continue;
             };
-            let mut step = |ct: &ColTap<L>, wv: &[E; M], mut xs: [E; L]| {
+            // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and
+            // spills)
+            for (((ct, k), wv), seg) in cols.iter().zip(&keeps).zip(taps).zip(row.windows(span)) {
+                let mut xs = [E::zero(); L];
+                for j in 0..L {
+                    // Lane `j` reads output column `order[j]` of the tap: at stride 2, each
+                    // register is one shuffle of two loads (see `lane_order`).
+                    xs[j] = seg[IS * order[j]];
+                }
                 if MASKED && ct.partial {
-                    keep(&mut xs, &ct.keep);
+                    keep(&mut xs, if IS == 2 { k } else { &ct.keep });
                 }
                 for m in 0..M {
                     for l in 0..L {
                         a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
                     }
                 }
-            };
-            if const { IS == 2 && L + KV.div_ceil(2) - 1 <= HALF } {
-                // Stride 2: split the segment into its even and odd columns once (shuffles),
-                // then every tap reads `L` consecutive values of one of them (tap `t` starts at
-                // column `t`: even taps at `t / 2` of the even half, odd ones of the odd half)
-                // instead of gathering `L` strided lanes per tap.
-                let mut ev = [E::zero(); HALF];
-                let mut od = [E::zero(); HALF];
-                for (i, e) in ev.iter_mut().enumerate().take(len.div_ceil(2)) {
-                    *e = row[2 * i];
-                }
-                for (i, o) in od.iter_mut().enumerate().take(len / 2) {
-                    *o = row[2 * i + 1];
-                }
-                for (t, (ct, wv)) in cols.iter().zip(taps).enumerate() {
-                    let half = if t % 2 == 0 { &ev } else { &od };
-                    step(ct, wv, lanes::<E, L, 1>(half, t / 2, 1));
-                }
-            } else {
-                // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and
-                // spills)
-                for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
-                    step(ct, wv, lanes::<E, L, IS>(seg, 0, IS));
-                }
             }
         }
     }
-    *acc = a;
+    *acc = unpermute(&a, &order);
 }
 
 // =============================================================================================

@@ -129,6 +129,68 @@ pub(crate) fn lanes<E: Copy + Default, const L: usize, const IS: usize>(
     v
 }
 
+/// The lane order of a tile that reads its input at lane stride `IS`: lane `j` of an `L`-lane
+/// row holds output column `lane_order()[j]`. The natural order, except at stride 2.
+///
+/// At stride 2, output columns `0, 1, 2, …` of a tap read input columns `t, t + 2, t + 4, …`:
+/// the even elements of two consecutive register loads. One shuffle (`vshufps`, `vshufpd`)
+/// picks them, in its own order: from each 16-byte part of the register, half from the first
+/// load and half from the second (`f32`: columns `0, 1, 4, 5, 2, 3, 6, 7`; `f64`: `0, 2, 1, 3`;
+/// the same in each further register of the row). A tile whose lanes are in that order
+/// throughout (its accumulators permuted once on entry and back once on exit) needs that one
+/// shuffle per register and tap; the natural order needs a second one to restore it, or (as
+/// before) a store and misaligned reloads of the split row. Tiles of less than one register
+/// keep the natural order.
+pub(crate) const fn lane_order<E, const L: usize, const IS: usize>() -> [usize; L] {
+    let v = if is_f32::<E>() { 8 } else { 4 };
+    // Elements per 16-byte part, and how many of them come from each load.
+    let q = 16 / core::mem::size_of::<E>();
+    let half = q / 2;
+    let natural = IS != 2 || !L.is_multiple_of(v);
+    let mut order = [0; L];
+    let mut j = 0;
+    while j < L {
+        let (reg, i) = (j / v, j % v);
+        let (part, within) = (i / q, i % q);
+        // The element of the two loads (`0..2v`) that lane `i` takes; its column is half that.
+        let src = if within < half {
+            part * q + 2 * within
+        } else {
+            v + part * q + 2 * (within - half)
+        };
+        order[j] = if natural { j } else { reg * v + src / 2 };
+        j += 1;
+    }
+    order
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::lane_order;
+
+    #[test]
+    fn stride_two_orders_are_the_shuffles() {
+        assert_eq!(lane_order::<f32, 8, 2>(), [0, 1, 4, 5, 2, 3, 6, 7]);
+        assert_eq!(
+            lane_order::<f32, 16, 2>(),
+            [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15]
+        );
+        assert_eq!(lane_order::<f64, 8, 2>(), [0, 2, 1, 3, 4, 6, 5, 7]);
+        assert_eq!(lane_order::<f32, 16, 1>(), core::array::from_fn(|j| j));
+        assert_eq!(lane_order::<f32, 4, 2>(), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn orders_are_permutations() {
+        let o = lane_order::<f32, 16, 2>();
+        let mut seen = [false; 16];
+        for j in o {
+            assert!(!seen[j]);
+            seen[j] = true;
+        }
+    }
+}
+
 /// Zeroes the lanes `l` with `keep[l] == 0` (`keep[l]` is `0` or `u32::MAX`).
 ///
 /// For `f32` and `f64` this is a bitwise AND with the mask (one `vandps` per register, no
