@@ -308,6 +308,16 @@ geometries!(
     // 2 × 2 of stride 2 (one tap per phase). A 1 × 1 of stride 2 on planes narrower than a
     // tile's span (single-tap tiles over overlapping windows).
     (1, 1, 16, 16, 32, 32, 3, 2, 1, 1),
+    // Stride 2 with an even kernel: input columns split by parity (`direct_split`), in
+    // blocks of channels (13 channels of 32 × 32 take three), of several samples, odd sizes,
+    // padding 0 and 2, groups, 2 × 2 and 6 × 6 kernels; a map too wide for one channel's copy
+    // (the shuffling tiles instead).
+    (2, 1, 13, 5, 32, 32, 4, 2, 1, 1),
+    (1, 1, 3, 7, 17, 15, 4, 2, 0, 1),
+    (1, 2, 3, 4, 12, 11, 4, 2, 2, 1),
+    (1, 1, 2, 3, 9, 10, 2, 2, 1, 1),
+    (1, 1, 2, 3, 11, 13, 6, 2, 2, 1),
+    (1, 1, 1, 2, 128, 128, 4, 2, 1, 1),
     // Reductions larger than the weight pack (several passes over the output, accumulating
     // into it) with rows narrower than a tile (partial loads and stores): forward over 80
     // input channels of a 3 × 3 and 30 of a 5 × 5, input gradient over 90 output channels.

@@ -1,6 +1,7 @@
-//! The README's stack budget. A LeNet-5 training step and one through two 64-channel 3×3
-//! convolutions run on a thread with a small stack. Together they use every convolution
-//! kernel: the forward and input-gradient weight pack, and the weight gradient's block of `dy`.
+//! The README's stack budget. A LeNet-5 training step and one through a 64-channel 3×3
+//! convolution and a 4×4 one of stride 2 run on a thread with a small stack. Together they use
+//! every convolution kernel: the forward and input-gradient weight pack, the column split of
+//! stride-2 inputs, and the weight gradient's block of `dy`.
 //! A kernel that put a bigger buffer on its stack would overflow it, aborting the test binary.
 mod common;
 use common::gradcheck::Lcg;
@@ -13,9 +14,11 @@ use constnet::prelude::*;
 type Wide = (
     Conv2d<64, 64, 3, 1, 1>,
     Relu,
+    // Stride 2, even kernel: the forward pass splits the input's columns into its own buffer.
+    Conv2d<64, 32, 4, 2, 1>,
     GlobalAvgPool2d,
     Flatten,
-    Linear<64, 10>,
+    Linear<32, 10>,
 );
 
 /// The thread's stack. Measured in the test build: the two steps need more than 44 KiB and at
