@@ -517,11 +517,13 @@ impl Direct {
     }
 
     /// Whether [`direct_split`] computes this problem, with room for `room` values of the copy:
-    /// a forward stride-2 convolution of dilation 1 and an even kernel, when one input channel's
-    /// copy fits.
+    /// a forward stride-2 convolution of dilation 1 and an even kernel (with input channels and
+    /// rows) when one input channel's copy fits.
     fn splits(&self, room: usize) -> bool {
         !self.transposed
             && !self.split
+            && self.r > 0
+            && self.in_h > 0
             && self.s == 2
             && self.d == 1
             && self.k.is_multiple_of(2)
