@@ -963,8 +963,8 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
 /// At lane stride 2 (`f32`, odd kernels) every partial block does: the shuffles of the input
 /// cost the same per tile whatever its channel count, and the general loop would gather
 /// strided lanes instead (W5's input gradient, before [`direct_split`]: 7 % more instructions
-/// that way). Smaller blocks elsewhere
-/// keep their own tiles: a layer of 1–3 output channels would pay for 6.
+/// that way). Smaller blocks elsewhere keep their own tiles: a layer of 1–3 output channels
+/// would pay for 6.
 #[inline(always)]
 fn direct_block_upto6<E: Element, const L: usize, const IS: usize>(
     mc: usize,
@@ -1596,7 +1596,8 @@ fn fixed_tile<E: Element, const M: usize, const L: usize, const MASKED: bool>(
         // first and last rows
         (1, 4, 2) => tile_fixed::<E, M, L, 1, 4, 2, MASKED>,
         (1, 0, 2) => tile_fixed::<E, M, L, 1, 0, 2, MASKED>,
-        // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 (DCGAN-style)
+        // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 on maps too wide for
+        // `direct_split`'s copy
         (2, 3, 3) => tile_fixed::<E, M, L, 2, 3, 3, MASKED>,
         (2, 4, 4) => tile_fixed::<E, M, L, 2, 4, 4, MASKED>,
         // Rows at the top and bottom of a map, transposed problems of stride 1.
@@ -1694,13 +1695,12 @@ fn tile_fixed<
                 a = permute(acc, &order);
                 continue;
             };
-            // (a loop, not unrolled: unrolled, LLVM hoists the weights of later taps and
-            // spills)
-            // Two taps, unrolled, and LLVM loads the second one's input before the first one's
-            // multiply-adds and spills accumulators (the column split's `4 × 2` tiles: 15.6 M
-            // instructions and 343 µs for W5's input gradient, against 13.7 M and 200 µs with
-            // a count LLVM cannot see). Masked tiles (transposed phases) do not spill, and the
-            // opaque count costs them 13 % more instructions.
+            // A loop over the taps, not unrolled by hand: unrolled, LLVM hoists the loads of
+            // later taps and spills accumulators. Two taps it unrolls by itself, with the same
+            // result (the column split's `4 × 2` tiles: 15.6 M instructions and 343 µs for W5's
+            // input gradient, against 13.7 M and 200 µs with a count LLVM cannot see); masked
+            // tiles (transposed phases) do not spill, and the opaque count costs them 13 %
+            // more instructions.
             let kv = if KV <= 2 && !MASKED {
                 core::hint::black_box(KV)
             } else {

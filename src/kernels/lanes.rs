@@ -138,9 +138,9 @@ pub(crate) fn lanes<E: Copy + Default, const L: usize, const IS: usize>(
 /// load and half from the second (`f32`: columns `0, 1, 4, 5, 2, 3, 6, 7`; `f64`: `0, 2, 1, 3`;
 /// the same in each further register of the row). A tile whose lanes are in that order
 /// throughout (its accumulators permuted once on entry and back once on exit) needs that one
-/// shuffle per register and tap; the natural order needs a second one to restore it, or (as
-/// before) a store and misaligned reloads of the split row. Tiles of less than one register
-/// keep the natural order.
+/// shuffle per register and tap; the natural order needs a second one to restore it (or a
+/// store and misaligned reloads of a split row). Tiles of less than one register keep the
+/// natural order.
 pub(crate) const fn lane_order<E, const L: usize, const IS: usize>() -> [usize; L] {
     let v = if is_f32::<E>() { 8 } else { 4 };
     // Elements per 16-byte part, and how many of them come from each load.
