@@ -218,6 +218,22 @@ fn check<C: ConvGeometry, E: Float>(seed: u64) {
     conv::backward_data::<C, E>(&dye, &we, &mut dx);
     assert_eq!(r.check(&dx, E::TOL, &what("backward_data")), C::X_LEN);
 
+    // the transposed convolution's forward: the same plus a bias per channel of `dx`
+    let bx = rounded::<E>(&rng.vec(C::CI));
+    let plane = C::X_LEN / (C::N * C::CI);
+    let mut r = Ref::new(
+        &(0..C::X_LEN)
+            .map(|i| bx[(i / plane) % C::CI])
+            .collect::<Vec<_>>(),
+    );
+    sp.each_mac(|xi, yi, wi| r.add(xi, dy[yi] * w[wi]));
+    let mut dx = vec![E::of64(f64::NAN); C::X_LEN];
+    conv::transposed_forward::<C, E>(&dye, &we, Some(&cast::<E>(&bx)), &mut dx);
+    assert_eq!(
+        r.check(&dx, E::TOL, &what("transposed_forward+bias")),
+        C::X_LEN
+    );
+
     // backward-weight accumulates into dw and dbias
     let mut r = Ref::new(&dw0);
     sp.each_mac(|xi, yi, wi| r.add(wi, dy[yi] * x[xi]));

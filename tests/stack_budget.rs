@@ -21,8 +21,9 @@ type Wide = (
     Linear<32, 10>,
 );
 
-/// The thread's stack. Measured in the test build: the two steps need more than 44 KiB and at
-/// most 48 KiB (the weight gradient's 32 KiB block of `dy` is the largest frame), and with
+/// The thread's stack. Measured in the test build: the two steps need more than 48 KiB and at
+/// most 52 KiB (the weight gradient's frame is the largest: a 32 KiB block of `dy` and 9 KiB of
+/// tile sums), and with
 /// `small-stack` they run in 20 KiB, about the smallest thread Linux gives. The margins stay
 /// under one pack's size, so a kernel that added a buffer of that order would fail this test.
 const STACK: usize = if cfg!(feature = "small-stack") {

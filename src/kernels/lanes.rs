@@ -85,31 +85,36 @@ pub(crate) fn load<E: Element, const L: usize, const IS: usize>(
     v
 }
 
-/// Stores lanes `..n` of `v` at `y[o..o + n]` (`n ≤ L`), for the last, partial tile of a row.
+/// Stores lanes `..n` of `v` at `y[o + l·S]` (`n ≤ L`): the last, partial tile of a row
+/// (`S = 1`), or a tile of a transposed convolution's column phase (`S` = its stride; the
+/// values between belong to the other phases).
 ///
-/// When `L` values from `o` lie inside `y`, this is one read of them, a select, and one write
-/// (vector instructions; the values from `n` on are written back as they were read), instead
-/// of `n` scalar stores. Only at the very end of `y` is it written value by value.
+/// When the `L·S` values from `o` lie inside `y`, this is one read of them, a select, and one
+/// write (vector instructions plus, for `S > 1`, shuffles; every value not stored is written
+/// back as it was read), instead of `n` scalar stores. Only at the very end of `y` is it written
+/// value by value.
 #[inline(always)]
-pub(crate) fn store_prefix<E: Element, const L: usize>(
+pub(crate) fn store_prefix<E: Element, const L: usize, const S: usize>(
     y: &mut [E],
     o: usize,
     v: &[E; L],
     n: usize,
 ) {
-    if let Some(dst) = y.get_mut(o..o + L) {
-        let dst: &mut [E; L] = dst.try_into().expect("L values");
+    if let Some(dst) = y.get_mut(o..o + L * S) {
+        let dst: &mut [[E; S]; L] = dst.as_chunks_mut::<S>().0.try_into().expect("L chunks");
         let n = n as u32;
         let mut out = *dst;
         for l in 0..L {
             // (an unsigned 32-bit comparison per lane: vectorises into a mask)
             if (l as u32) < n {
-                out[l] = v[l];
+                out[l][0] = v[l];
             }
         }
         *dst = out;
     } else {
-        y[o..o + n].copy_from_slice(&v[..n]);
+        for (l, &v) in v.iter().enumerate().take(n) {
+            y[o + l * S] = v;
+        }
     }
 }
 

@@ -214,14 +214,12 @@ where
 
     #[inline]
     fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        conv::backward_data::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+        conv::transposed_forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
             x.as_slice(),
             self.weight_flat(),
+            B::get(&self.bias),
             y.as_mut_slice(),
         );
-        if let Some(b) = B::get(&self.bias) {
-            pointwise::add_channel_bias(y.as_mut_slice(), b, HO * WO);
-        }
     }
 
     #[inline]
