@@ -1,6 +1,7 @@
 //! Element-wise kernels: activations and their derivatives, per-channel bias.
 
 use crate::element::Element;
+use crate::kernels::lanes::sum;
 
 /// `y[i] = f(x[i])`.
 #[inline]
@@ -35,7 +36,7 @@ pub fn add_channel_bias<E: Element>(y: &mut [E], bias: &[E], plane: usize) {
 pub fn channel_sums<E: Element>(dy: &[E], dbias: &mut [E], plane: usize) {
     let c = dbias.len();
     for (i, chunk) in dy.chunks_exact(plane).enumerate() {
-        dbias[i % c] += chunk.iter().fold(E::zero(), |a, &b| a + b);
+        dbias[i % c] += sum(chunk);
     }
 }
 

@@ -2,6 +2,7 @@
 //! and its backward.
 
 use crate::element::Element;
+use crate::kernels::lanes::sum;
 
 /// Compile-time geometry of a per-plane reduction: `PLANES = N · C` planes of `PLANE = H · W`
 /// values each.
@@ -27,7 +28,7 @@ pub fn mean_forward<G: PlaneGeometry, E: Element>(x: &[E], y: &mut [E]) {
     let (x, y) = (&x[..G::PLANES * G::PLANE], &mut y[..G::PLANES]);
     let inv = E::one() / E::of(G::PLANE as f64);
     for (y, plane) in y.iter_mut().zip(x.chunks_exact(G::PLANE)) {
-        *y = plane.iter().fold(E::zero(), |a, &b| a + b) * inv;
+        *y = sum(plane) * inv;
     }
 }
 
