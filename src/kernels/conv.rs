@@ -1282,6 +1282,20 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
     }
 }
 
+/// Lanes `..n` of a transposed stride-2 phase's register, `y[o + 2·l]` (out of line: inlined,
+/// it made `direct_block` too big to be inlined itself, +6 % instructions on W5's input
+/// gradient, which never takes it).
+#[inline(never)]
+fn load_phase<E: Element, const L: usize>(y: &[E], o: usize, n: usize) -> [E; L] {
+    load::<E, L, 2>(y, o as isize, 2, 0, n)
+}
+
+/// Stores lanes `..n` of `v` at `y[o + 2·l]` (see [`load_phase`]).
+#[inline(never)]
+fn store_phase<E: Element, const L: usize>(y: &mut [E], o: usize, v: &[E; L], n: usize) {
+    store_prefix::<E, L, 2>(y, o, v, n)
+}
+
 /// Every tile of one pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -1390,7 +1404,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                         } else if contiguous {
                             *a = load::<E, L, 1>(y, out(m, 0) as isize, 1, 0, nv);
                         } else if d.s == 2 {
-                            *a = load::<E, L, 2>(y, out(m, 0) as isize, 2, 0, nv);
+                            *a = load_phase(y, out(m, 0), nv);
                         } else {
                             for (l, a) in a[..nv].iter_mut().enumerate() {
                                 *a = y[out(m, l)];
@@ -1427,7 +1441,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                 } else if contiguous {
                     store_prefix::<E, L, 1>(y, out(m, 0), a, nv);
                 } else if d.s == 2 {
-                    store_prefix::<E, L, 2>(y, out(m, 0), a, nv);
+                    store_phase(y, out(m, 0), a, nv);
                 } else {
                     for (l, &a) in a[..nv].iter().enumerate() {
                         y[out(m, l)] = a;
