@@ -2243,7 +2243,8 @@ fn wgrad_tiles<
 }
 
 /// Adds held tile sums into the filters of a block of output channels: `dw[m·cikk + ats[k]] +=
-/// sums[k][m]`, one filter at a time (see [`WGRAD_SUMS_BYTES`]).
+/// sums[k][m]`, four filters at a time (see [`WGRAD_SUMS_BYTES`]; one index and one bounds
+/// check per four additions).
 #[inline(always)]
 fn wgrad_flush<E: Element, const L: usize, const MV: usize>(
     dw: &mut [E],
@@ -2251,10 +2252,24 @@ fn wgrad_flush<E: Element, const L: usize, const MV: usize>(
     sums: &[[[E; L]; MV]],
     ats: &[usize],
 ) {
-    for (m, dw) in dw.chunks_exact_mut(cikk).enumerate() {
-        let (mv, l) = (m / L, m % L);
+    // (the first filter the quads leave over)
+    let m0 = dw.len() / cikk / 4 * 4;
+    let mut quads = dw.chunks_exact_mut(4 * cikk);
+    for (q, dw) in (&mut quads).enumerate() {
+        let (d0, dw) = dw.split_at_mut(cikk);
+        let (d1, dw) = dw.split_at_mut(cikk);
+        let (d2, d3) = dw.split_at_mut(cikk);
         for (s, &at) in sums.iter().zip(ats) {
-            dw[at] += s[mv][l];
+            let s = &s.as_flattened()[4 * q..][..4];
+            d0[at] += s[0];
+            d1[at] += s[1];
+            d2[at] += s[2];
+            d3[at] += s[3];
+        }
+    }
+    for (m, dw) in quads.into_remainder().chunks_exact_mut(cikk).enumerate() {
+        for (s, &at) in sums.iter().zip(ats) {
+            dw[at] += s.as_flattened()[m0 + m];
         }
     }
 }
