@@ -196,39 +196,26 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
 ) {
     let (dy, w, dx) = (&x[..C::Y_LEN], &w[..C::W_LEN], &mut y[..C::X_LEN]);
     let bias = bias.map(|b| &b[..C::CI]);
-    let direct_kernel = !is_dense::<C>() && !is_depthwise::<C>();
-    transposed_kernels::<C, E>(dy, w, if direct_kernel { bias } else { None }, dx);
-    if let (false, Some(b)) = (direct_kernel, bias) {
-        pointwise::add_channel_bias(dx, b, C::H * C::W);
-    }
-}
-
-/// [`transposed_forward`]'s kernels; `bias` is taken only by the direct kernel (the caller adds it
-/// after the others).
-fn transposed_kernels<C: ConvGeometry, E: Element>(
-    dy: &[E],
-    w: &[E],
-    bias: Option<&[E]>,
-    dx: &mut [E],
-) {
-    if is_dense::<C>() && C::N <= DENSE_AXPY_N {
-        // dx[n, :] = Σ_o dy[n, o] · w[o, :], row by row.
-        for (dx, dy) in dx.chunks_exact_mut(C::CIG).zip(dy.chunks_exact(C::COG)) {
-            dx.fill(E::zero());
-            for (&a, w) in dy.iter().zip(w.chunks_exact(C::CIG)) {
-                axpy(a, w, dx);
+    if is_dense::<C>() || is_depthwise::<C>() {
+        if is_depthwise::<C>() {
+            depthwise::backward_data::<AsDepthwise<C>, E>(dy, w, dx);
+        } else if C::N <= DENSE_AXPY_N {
+            // dx[n, :] = Σ_o dy[n, o] · w[o, :], row by row.
+            for (dx, dy) in dx.chunks_exact_mut(C::CIG).zip(dy.chunks_exact(C::COG)) {
+                dx.fill(E::zero());
+                for (&a, w) in dy.iter().zip(w.chunks_exact(C::CIG)) {
+                    axpy(a, w, dx);
+                }
             }
+        } else {
+            // dx[n, i] = Σ_o dy[n, o] · w[o, i]: rows of `w` combined with the weights `dy`.
+            let d = Direct::gemm(C::N, C::COG, C::CIG, C::COG, 1);
+            direct(&d, w, 0, dy, 0, dx, 0, Init::Zero);
         }
-        return;
-    }
-    if is_dense::<C>() {
-        // dx[n, i] = Σ_o dy[n, o] · w[o, i]: rows of `w` combined with the weights `dy`.
-        let d = Direct::gemm(C::N, C::COG, C::CIG, C::COG, 1);
-        direct(&d, w, 0, dy, 0, dx, 0, Init::Zero);
-        return;
-    }
-    if is_depthwise::<C>() {
-        depthwise::backward_data::<AsDepthwise<C>, E>(dy, w, dx);
+        // (these start from zero: the bias is a pass of its own)
+        if let Some(b) = bias {
+            pointwise::add_channel_bias(dx, b, C::H * C::W);
+        }
         return;
     }
     let d = Direct::transposed::<C>();
@@ -737,17 +724,26 @@ fn direct_any<E: Element>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    // The pack: `PACK_BYTES` of `E` (twice that for a column split: see there).
-    const F32: usize = PACK_BYTES / 4;
-    const F64: usize = PACK_BYTES / 8;
-    // (Each buffer in its own function's frame: one frame holding both would make every
-    // convolution's stack that of the split.)
+    // The pack: `PACK_BYTES` of `E` (twice that for a column split, in its own frame: one
+    // frame holding both would make every convolution's stack that of the split).
     if d.splits(PACK_BYTES * 3 / 2 / core::mem::size_of::<E>()) {
         direct_split(d, x, x0, w, w0, y, y0, init);
-    } else if const { is_f32::<E>() } {
-        direct_lanes(d, x, x0, w, w0, y, y0, init, &mut [E::zero(); F32]);
     } else {
-        direct_lanes(d, x, x0, w, w0, y, y0, init, &mut [E::zero(); F64]);
+        with_scratch::<E, { PACK_BYTES / 4 }, { PACK_BYTES / 8 }>(|pk| {
+            direct_lanes(d, x, x0, w, w0, y, y0, init, pk)
+        });
+    }
+}
+
+/// Runs `f` on a zeroed stack buffer of `F32` values for `f32`, `F64` for `f64` (the same
+/// bytes), in the caller's frame.
+#[inline(always)]
+fn with_scratch<E: Element, const F32: usize, const F64: usize>(f: impl FnOnce(&mut [E])) {
+    // (`const` condition: each element type instantiates only its own buffer)
+    if const { is_f32::<E>() } {
+        f(&mut [E::zero(); F32])
+    } else {
+        f(&mut [E::zero(); F64])
     }
 }
 
@@ -779,13 +775,9 @@ fn direct_split<E: Element>(
     init: Init<'_, E>,
 ) {
     // `2 · PACK_BYTES` of `E`.
-    const F32: usize = PACK_BYTES / 2;
-    const F64: usize = PACK_BYTES / 4;
-    if const { is_f32::<E>() } {
-        split_blocks(d, x, x0, w, w0, y, y0, init, &mut [E::zero(); F32]);
-    } else {
-        split_blocks(d, x, x0, w, w0, y, y0, init, &mut [E::zero(); F64]);
-    }
+    with_scratch::<E, { PACK_BYTES / 2 }, { PACK_BYTES / 4 }>(|scratch| {
+        split_blocks(d, x, x0, w, w0, y, y0, init, scratch)
+    });
 }
 
 /// [`direct_split`] with its scratch.
