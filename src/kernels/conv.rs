@@ -959,7 +959,9 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
                 // accumulators in flight instead of 6 (two FMA pipes × 4 cycles of latency
                 // need at least 8); 16 channels as 8 + 8 rather than 12 + 4.
                 let mc = match rem {
-                    _ if !narrow => rem.min(MC),
+                    // Blocks as even as `MC` allows (32 = 6 + 6 + 5 + 5 + 5 + 5, not 5 · 6 + 2:
+                    // a block of 2 has too few accumulators to keep the FMA pipes busy).
+                    _ if !narrow => rem.div_ceil(rem.div_ceil(MC)),
                     16 => 8,
                     12.. => 12,
                     8.. => 8,
@@ -983,10 +985,13 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
 
 /// [`direct_block`] for `mc ≤ MC` output channels.
 ///
-/// A block of 4 or 5 channels (the last of a layer: 64 = 10·6 + 4) runs as a full `MC` tile
-/// whose channels from `mc` on repeat the last one ([`direct_pass`]): the full tile's fixed
-/// micro-kernel with a third more multiply-adds costs fewer instructions than the general
-/// loop with fewer (W2f 41.29 → 40.99 M, W3's forward 320.0 → 317.6 M; 1–2 % less time).
+/// Blocks of 4 or 5 channels (`f32` in two-vector rows: [`direct_stride`] makes the blocks of a
+/// layer even, 64 = 9·6 + 2·5) run as tiles of 5 with fixed micro-kernels (a 4 repeats its last
+/// channel): 32 = 5·6 + 2 had a block of 2 in the general loop, 6 % of W5's instructions.
+/// Otherwise a block of 4 or 5 runs as a full `MC` tile whose channels from `mc` on repeat the
+/// last one ([`direct_pass`]): the full tile's fixed micro-kernel with a third more
+/// multiply-adds costs fewer instructions than the general loop with fewer (W2f 41.29 →
+/// 40.99 M, W3's forward 320.0 → 317.6 M; 1–2 % less time).
 /// At lane stride 2 (`f32`, odd kernels) every partial block does: the shuffles of the input
 /// cost the same per tile whatever its channel count, and the general loop would gather
 /// strided lanes instead (W5's input gradient, before [`direct_split`]: 7 % more instructions
@@ -999,6 +1004,9 @@ fn direct_block_upto6<E: Element, const L: usize, const IS: usize>(
     pk: &mut [E],
 ) {
     match mc {
+        4 | 5 if const { is_f32::<E>() && !one_vector::<E, L>() } => {
+            direct_block::<E, 5, L, IS>(args, mc, pk)
+        }
         _ if mc >= 4 || const { IS == 2 && is_f32::<E>() } => {
             direct_block::<E, MC, L, IS>(args, mc, pk)
         }
@@ -1208,9 +1216,14 @@ fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
                         // Layout `[r][u][v][m]`, in the order the micro-kernel reads it: one
                         // `[E; M]` per tap, from each channel's weights (a channel from `mc`
                         // on repeats the last one).
+                        // (all as long as the pass's last weight: one bounds check per tap,
+                        // not per channel)
+                        let u_max = us[..cu].iter().max().copied().unwrap_or(0);
+                        let v_max = vs[..cv].iter().max().copied().unwrap_or(0);
+                        let ext = d.w_at(r1 - 1, u_max, v_max) + 1;
                         let mut wm: [&[E]; M] = [&[]; M];
                         for (m, wm) in wm.iter_mut().enumerate() {
-                            *wm = &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..];
+                            *wm = &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..][..ext];
                         }
                         let i = (r1 - r0) * cu * cv * M;
                         let mut taps = pk[..i].as_chunks_mut::<M>().0.iter_mut();
@@ -1510,8 +1523,12 @@ fn direct_tile<
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
     // (`const`: the other instances of this function do not instantiate the fixed tiles)
-    // The full tiles: `MC` channels, or the taller ones of one-vector rows.
-    if const { UNIT && (M == MC || (one_vector::<E, L>() && (M == 12 || M == 8))) } {
+    // The full tiles: `MC` or 5 channels, or the taller ones of one-vector rows.
+    if const {
+        UNIT && (M == MC
+            || (M == 5 && !one_vector::<E, L>())
+            || (one_vector::<E, L>() && (M == 12 || M == 8)))
+    } {
         // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
         // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
         // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
@@ -1686,9 +1703,17 @@ fn unpermute<E: Element, const M: usize, const L: usize>(
 }
 
 /// [`direct_tile`] for `KU` kernel rows (`0`: any number, each with its offset in the pack) of
-/// `KV` consecutive taps each, lane stride `IS` (`1` or `2`): per reduction channel and kernel
-/// row, one input row segment (one bounds check) and `KV` steps with constant trip counts; only
-/// the kernel columns whose lanes reach into the padding are masked.
+/// `KV` consecutive taps each, lane stride `IS` (`1` or `2`): per kernel row and reduction
+/// channel, `KV` steps with constant trip counts over one input row segment ([`row_steps`]).
+///
+/// When every segment of the tile lies inside `x` (all tiles but those at the first and last
+/// rows of the tensor), kernel rows are the outer loop and channels the inner one, so a
+/// segment is the next chunk of an iterator with no bounds check of its own: W2f 41.04 →
+/// 34.94 M instructions (3 runs), W5's input gradient 13.57 → 12.12 M. The other tiles check
+/// each segment, channels outside and rows inside, and take the segments that stick out of
+/// `x` lane by lane ([`edge_taps`]). In masked tiles, the first kind applies every kernel
+/// column's lane mask (a test per step cost more than the mask: W5's forward 11.73 → 11.36 M),
+/// the second only the masks of columns that reach into the padding.
 #[inline(never)]
 fn tile_fixed<
     E: Element,
@@ -1732,6 +1757,46 @@ fn tile_fixed<
     } else {
         KV
     };
+    // Every row segment of every reduction channel inside `x` (all tiles but those at the
+    // tensor's first and last rows): kernel rows outside, reduction channels inside, and no
+    // check per segment.
+    let lo = rows.iter().map(|rt| rt.x).min();
+    let hi = rows.iter().map(|rt| rt.x).max();
+    if let (Some(lo), Some(hi), true) = (lo, hi, nr > 0 && len <= in_plane) {
+        let first = (x0 + lo) as isize + seg.start;
+        let end = (x0 + (nr - 1) * in_plane + hi) as isize + seg.start + len as isize;
+        if first >= 0 && end as usize <= x.len() {
+            for (u, rt) in rows.iter().enumerate() {
+                let at = if KU > 0 { u * KV } else { rt.w };
+                let start = ((x0 + rt.x) as isize + seg.start) as usize;
+                let (body, last) =
+                    x[start..][..(nr - 1) * in_plane + len].split_at((nr - 1) * in_plane);
+                // (the last channel's segment as a chunk of its own: the same iterator type)
+                a = row_steps::<E, M, L, IS, KV, MASKED>(
+                    a,
+                    pk[..(nr - 1) * per_r].chunks_exact(per_r),
+                    body.chunks_exact(in_plane),
+                    at,
+                    cols,
+                    &keeps,
+                    &order,
+                    kv,
+                );
+                a = row_steps::<E, M, L, IS, KV, MASKED>(
+                    a,
+                    pk[(nr - 1) * per_r..][..per_r].chunks_exact(per_r),
+                    last.chunks_exact(len),
+                    at,
+                    cols,
+                    &keeps,
+                    &order,
+                    kv,
+                );
+            }
+            *acc = unpermute(&a, &order);
+            return;
+        }
+    }
     for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
         let xr = x0 + r * in_plane;
         for (u, rt) in rows.iter().enumerate() {
@@ -1775,6 +1840,58 @@ fn tile_fixed<
         }
     }
     *acc = unpermute(&a, &order);
+}
+
+/// [`tile_fixed`]'s steps for one kernel row over the reduction channels: for each channel's
+/// packed taps `pk` (taps `at..at + KV`) and input row segment (the start of each chunk of
+/// `xs`), `KV` (or `kv`) taps.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn row_steps<
+    'a,
+    E: Element,
+    const M: usize,
+    const L: usize,
+    const IS: usize,
+    const KV: usize,
+    const MASKED: bool,
+>(
+    mut a: [[E; L]; M],
+    pk: core::slice::ChunksExact<'a, [E; M]>,
+    xs: core::slice::ChunksExact<'a, E>,
+    at: usize,
+    cols: &[ColTap<L>; KV],
+    keeps: &[[u32; L]; KV],
+    order: &[usize; L],
+    kv: usize,
+) -> [[E; L]; M] {
+    let span = (L - 1) * IS + 1;
+    let len = span + KV - 1;
+    for (pr, xr) in pk.zip(xs) {
+        let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
+        let row = &xr[..len];
+        for (((ct, k), wv), seg) in cols
+            .iter()
+            .zip(keeps)
+            .zip(taps)
+            .zip(row.windows(span))
+            .take(kv)
+        {
+            let mut xs = [E::zero(); L];
+            for j in 0..L {
+                xs[j] = seg[IS * order[j]];
+            }
+            if MASKED {
+                keep(&mut xs, if IS == 2 { k } else { &ct.keep });
+            }
+            for m in 0..M {
+                for l in 0..L {
+                    a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                }
+            }
+        }
+    }
+    a
 }
 
 // =============================================================================================
