@@ -538,9 +538,9 @@ impl Direct {
         }
     }
 
-    /// Whether [`direct_split`] computes this problem, with room for `room` values of the copy:
-    /// a forward stride-2 convolution of dilation 1 and an even kernel (with input channels and
-    /// rows) when one input channel's copy fits.
+    /// Whether [`direct_split`] computes this problem with `room` values of scratch: a
+    /// forward stride-2 convolution of dilation 1 and an even kernel (with input channels and
+    /// rows) when one input channel's copy and packs fit.
     fn splits(&self, room: usize) -> bool {
         !self.transposed
             && !self.split
@@ -549,7 +549,14 @@ impl Direct {
             && self.s == 2
             && self.d == 1
             && self.k.is_multiple_of(2)
-            && 2 * self.in_h * self.split_width() <= room
+            && self.split_cap(room) > 0
+    }
+
+    /// Input channels per block of a column split with `room` values of scratch: each takes
+    /// its copy (two halves of `in_h × (WO + K/2 − 1)`) and its share of a pack, `K²` weights
+    /// for each of up to 12 output channels (the tallest tile), so one pass per block.
+    fn split_cap(&self, room: usize) -> usize {
+        room / (2 * self.in_h * self.split_width() + self.k * self.k * 12)
     }
 
     /// Columns of each half of a column-split copy: `WO + K/2 − 1`.
@@ -693,6 +700,14 @@ const PACK_BYTES: usize = if cfg!(feature = "small-stack") {
     16384
 };
 
+/// Bytes of scratch for a column split ([`direct_split`]): its copy of the input and its weight
+/// packs (40 KiB, the size of the weight gradient's buffers, so a training step's stack need
+/// does not grow; 10 KiB with `small-stack`). Each block of input channels that fits is one
+/// more pass over the output: W5's input gradient takes 4 passes, 10.76 M instructions for
+/// 3 runs (with 32 KiB, a fixed quarter of it for the packs: 7 passes, 11.82 M; 237–240 →
+/// 221 µs).
+const SPLIT_BYTES: usize = PACK_BYTES * 5 / 2;
+
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///
 /// Goes through [`Instantiated`]: the micro-kernels are compiled once, in this crate, per
@@ -724,9 +739,9 @@ fn direct_any<E: Element>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    // The pack: `PACK_BYTES` of `E` (twice that for a column split, in its own frame: one
+    // The pack: `PACK_BYTES` of `E` (a column split has its scratch in its own frame: one
     // frame holding both would make every convolution's stack that of the split).
-    if d.splits(PACK_BYTES * 3 / 2 / core::mem::size_of::<E>()) {
+    if d.splits(SPLIT_BYTES / core::mem::size_of::<E>()) {
         direct_split(d, x, x0, w, w0, y, y0, init);
     } else {
         with_scratch::<E, { PACK_BYTES / 4 }, { PACK_BYTES / 8 }>(|pk| {
@@ -759,9 +774,9 @@ fn with_scratch<E: Element, const F32: usize, const F64: usize>(f: impl FnOnce(&
 /// of peak). Odd kernels (ResNet's `3 × 3` downsampling) keep the shuffling tiles: their
 /// halves have different tap counts.
 ///
-/// Scratch: `2 · PACK_BYTES` on the stack (this function's frame), a quarter for the weight
-/// packs, the rest for the copy; as many channels per block as fit (a block of channels is
-/// one more pass over the output).
+/// Scratch: [`SPLIT_BYTES`] on the stack (this function's frame), for the copy of a block of
+/// input channels and the weight packs of that block: as many channels per block as fit (a
+/// block of channels is one more pass over the output).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn direct_split<E: Element>(
@@ -774,8 +789,7 @@ fn direct_split<E: Element>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    // `2 · PACK_BYTES` of `E`.
-    with_scratch::<E, { PACK_BYTES / 2 }, { PACK_BYTES / 4 }>(|scratch| {
+    with_scratch::<E, { SPLIT_BYTES / 4 }, { SPLIT_BYTES / 8 }>(|scratch| {
         split_blocks(d, x, x0, w, w0, y, y0, init, scratch)
     });
 }
@@ -794,13 +808,13 @@ fn split_blocks<E: Element>(
     init: Init<'_, E>,
     scratch: &mut [E],
 ) {
-    let (pk, buf) = scratch.split_at_mut(scratch.len() / 4);
     let wp = d.split_width();
     let per_c = 2 * d.in_h * wp;
     // Balanced blocks of at most `cap` channels.
-    let cap = buf.len() / per_c;
+    let cap = d.split_cap(scratch.len());
     let blocks = d.r.div_ceil(cap);
     let cb = d.r.div_ceil(blocks);
+    let (pk, buf) = scratch.split_at_mut(scratch.len() - cb * per_c);
     for n in 0..d.n {
         let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
         for c0 in (0..d.r).step_by(cb) {
