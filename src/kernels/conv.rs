@@ -692,8 +692,7 @@ const L2_BLOCK: usize = 256 * 1024;
 /// the output, each of which reads and writes every output once more. 16 KiB: 75 input
 /// channels of a `3 × 3` kernel per pass, one pass for 64 channels (two with 8 KiB: 1–2 % more
 /// instructions on 64-channel `3 × 3` layers, 11 % more on LeNet-5's second input gradient,
-/// whose pack is 9.4 KiB). A column split ([`direct_split`]) takes twice this: a quarter for
-/// its (small) packs, the rest for the split input.
+/// whose pack is 9.4 KiB). A column split has its own scratch ([`SPLIT_BYTES`]).
 const PACK_BYTES: usize = if cfg!(feature = "small-stack") {
     4096
 } else {
@@ -702,11 +701,15 @@ const PACK_BYTES: usize = if cfg!(feature = "small-stack") {
 
 /// Bytes of scratch for a column split ([`direct_split`]): its copy of the input and its weight
 /// packs (40 KiB, the size of the weight gradient's buffers, so a training step's stack need
-/// does not grow; 10 KiB with `small-stack`). Each block of input channels that fits is one
+/// does not grow; 8 KiB with `small-stack`). Each block of input channels that fits is one
 /// more pass over the output: W5's input gradient takes 4 passes, 10.76 M instructions for
 /// 3 runs (with 32 KiB, a fixed quarter of it for the packs: 7 passes, 11.82 M; 237–240 →
 /// 221 µs).
-const SPLIT_BYTES: usize = PACK_BYTES * 5 / 2;
+const SPLIT_BYTES: usize = if cfg!(feature = "small-stack") {
+    PACK_BYTES * 2
+} else {
+    PACK_BYTES * 5 / 2
+};
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///
