@@ -666,14 +666,12 @@ struct RowTap {
     w: usize,
 }
 
-/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, which
-/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`), and whether any lane
-/// does not ([`tile_fixed`] masks only those columns).
+/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, and which
+/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`).
 #[derive(Clone, Copy)]
 struct ColTap<const L: usize> {
     off: usize,
     keep: [u32; L],
-    partial: bool,
 }
 
 /// Taps gathered per pass (kernels wider than this take several passes).
@@ -1337,7 +1335,6 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
     let mut cols = [ColTap {
         off: 0,
         keep: [0; L],
-        partial: false,
     }; MAX_TAPS];
     let is = d.lane_stride();
     let span = (L - 1) * is + 1;
@@ -1365,8 +1362,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
             let c0 = d.col_tap(ph, q0, v).unwrap_or(0);
             let (lo, hi) = lane_range(c0, is, d.in_w, L);
             any |= lo < hi;
-            ct.partial = lo > 0 || hi < L;
-            masked |= ct.partial;
+            masked |= lo > 0 || hi < L;
             first = first.min(c0);
             last = last.max(c0);
             let (lo, n) = (lo as u32, hi.saturating_sub(lo) as u32);
@@ -1721,16 +1717,14 @@ fn unpermute<E: Element, const M: usize, const L: usize>(
 
 /// [`direct_tile`] for `KU` kernel rows (`0`: any number, each with its offset in the pack) of
 /// `KV` consecutive taps each, lane stride `IS` (`1` or `2`): per kernel row and reduction
-/// channel, `KV` steps with constant trip counts over one input row segment ([`row_steps`]).
+/// channel, `KV` steps with constant trip counts over one input row segment ([`segment_steps`]).
 ///
 /// When every segment of the tile lies inside `x` (all tiles but those at the first and last
 /// rows of the tensor), kernel rows are the outer loop and channels the inner one, so a
 /// segment is the next chunk of an iterator with no bounds check of its own: W2f 41.04 →
 /// 34.94 M instructions (3 runs), W5's input gradient 13.57 → 12.12 M. The other tiles check
 /// each segment, channels outside and rows inside, and take the segments that stick out of
-/// `x` lane by lane ([`edge_taps`]). In masked tiles, the first kind applies every kernel
-/// column's lane mask (a test per step cost more than the mask: W5's forward 11.73 → 11.36 M),
-/// the second only the masks of columns that reach into the padding.
+/// `x` lane by lane ([`edge_taps`]). Both run the same steps ([`segment_steps`]).
 #[inline(never)]
 fn tile_fixed<
     E: Element,
@@ -1832,28 +1826,7 @@ fn tile_fixed<
                 a = permute(acc, &order);
                 continue;
             };
-            for (((ct, k), wv), seg) in cols
-                .iter()
-                .zip(&keeps)
-                .zip(taps)
-                .zip(row.windows(span))
-                .take(kv)
-            {
-                let mut xs = [E::zero(); L];
-                for j in 0..L {
-                    // Lane `j` reads output column `order[j]` of the tap: at stride 2, each
-                    // register is one shuffle of two loads (see `lane_order`).
-                    xs[j] = seg[IS * order[j]];
-                }
-                if MASKED && ct.partial {
-                    keep(&mut xs, if IS == 2 { k } else { &ct.keep });
-                }
-                for m in 0..M {
-                    for l in 0..L {
-                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
-                    }
-                }
-            }
+            a = segment_steps::<E, M, L, IS, KV, MASKED>(a, taps, row, cols, &keeps, &order, kv);
         }
     }
     *acc = unpermute(&a, &order);
@@ -1882,29 +1855,55 @@ fn row_steps<
     order: &[usize; L],
     kv: usize,
 ) -> [[E; L]; M] {
-    let span = (L - 1) * IS + 1;
-    let len = span + KV - 1;
+    let len = (L - 1) * IS + KV;
     for (pr, xr) in pk.zip(xs) {
         let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
-        let row = &xr[..len];
-        for (((ct, k), wv), seg) in cols
-            .iter()
-            .zip(keeps)
-            .zip(taps)
-            .zip(row.windows(span))
-            .take(kv)
-        {
-            let mut xs = [E::zero(); L];
-            for j in 0..L {
-                xs[j] = seg[IS * order[j]];
-            }
-            if MASKED {
-                keep(&mut xs, if IS == 2 { k } else { &ct.keep });
-            }
-            for m in 0..M {
-                for l in 0..L {
-                    a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
-                }
+        a = segment_steps::<E, M, L, IS, KV, MASKED>(a, taps, &xr[..len], cols, keeps, order, kv);
+    }
+    a
+}
+
+/// The `KV` (or `kv`) taps of one kernel row on one input row segment `row`: tap `t` reads the
+/// window at column `t`, lane `j` its column `IS · order[j]` (at stride 2 each register is one
+/// shuffle of two loads, see `lane_order`), masked in masked tiles (every column: a test per
+/// step cost more than the mask, W5's forward 11.73 → 11.36 M instructions), times the tap's
+/// `M` weights.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn segment_steps<
+    E: Element,
+    const M: usize,
+    const L: usize,
+    const IS: usize,
+    const KV: usize,
+    const MASKED: bool,
+>(
+    mut a: [[E; L]; M],
+    taps: &[[E; M]; KV],
+    row: &[E],
+    cols: &[ColTap<L>; KV],
+    keeps: &[[u32; L]; KV],
+    order: &[usize; L],
+    kv: usize,
+) -> [[E; L]; M] {
+    let span = (L - 1) * IS + 1;
+    for (((ct, k), wv), seg) in cols
+        .iter()
+        .zip(keeps)
+        .zip(taps)
+        .zip(row.windows(span))
+        .take(kv)
+    {
+        let mut xs = [E::zero(); L];
+        for j in 0..L {
+            xs[j] = seg[IS * order[j]];
+        }
+        if MASKED {
+            keep(&mut xs, if IS == 2 { k } else { &ct.keep });
+        }
+        for m in 0..M {
+            for l in 0..L {
+                a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
             }
         }
     }
