@@ -40,6 +40,7 @@
 
 use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
+use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{
     fmadd, hsum, is_f32, keep, lane_order, lanes, load, one_vector, store_prefix, sum,
 };
@@ -201,12 +202,15 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
             depthwise::backward_data::<AsDepthwise<C>, E>(dy, w, dx);
         } else if C::N <= DENSE_AXPY_N {
             // dx[n, :] = Σ_o dy[n, o] · w[o, :], row by row.
-            for (dx, dy) in dx.chunks_exact_mut(C::CIG).zip(dy.chunks_exact(C::COG)) {
-                dx.fill(E::zero());
-                for (&a, w) in dy.iter().zip(w.chunks_exact(C::CIG)) {
-                    axpy(a, w, dx);
+            let dx = &mut *dx;
+            dispatch!(E, |isa| {
+                for (dx, dy) in dx.chunks_exact_mut(C::CIG).zip(dy.chunks_exact(C::COG)) {
+                    dx.fill(E::zero());
+                    for (&a, w) in dy.iter().zip(w.chunks_exact(C::CIG)) {
+                        axpy(isa, a, w, dx);
+                    }
                 }
-            }
+            });
         } else {
             // dx[n, i] = Σ_o dy[n, o] · w[o, i]: rows of `w` combined with the weights `dy`.
             let d = Direct::gemm(C::N, C::COG, C::CIG, C::COG, 1);
@@ -260,19 +264,23 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     }
     let ohw = C::HO * C::WO;
     if let Some(db) = dbias {
-        for n in 0..C::N {
-            for (co, db) in db[..C::CO].iter_mut().enumerate() {
-                *db += sum(&dy[(n * C::CO + co) * ohw..][..ohw]);
+        dispatch!(E, |_isa| {
+            for n in 0..C::N {
+                for (co, db) in db[..C::CO].iter_mut().enumerate() {
+                    *db += sum(&dy[(n * C::CO + co) * ohw..][..ohw]);
+                }
             }
-        }
+        });
     }
     if is_dense::<C>() && C::N <= DENSE_AXPY_N {
         // dw[o, :] += dy[n, o] · x[n, :], row by row.
-        for (x, dy) in x.chunks_exact(C::CIG).zip(dy.chunks_exact(C::COG)) {
-            for (&a, dw) in dy.iter().zip(dw.chunks_exact_mut(C::CIG)) {
-                axpy(a, x, dw);
+        dispatch!(E, |isa| {
+            for (x, dy) in x.chunks_exact(C::CIG).zip(dy.chunks_exact(C::COG)) {
+                for (&a, dw) in dy.iter().zip(dw.chunks_exact_mut(C::CIG)) {
+                    axpy(isa, a, x, dw);
+                }
             }
-        }
+        });
         return;
     }
     if is_dense::<C>() {
@@ -303,9 +311,9 @@ const DENSE_AXPY_N: usize = 4;
 
 /// `y += a · x`, element-wise (vectorised by the compiler).
 #[inline]
-fn axpy<E: Element>(a: E, x: &[E], y: &mut [E]) {
+fn axpy<I: Isa, E: Element>(_isa: I, a: E, x: &[E], y: &mut [E]) {
     for (y, &x) in y.iter_mut().zip(x) {
-        *y = fmadd(a, x, *y);
+        *y = fmadd::<I, _>(a, x, *y);
     }
 }
 
@@ -730,7 +738,9 @@ fn direct<E: Element>(
 
 /// [`direct`]'s body, generic over the element type; instantiated only by [`Instantiated`].
 #[allow(clippy::too_many_arguments)]
-fn direct_any<E: Element>(
+#[inline(always)]
+fn direct_any<I: Isa, E: Element>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -743,10 +753,10 @@ fn direct_any<E: Element>(
     // The pack: `PACK_BYTES` of `E` (a column split has its scratch in its own frame: one
     // frame holding both would make every convolution's stack that of the split).
     if d.splits(SPLIT_BYTES / core::mem::size_of::<E>()) {
-        direct_split(d, x, x0, w, w0, y, y0, init);
+        direct_split(isa, d, x, x0, w, w0, y, y0, init);
     } else {
         with_scratch::<E, { PACK_BYTES / 4 }, { PACK_BYTES / 8 }>(|pk| {
-            direct_lanes(d, x, x0, w, w0, y, y0, init, pk)
+            direct_lanes(isa, d, x, x0, w, w0, y, y0, init, pk)
         });
     }
 }
@@ -779,8 +789,10 @@ fn with_scratch<E: Element, const F32: usize, const F64: usize>(f: impl FnOnce(&
 /// input channels and the weight packs of that block: as many channels per block as fit (a
 /// block of channels is one more pass over the output).
 #[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn direct_split<E: Element>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn direct_split<I: Isa, E: Element>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -790,15 +802,18 @@ fn direct_split<E: Element>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    with_scratch::<E, { SPLIT_BYTES / 4 }, { SPLIT_BYTES / 8 }>(|scratch| {
-        split_blocks(d, x, x0, w, w0, y, y0, init, scratch)
-    });
+    isa.run(move || {
+        with_scratch::<E, { SPLIT_BYTES / 4 }, { SPLIT_BYTES / 8 }>(|scratch| {
+            split_blocks(isa, d, x, x0, w, w0, y, y0, init, scratch)
+        });
+    })
 }
 
 /// [`direct_split`] with its scratch.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn split_blocks<E: Element>(
+fn split_blocks<I: Isa, E: Element>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -848,7 +863,7 @@ fn split_blocks<E: Element>(
                 ..*d
             };
             let init = if c0 == 0 { init } else { Init::Load };
-            direct_lanes(&sd, buf, 0, w, w0 + c0 * d.w_r, y, yn, init, pk);
+            direct_lanes(isa, &sd, buf, 0, w, w0 + c0 * d.w_r, y, yn, init, pk);
         }
     }
 }
@@ -885,7 +900,10 @@ fn split_row<E: Element>(src: &[E], p: usize, ev: &mut [E], od: &mut [E]) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn direct_lanes<E: Element>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn direct_lanes<I: Isa, E: Element>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -896,25 +914,37 @@ fn direct_lanes<E: Element>(
     init: Init<'_, E>,
     pk: &mut [E],
 ) {
-    // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators.
-    // Rows of at most 8 outputs (small maps) take half as many lanes rather than waste half.
-    let narrow = d.phase_len(0) <= 8;
-    // (`const` conditions: `f32` never instantiates the `f64` widths, nor the reverse)
-    if const { is_f32::<E>() } {
-        if narrow {
-            direct_width::<E, 8>(d, x, x0, w, w0, y, y0, init, pk)
+    isa.run(move || {
+        // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators
+        // (32 `f32` with AVX-512: twelve 512-bit ones). Rows of at most 8 outputs (16 with
+        // AVX-512) take half as many lanes rather than waste half.
+        // (`const` conditions: `f32` never instantiates the `f64` widths, nor the reverse, and
+        // only AVX-512 the widest)
+        if const { is_f32::<E>() && I::VECTOR_BYTES == 64 } {
+            if d.phase_len(0) <= 16 {
+                direct_width::<I, E, 16>(isa, d, x, x0, w, w0, y, y0, init, pk)
+            } else {
+                direct_width::<I, E, 32>(isa, d, x, x0, w, w0, y, y0, init, pk)
+            }
+        } else if const { is_f32::<E>() } {
+            let narrow = d.phase_len(0) <= 8;
+            if narrow {
+                direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
+            } else {
+                direct_width::<I, E, 16>(isa, d, x, x0, w, w0, y, y0, init, pk)
+            }
+        } else if d.phase_len(0) <= 8 {
+            direct_width::<I, E, 4>(isa, d, x, x0, w, w0, y, y0, init, pk)
         } else {
-            direct_width::<E, 16>(d, x, x0, w, w0, y, y0, init, pk)
+            direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
         }
-    } else if narrow {
-        direct_width::<E, 4>(d, x, x0, w, w0, y, y0, init, pk)
-    } else {
-        direct_width::<E, 8>(d, x, x0, w, w0, y, y0, init, pk)
-    }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
-fn direct_width<E: Element, const L: usize>(
+#[inline(always)]
+fn direct_width<I: Isa, E: Element, const L: usize>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -926,14 +956,17 @@ fn direct_width<E: Element, const L: usize>(
     pk: &mut [E],
 ) {
     match d.lane_stride() {
-        1 => direct_stride::<E, L, 1>(d, x, x0, w, w0, y, y0, init, pk),
-        2 => direct_stride::<E, L, 2>(d, x, x0, w, w0, y, y0, init, pk),
-        _ => direct_stride::<E, L, 0>(d, x, x0, w, w0, y, y0, init, pk),
+        1 => direct_stride::<I, E, L, 1>(isa, d, x, x0, w, w0, y, y0, init, pk),
+        2 => direct_stride::<I, E, L, 2>(isa, d, x, x0, w, w0, y, y0, init, pk),
+        _ => direct_stride::<I, E, L, 0>(isa, d, x, x0, w, w0, y, y0, init, pk),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn direct_stride<E: Element, const L: usize, const IS: usize>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn direct_stride<I: Isa, E: Element, const L: usize, const IS: usize>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -944,58 +977,60 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
     init: Init<'_, E>,
     pk: &mut [E],
 ) {
-    // One vector per tile row (8 `f32` or 4 `f64` lanes)? (`const` conditions on it below:
-    // code for the other case is not instantiated.)
-    let narrow = const { one_vector::<E, L>() };
-    // Cache blocking: a block of output rows and columns whose input stays in L2 while every
-    // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
-    // input from memory once per 6 output channels).
-    // Pointwise problems: whole tiles column by column, the rest below.
-    let q_start = if const { IS == 1 && !one_vector::<E, L>() } {
-        if d.is_pointwise() {
-            pointwise::<E, L>(d, x, x0, w, w0, y, y0, init)
+    isa.run(move || {
+        // One vector per tile row (8 `f32` or 4 `f64` lanes)? (`const` conditions on it below:
+        // code for the other case is not instantiated.)
+        let narrow = const { one_vector::<I, E, L>() };
+        // Cache blocking: a block of output rows and columns whose input stays in L2 while every
+        // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
+        // input from memory once per 6 output channels).
+        // Pointwise problems: whole tiles column by column, the rest below.
+        let q_start = if const { IS == 1 && !one_vector::<I, E, L>() } {
+            if d.is_pointwise() {
+                pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init)
+            } else {
+                0
+            }
         } else {
             0
-        }
-    } else {
-        0
-    };
-    let (rows, cols) = d.block::<E>(L);
-    for oy0 in (0..d.out_h).step_by(rows) {
-        for q0 in (q_start..d.phase_len(0)).step_by(cols) {
-            let region = Region {
-                oy: (oy0, (oy0 + rows).min(d.out_h)),
-                q: (q0, q0 + cols),
-            };
-            let mut m0 = 0;
-            while m0 < d.m {
-                let rem = d.m - m0;
-                // Narrow rows (one 8-lane `f32` vector): taller tiles keep 12 or 8
-                // accumulators in flight instead of 6 (two FMA pipes × 4 cycles of latency
-                // need at least 8); 16 channels as 8 + 8 rather than 12 + 4.
-                let mc = match rem {
-                    // Blocks as even as `MC` allows (32 = 6 + 6 + 5 + 5 + 5 + 5, not 5 · 6 + 2:
-                    // a block of 2 has too few accumulators to keep the FMA pipes busy).
-                    _ if !narrow => rem.div_ceil(rem.div_ceil(MC)),
-                    16 => 8,
-                    12.. => 12,
-                    8.. => 8,
-                    _ => rem.min(MC),
+        };
+        let (rows, cols) = d.block::<E>(L);
+        for oy0 in (0..d.out_h).step_by(rows) {
+            for q0 in (q_start..d.phase_len(0)).step_by(cols) {
+                let region = Region {
+                    oy: (oy0, (oy0 + rows).min(d.out_h)),
+                    q: (q0, q0 + cols),
                 };
-                let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
-                if const { one_vector::<E, L>() } {
-                    match mc {
-                        12 => direct_block::<E, 12, L, IS>(args, 12, &mut *pk),
-                        8 => direct_block::<E, 8, L, IS>(args, 8, &mut *pk),
-                        _ => direct_block_upto6::<E, L, IS>(mc, args, &mut *pk),
+                let mut m0 = 0;
+                while m0 < d.m {
+                    let rem = d.m - m0;
+                    // Narrow rows (one 8-lane `f32` vector): taller tiles keep 12 or 8
+                    // accumulators in flight instead of 6 (two FMA pipes × 4 cycles of latency
+                    // need at least 8); 16 channels as 8 + 8 rather than 12 + 4.
+                    let mc = match rem {
+                        // Blocks as even as `MC` allows (32 = 6 + 6 + 5 + 5 + 5 + 5, not 5 · 6 + 2:
+                        // a block of 2 has too few accumulators to keep the FMA pipes busy).
+                        _ if !narrow => rem.div_ceil(rem.div_ceil(MC)),
+                        16 => 8,
+                        12.. => 12,
+                        8.. => 8,
+                        _ => rem.min(MC),
+                    };
+                    let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
+                    if const { one_vector::<I, E, L>() } {
+                        match mc {
+                            12 => direct_block::<I, E, 12, L, IS>(isa, args, 12, &mut *pk),
+                            8 => direct_block::<I, E, 8, L, IS>(isa, args, 8, &mut *pk),
+                            _ => direct_block_upto6::<I, E, L, IS>(isa, mc, args, &mut *pk),
+                        }
+                    } else {
+                        direct_block_upto6::<I, E, L, IS>(isa, mc, args, &mut *pk);
                     }
-                } else {
-                    direct_block_upto6::<E, L, IS>(mc, args, &mut *pk);
+                    m0 += mc;
                 }
-                m0 += mc;
             }
         }
-    }
+    })
 }
 
 /// [`direct_block`] for `mc ≤ MC` output channels.
@@ -1013,21 +1048,22 @@ fn direct_stride<E: Element, const L: usize, const IS: usize>(
 /// that way). Smaller blocks elsewhere keep their own tiles: a layer of 1–3 output channels
 /// would pay for 6.
 #[inline(always)]
-fn direct_block_upto6<E: Element, const L: usize, const IS: usize>(
+fn direct_block_upto6<I: Isa, E: Element, const L: usize, const IS: usize>(
+    isa: I,
     mc: usize,
     args: BlockArgs<'_, '_, E>,
     pk: &mut [E],
 ) {
     match mc {
-        4 | 5 if const { is_f32::<E>() && !one_vector::<E, L>() } => {
-            direct_block::<E, 5, L, IS>(args, mc, pk)
+        4 | 5 if const { is_f32::<E>() && !one_vector::<I, E, L>() } => {
+            direct_block::<I, E, 5, L, IS>(isa, args, mc, pk)
         }
         _ if mc >= 4 || const { IS == 2 && is_f32::<E>() } => {
-            direct_block::<E, MC, L, IS>(args, mc, pk)
+            direct_block::<I, E, MC, L, IS>(isa, args, mc, pk)
         }
-        3 => direct_block::<E, 3, L, IS>(args, 3, pk),
-        2 => direct_block::<E, 2, L, IS>(args, 2, pk),
-        _ => direct_block::<E, 1, L, IS>(args, 1, pk),
+        3 => direct_block::<I, E, 3, L, IS>(isa, args, 3, pk),
+        2 => direct_block::<I, E, 2, L, IS>(isa, args, 2, pk),
+        _ => direct_block::<I, E, 1, L, IS>(isa, args, 1, pk),
     }
 }
 
@@ -1038,7 +1074,9 @@ fn direct_block_upto6<E: Element, const L: usize, const IS: usize>(
 /// general path), every block of channels streams the input from L2 again (1×1 convolution
 /// 128→128 on 56×56: 64 % of peak that way). Returns the first column left to the general path.
 #[allow(clippy::too_many_arguments)]
-fn pointwise<E: Element, const L: usize>(
+#[inline(always)]
+fn pointwise<I: Isa, E: Element, const L: usize>(
+    isa: I,
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -1057,12 +1095,12 @@ fn pointwise<E: Element, const L: usize>(
                 let mc = (d.m - m0).min(MC);
                 let t = (d, x, xn + q0, w, w0, &mut *y, yn + q0, init, m0);
                 match mc {
-                    MC => pointwise_tile::<E, MC, L>(t),
-                    5 => pointwise_tile::<E, 5, L>(t),
-                    4 => pointwise_tile::<E, 4, L>(t),
-                    3 => pointwise_tile::<E, 3, L>(t),
-                    2 => pointwise_tile::<E, 2, L>(t),
-                    _ => pointwise_tile::<E, 1, L>(t),
+                    MC => pointwise_tile::<I, E, MC, L>(isa, t),
+                    5 => pointwise_tile::<I, E, 5, L>(isa, t),
+                    4 => pointwise_tile::<I, E, 4, L>(isa, t),
+                    3 => pointwise_tile::<I, E, 3, L>(isa, t),
+                    2 => pointwise_tile::<I, E, 2, L>(isa, t),
+                    _ => pointwise_tile::<I, E, 1, L>(isa, t),
                 }
                 m0 += mc;
             }
@@ -1085,46 +1123,51 @@ type PointwiseArgs<'a, 'b, E> = (
 
 /// Output channels `m0..m0 + M` × `L` columns of a pointwise problem, from input offset `xo` and
 /// output offset `yo` (the tile's first column).
-#[inline(never)]
-fn pointwise_tile<E: Element, const M: usize, const L: usize>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn pointwise_tile<I: Isa, E: Element, const M: usize, const L: usize>(
+    isa: I,
     (d, x, xo, w, w0, y, yo, init, m0): PointwiseArgs<'_, '_, E>,
 ) {
-    let r = d.r;
-    let mut a = [[E::zero(); L]; M];
-    let out = |m: usize| yo + (m0 + m) * d.out_plane;
-    match init {
-        Init::Zero => {}
-        Init::Bias(b) => {
-            for (m, a) in a.iter_mut().enumerate() {
-                *a = [b[m0 + m]; L];
+    isa.run(move || {
+        let r = d.r;
+        let mut a = [[E::zero(); L]; M];
+        let out = |m: usize| yo + (m0 + m) * d.out_plane;
+        match init {
+            Init::Zero => {}
+            Init::Bias(b) => {
+                for (m, a) in a.iter_mut().enumerate() {
+                    *a = [b[m0 + m]; L];
+                }
+            }
+            Init::Load => {
+                for (m, a) in a.iter_mut().enumerate() {
+                    *a = lanes::<E, L, 1>(y, out(m), 1);
+                }
             }
         }
-        Init::Load => {
-            for (m, a) in a.iter_mut().enumerate() {
-                *a = lanes::<E, L, 1>(y, out(m), 1);
+        if r > 0 {
+            let mut wr: [&[E]; M] = [&[]; M];
+            for (m, wr) in wr.iter_mut().enumerate() {
+                *wr = &w[w0 + (m0 + m) * d.w_m..][..r];
             }
+            // Equal chunks (every reduction channel but the last), no length bookkeeping per step.
+            let xs = x[xo..][..(r - 1) * d.in_plane].chunks_exact(d.in_plane);
+            let last = &x[xo + (r - 1) * d.in_plane..][..L];
+            a = pointwise_steps(isa, a, &wr, 0, xs);
+            a = pointwise_steps(isa, a, &wr, r - 1, [last].into_iter());
         }
-    }
-    if r > 0 {
-        let mut wr: [&[E]; M] = [&[]; M];
-        for (m, wr) in wr.iter_mut().enumerate() {
-            *wr = &w[w0 + (m0 + m) * d.w_m..][..r];
+        for (m, a) in a.iter().enumerate() {
+            let o: &mut [E; L] = (&mut y[out(m)..][..L]).try_into().unwrap();
+            *o = *a;
         }
-        // Equal chunks (every reduction channel but the last), no length bookkeeping per step.
-        let xs = x[xo..][..(r - 1) * d.in_plane].chunks_exact(d.in_plane);
-        let last = &x[xo + (r - 1) * d.in_plane..][..L];
-        a = pointwise_steps(a, &wr, 0, xs);
-        a = pointwise_steps(a, &wr, r - 1, [last].into_iter());
-    }
-    for (m, a) in a.iter().enumerate() {
-        let o: &mut [E; L] = (&mut y[out(m)..][..L]).try_into().unwrap();
-        *o = *a;
-    }
+    })
 }
 
 /// `a[m] += wr[m][c] · x_c` for the input rows `x_c` of `xs`, `c` counting from `c0`.
 #[inline(always)]
-fn pointwise_steps<'a, E: Element + 'a, const M: usize, const L: usize>(
+fn pointwise_steps<'a, I: Isa, E: Element + 'a, const M: usize, const L: usize>(
+    _isa: I,
     mut a: [[E; L]; M],
     wr: &[&[E]; M],
     c0: usize,
@@ -1135,7 +1178,7 @@ fn pointwise_steps<'a, E: Element + 'a, const M: usize, const L: usize>(
         for m in 0..M {
             let b = wr[m][c];
             for l in 0..L {
-                a[m][l] = fmadd(b, xv[l], a[m][l]);
+                a[m][l] = fmadd::<I, _>(b, xv[l], a[m][l]);
             }
         }
     }
@@ -1178,148 +1221,175 @@ struct Pass<'a> {
 /// All tiles of output channels `m0..m0 + M`, per column phase, in passes over ranges of
 /// reduction channels and kernel taps whose weights fit the pack. The first pass of a phase
 /// starts from `init`, the others add to the output.
-fn direct_block<E: Element, const M: usize, const L: usize, const IS: usize>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, const IS: usize>(
+    isa: I,
     (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
     mc: usize,
     pk: &mut [E],
 ) {
-    debug_assert!((1..=M).contains(&mc));
-    let pack = pk.len();
-    let mut vs = [0usize; MAX_TAPS];
-    let mut us = [0usize; MAX_TAPS];
-    // A transposed stride reads, for output rows of one phase, only the kernel rows of that
-    // phase (`(oy + p − u·d) mod s = 0`): the pack holds only those (a quarter of a 4 × 4
-    // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
-    let row_phases = d.phases();
-    for py in 0..row_phases {
-        for ph in 0..d.phases() {
-            let mut first = true;
-            // The kernel columns that apply to this phase, in batches.
-            // Their input columns increase along the list (transposed: from the last column).
-            let mut i = 0;
-            while i < d.cols() {
-                let mut cv = 0;
-                while i < d.cols() && cv < MAX_TAPS.min(pack / M) {
-                    let v = if d.transposed { d.k - 1 - i } else { i };
-                    if d.col_tap(ph, 0, v).is_some() {
-                        vs[cv] = v;
-                        cv += 1;
-                    }
-                    i += 1;
-                }
-                if cv == 0 {
-                    continue;
-                }
-                let nu = MAX_TAPS.min(pack / (cv * M)).max(1);
-                // The kernel rows of this row phase, in batches of at most `nu`.
-                let mut j = 0;
-                loop {
-                    let mut cu = 0;
-                    while j < d.k && cu < nu {
-                        if d.in_phase(py, j) {
-                            us[cu] = j;
-                            cu += 1;
+    isa.run(move || {
+        debug_assert!((1..=M).contains(&mc));
+        let pack = pk.len();
+        let mut vs = [0usize; MAX_TAPS];
+        let mut us = [0usize; MAX_TAPS];
+        // A transposed stride reads, for output rows of one phase, only the kernel rows of that
+        // phase (`(oy + p − u·d) mod s = 0`): the pack holds only those (a quarter of a 4 × 4
+        // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
+        let row_phases = d.phases();
+        for py in 0..row_phases {
+            for ph in 0..d.phases() {
+                let mut first = true;
+                // The kernel columns that apply to this phase, in batches.
+                // Their input columns increase along the list (transposed: from the last column).
+                let mut i = 0;
+                while i < d.cols() {
+                    let mut cv = 0;
+                    while i < d.cols() && cv < MAX_TAPS.min(pack / M) {
+                        let v = if d.transposed { d.k - 1 - i } else { i };
+                        if d.col_tap(ph, 0, v).is_some() {
+                            vs[cv] = v;
+                            cv += 1;
                         }
-                        j += 1;
+                        i += 1;
                     }
-                    if cu == 0 {
-                        break;
+                    if cv == 0 {
+                        continue;
                     }
-                    let rb = d.r.clamp(1, pack / (cu * cv * M));
-                    for r0 in (0..d.r).step_by(rb) {
-                        let r1 = (r0 + rb).min(d.r);
-                        // Layout `[r][u][v][m]`, in the order the micro-kernel reads it: one
-                        // `[E; M]` per tap, from each channel's weights (a channel from `mc`
-                        // on repeats the last one).
-                        // (all as long as the pass's last weight: one bounds check per tap,
-                        // not per channel)
-                        let u_max = us[..cu].iter().max().copied().unwrap_or(0);
-                        let v_max = vs[..cv].iter().max().copied().unwrap_or(0);
-                        let ext = d.w_at(r1 - 1, u_max, v_max) + 1;
-                        let mut wm: [&[E]; M] = [&[]; M];
-                        for (m, wm) in wm.iter_mut().enumerate() {
-                            *wm = &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..][..ext];
+                    let nu = MAX_TAPS.min(pack / (cv * M)).max(1);
+                    // The kernel rows of this row phase, in batches of at most `nu`.
+                    let mut j = 0;
+                    loop {
+                        let mut cu = 0;
+                        while j < d.k && cu < nu {
+                            if d.in_phase(py, j) {
+                                us[cu] = j;
+                                cu += 1;
+                            }
+                            j += 1;
                         }
-                        let i = (r1 - r0) * cu * cv * M;
-                        let mut taps = pk[..i].as_chunks_mut::<M>().0.iter_mut();
-                        for r in r0..r1 {
-                            for &u in &us[..cu] {
-                                for &v in &vs[..cv] {
-                                    let at = d.w_at(r, u, v);
-                                    let tap = taps.next().expect("one tap per (r, u, v)");
-                                    for (t, wm) in tap.iter_mut().zip(&wm) {
-                                        *t = wm[at];
+                        if cu == 0 {
+                            break;
+                        }
+                        let rb = d.r.clamp(1, pack / (cu * cv * M));
+                        for r0 in (0..d.r).step_by(rb) {
+                            let r1 = (r0 + rb).min(d.r);
+                            // Layout `[r][u][v][m]`, in the order the micro-kernel reads it: one
+                            // `[E; M]` per tap, from each channel's weights (a channel from `mc`
+                            // on repeats the last one).
+                            // (all as long as the pass's last weight: one bounds check per tap,
+                            // not per channel)
+                            let u_max = us[..cu].iter().max().copied().unwrap_or(0);
+                            let v_max = vs[..cv].iter().max().copied().unwrap_or(0);
+                            let ext = d.w_at(r1 - 1, u_max, v_max) + 1;
+                            let mut wm: [&[E]; M] = [&[]; M];
+                            for (m, wm) in wm.iter_mut().enumerate() {
+                                *wm = &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..][..ext];
+                            }
+                            let i = (r1 - r0) * cu * cv * M;
+                            let mut taps = pk[..i].as_chunks_mut::<M>().0.iter_mut();
+                            for r in r0..r1 {
+                                for &u in &us[..cu] {
+                                    for &v in &vs[..cv] {
+                                        let at = d.w_at(r, u, v);
+                                        let tap = taps.next().expect("one tap per (r, u, v)");
+                                        for (t, wm) in tap.iter_mut().zip(&wm) {
+                                            *t = wm[at];
+                                        }
                                     }
                                 }
                             }
+                            let pass = Pass {
+                                py,
+                                ys: row_phases,
+                                ph,
+                                r0,
+                                r1,
+                                us: &us[..cu],
+                                vs: &vs[..cv],
+                            };
+                            let init = if first { init } else { Init::Load };
+                            for n in 0..d.n {
+                                let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                                direct_pass::<I, E, M, L, IS>(
+                                    isa,
+                                    d,
+                                    &pass,
+                                    region,
+                                    x,
+                                    xn,
+                                    &pk[..i],
+                                    y,
+                                    yn,
+                                    (m0, mc),
+                                    init,
+                                );
+                            }
+                            first = false;
                         }
-                        let pass = Pass {
-                            py,
-                            ys: row_phases,
-                            ph,
-                            r0,
-                            r1,
-                            us: &us[..cu],
-                            vs: &vs[..cv],
-                        };
-                        let init = if first { init } else { Init::Load };
-                        for n in 0..d.n {
-                            let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                            direct_pass::<E, M, L, IS>(
-                                d,
-                                &pass,
-                                region,
-                                x,
-                                xn,
-                                &pk[..i],
-                                y,
-                                yn,
-                                (m0, mc),
-                                init,
-                            );
-                        }
-                        first = false;
+                    }
+                }
+                if first {
+                    // No tap at all reaches this phase (or no input channels): outputs keep `init`.
+                    let pass = Pass {
+                        py,
+                        ys: row_phases,
+                        ph,
+                        r0: 0,
+                        r1: 0,
+                        us: &[],
+                        vs: &[],
+                    };
+                    for n in 0..d.n {
+                        let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                        direct_pass::<I, E, M, L, IS>(
+                            isa,
+                            d,
+                            &pass,
+                            region,
+                            x,
+                            xn,
+                            &[],
+                            y,
+                            yn,
+                            (m0, mc),
+                            init,
+                        );
                     }
                 }
             }
-            if first {
-                // No tap at all reaches this phase (or no input channels): outputs keep `init`.
-                let pass = Pass {
-                    py,
-                    ys: row_phases,
-                    ph,
-                    r0: 0,
-                    r1: 0,
-                    us: &[],
-                    vs: &[],
-                };
-                for n in 0..d.n {
-                    let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                    direct_pass::<E, M, L, IS>(d, &pass, region, x, xn, &[], y, yn, (m0, mc), init);
-                }
-            }
         }
-    }
+    })
 }
 
 /// Lanes `..n` of a transposed stride-2 phase's register, `y[o + 2·l]` (out of line: inlined,
 /// it made `direct_block` too big to be inlined itself, +6 % instructions on W5's input
 /// gradient, which never takes it).
-#[inline(never)]
-fn load_phase<E: Element, const L: usize>(y: &[E], o: usize, n: usize) -> [E; L] {
-    load::<E, L, 2>(y, o as isize, 2, 0, n)
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn load_phase<I: Isa, E: Element, const L: usize>(isa: I, y: &[E], o: usize, n: usize) -> [E; L] {
+    isa.run(move || load::<E, L, 2>(y, o as isize, 2, 0, n))
 }
 
 /// Stores lanes `..n` of `v` at `y[o + 2·l]` (see [`load_phase`]).
-#[inline(never)]
-fn store_phase<E: Element, const L: usize>(y: &mut [E], o: usize, v: &[E; L], n: usize) {
-    store_prefix::<E, L, 2>(y, o, v, n)
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn store_phase<I: Isa, E: Element, const L: usize>(
+    isa: I,
+    y: &mut [E],
+    o: usize,
+    v: &[E; L],
+    n: usize,
+) {
+    isa.run(move || store_prefix::<E, L, 2>(y, o, v, n))
 }
 
 /// Every tile of one pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
+fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, const IS: usize>(
+    isa: I,
     d: &Direct,
     pass: &Pass<'_>,
     region: Region,
@@ -1422,7 +1492,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                         } else if contiguous {
                             *a = load::<E, L, 1>(y, out(m, 0) as isize, 1, 0, nv);
                         } else if d.s == 2 {
-                            *a = load_phase(y, out(m, 0), nv);
+                            *a = load_phase(isa, y, out(m, 0), nv);
                         } else {
                             for (l, a) in a[..nv].iter_mut().enumerate() {
                                 *a = y[out(m, l)];
@@ -1446,10 +1516,10 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                     &mut acc,
                 );
                 match (masked, unit) {
-                    (true, true) => direct_tile::<E, M, L, IS, true, true>(args),
-                    (true, false) => direct_tile::<E, M, L, IS, true, false>(args),
-                    (false, true) => direct_tile::<E, M, L, IS, false, true>(args),
-                    (false, false) => direct_tile::<E, M, L, IS, false, false>(args),
+                    (true, true) => direct_tile::<I, E, M, L, IS, true, true>(isa, args),
+                    (true, false) => direct_tile::<I, E, M, L, IS, true, false>(isa, args),
+                    (false, true) => direct_tile::<I, E, M, L, IS, false, true>(isa, args),
+                    (false, false) => direct_tile::<I, E, M, L, IS, false, false>(isa, args),
                 }
             }
             for (m, a) in acc.iter().enumerate() {
@@ -1459,7 +1529,7 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
                 } else if contiguous {
                     store_prefix::<E, L, 1>(y, out(m, 0), a, nv);
                 } else if d.s == 2 {
-                    store_phase(y, out(m, 0), a, nv);
+                    store_phase(isa, y, out(m, 0), a, nv);
                 } else {
                     for (l, &a) in a[..nv].iter().enumerate() {
                         y[out(m, l)] = a;
@@ -1473,8 +1543,10 @@ fn direct_pass<E: Element, const M: usize, const L: usize, const IS: usize>(
 
 /// [`direct_tile`]'s taps for a segment that is not inside `x`, lane by lane.
 #[cold]
-#[inline(never)]
-fn edge_taps<E: Element, const M: usize, const L: usize>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn edge_taps<I: Isa, E: Element, const M: usize, const L: usize>(
+    isa: I,
     x: &[E],
     start: isize,
     is: usize,
@@ -1482,19 +1554,21 @@ fn edge_taps<E: Element, const M: usize, const L: usize>(
     taps: &[[E; M]],
     acc: &mut [[E; L]; M],
 ) {
-    for (ct, wv) in cols.iter().zip(taps) {
-        let mut xs = [E::zero(); L];
-        for (l, v) in xs.iter_mut().enumerate() {
-            if ct.keep[l] != 0 {
-                *v = x[(start + (ct.off + l * is) as isize) as usize];
+    isa.run(move || {
+        for (ct, wv) in cols.iter().zip(taps) {
+            let mut xs = [E::zero(); L];
+            for (l, v) in xs.iter_mut().enumerate() {
+                if ct.keep[l] != 0 {
+                    *v = x[(start + (ct.off + l * is) as isize) as usize];
+                }
+            }
+            for m in 0..M {
+                for l in 0..L {
+                    acc[m][l] = fmadd::<I, _>(wv[m], xs[l], acc[m][l]);
+                }
             }
         }
-        for m in 0..M {
-            for l in 0..L {
-                acc[m][l] = fmadd(wv[m], xs[l], acc[m][l]);
-            }
-        }
-    }
+    })
 }
 
 /// The input columns a tile reads in one row: `start` (relative to the row, may be negative)
@@ -1524,8 +1598,10 @@ type TileArgs<'a, 'b, E, const M: usize, const L: usize> = (
 /// Per reduction channel and kernel row, the tile's input row segment is bounds-checked once;
 /// per tap, one `L`-lane read from it (with its lane mask when `MASKED`), `M` packed weights
 /// and `M · L` multiply-adds.
-#[inline(never)]
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
 fn direct_tile<
+    I: Isa,
     E: Element,
     const M: usize,
     const L: usize,
@@ -1533,105 +1609,120 @@ fn direct_tile<
     const MASKED: bool,
     const UNIT: bool,
 >(
+    isa: I,
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    // (`const`: the other instances of this function do not instantiate the fixed tiles)
-    // The full tiles: `MC` or 5 channels, or the taller ones of one-vector rows.
-    if const {
-        UNIT && (M == MC
-            || (M == 5 && !one_vector::<E, L>())
-            || (one_vector::<E, L>() && (M == 12 || M == 8)))
-    } {
-        // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
-        // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
-        // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
-        // of columns.
-        let all_rows = per_r == rows.len() * cols.len();
-        let shape = (IS, if all_rows { rows.len() } else { 0 }, cols.len());
-        // (`f64`, the gradient-checking type, only for 3 × 3: each shape is 8 more copies of
-        // the micro-kernel to compile; the `const` condition keeps the others from being
-        // instantiated for it at all)
-        let fixed = if const { is_f32::<E>() } {
-            fixed_tile::<E, M, L, MASKED>(shape)
-        } else if shape == (1, 3, 3) {
-            Some(tile_fixed::<E, M, L, 1, 3, 3, MASKED> as TileFn<E, M, L>)
-        } else {
-            None
-        };
-        if let Some(tile) = fixed {
-            tile((x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc));
-            return;
-        }
-    }
-    let mut a = *acc;
-    let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
-    if let ([rt], [ct]) = (rows, cols) {
-        // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
-        let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
-        let end = start + ((nr - 1) * in_plane + span) as isize;
-        // (Planes narrower than a tile's span, small transposed phases, take the loop below.)
-        if start >= 0 && end as usize <= x.len() && per_r == 1 && span <= in_plane {
-            let start = start as usize;
-            let keep_mask = MASKED.then_some(&ct.keep);
-            // Equal chunks (whole planes but the last), so that the loop carries no length
-            // bookkeeping; the last plane as a chunk of its own (the same iterator type: one
-            // instance of `gemm_steps`).
-            let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
-            let last = x[start + (nr - 1) * in_plane..][..span].chunks_exact(span);
-            a = gemm_steps::<E, M, L, IS>(a, &pk[..nr - 1], xs, is, keep_mask);
-            a = gemm_steps::<E, M, L, IS>(a, &pk[nr - 1..nr], last, is, keep_mask);
-            *acc = a;
-            return;
-        }
-    }
-    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
-        let xr = x0 + r * in_plane;
-        for rt in rows {
-            let taps = &pr[rt.w..][..cols.len()];
-            let start = (xr + rt.x) as isize + seg.start;
-            let row = if start >= 0 {
-                x.get(start as usize..start as usize + seg.len)
+    isa.run(move || {
+        // (`const`: the other instances of this function do not instantiate the fixed tiles)
+        // The full tiles: `MC` or 5 channels, or the taller ones of one-vector rows.
+        if const {
+            UNIT && (M == MC
+                || (M == 5 && !one_vector::<I, E, L>())
+                || (one_vector::<I, E, L>() && (M == 12 || M == 8)))
+        } {
+            // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
+            // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
+            // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
+            // of columns.
+            let all_rows = per_r == rows.len() * cols.len();
+            let shape = (IS, if all_rows { rows.len() } else { 0 }, cols.len());
+            // (`f64`, the gradient-checking type, only for 3 × 3: each shape is 8 more copies of
+            // the micro-kernel to compile; the `const` condition keeps the others from being
+            // instantiated for it at all)
+            let fixed = if const { is_f32::<E>() } {
+                fixed_tile::<I, E, M, L, MASKED>(isa, shape)
+            } else if shape == (1, 3, 3) {
+                Some(tile_fixed::<I, E, M, L, 1, 3, 3, MASKED> as TileFn<I, E, M, L>)
             } else {
                 None
             };
-            let Some(row) = row else {
-                // The segment sticks out of `x` (first or last rows of the tensor).
+            if let Some(tile) = fixed {
+                tile(
+                    isa,
+                    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc),
+                );
+                return;
+            }
+        }
+        let mut a = *acc;
+        let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
+        if let ([rt], [ct]) = (rows, cols) {
+            // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
+            let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
+            let end = start + ((nr - 1) * in_plane + span) as isize;
+            // (Planes narrower than a tile's span, small transposed phases, take the loop below.)
+            if start >= 0 && end as usize <= x.len() && per_r == 1 && span <= in_plane {
+                let start = start as usize;
+                let keep_mask = MASKED.then_some(&ct.keep);
+                // Equal chunks (whole planes but the last), so that the loop carries no length
+                // bookkeeping; the last plane as a chunk of its own (the same iterator type: one
+                // instance of `gemm_steps`).
+                let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
+                let last = x[start + (nr - 1) * in_plane..][..span].chunks_exact(span);
+                a = gemm_steps::<I, E, M, L, IS>(isa, a, &pk[..nr - 1], xs, is, keep_mask);
+                a = gemm_steps::<I, E, M, L, IS>(isa, a, &pk[nr - 1..nr], last, is, keep_mask);
                 *acc = a;
-                edge_taps::<E, M, L>(x, start, if IS > 0 { IS } else { is }, cols, taps, acc);
-                a = *acc;
-                continue;
-            };
-            let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
-                let mut xs = lanes::<E, L, IS>(seg, 0, is);
-                // (every column: a test per tap costs more than the masks in small kernels)
-                if MASKED {
-                    keep(&mut xs, &ct.keep);
-                }
-                for m in 0..M {
-                    for l in 0..L {
-                        a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                return;
+            }
+        }
+        for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+            let xr = x0 + r * in_plane;
+            for rt in rows {
+                let taps = &pr[rt.w..][..cols.len()];
+                let start = (xr + rt.x) as isize + seg.start;
+                let row = if start >= 0 {
+                    x.get(start as usize..start as usize + seg.len)
+                } else {
+                    None
+                };
+                let Some(row) = row else {
+                    // The segment sticks out of `x` (first or last rows of the tensor).
+                    *acc = a;
+                    edge_taps::<I, E, M, L>(
+                        isa,
+                        x,
+                        start,
+                        if IS > 0 { IS } else { is },
+                        cols,
+                        taps,
+                        acc,
+                    );
+                    a = *acc;
+                    continue;
+                };
+                let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
+                    let mut xs = lanes::<E, L, IS>(seg, 0, is);
+                    // (every column: a test per tap costs more than the masks in small kernels)
+                    if MASKED {
+                        keep(&mut xs, &ct.keep);
                     }
-                }
-            };
-            if UNIT {
-                // Tap `t` starts at column `t` of the segment: its windows, no bounds checks.
-                for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
-                    step(ct, wv, seg);
-                }
-            } else {
-                for (ct, wv) in cols.iter().zip(taps) {
-                    step(ct, wv, &row[ct.off..][..span]);
+                    for m in 0..M {
+                        for l in 0..L {
+                            a[m][l] = fmadd::<I, _>(wv[m], xs[l], a[m][l]);
+                        }
+                    }
+                };
+                if UNIT {
+                    // Tap `t` starts at column `t` of the segment: its windows, no bounds checks.
+                    for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
+                        step(ct, wv, seg);
+                    }
+                } else {
+                    for (ct, wv) in cols.iter().zip(taps) {
+                        step(ct, wv, &row[ct.off..][..span]);
+                    }
                 }
             }
         }
-    }
-    *acc = a;
+        *acc = a;
+    })
 }
 
 /// The steps of a single-tap tile: `a[m] += w[r][m] · x[r][lanes]` for each reduction channel
 /// `r` (the rows of `xs`), lanes outside `keep` zeroed.
 #[inline(always)]
-fn gemm_steps<'a, E: Element + 'a, const M: usize, const L: usize, const IS: usize>(
+fn gemm_steps<'a, I: Isa, E: Element + 'a, const M: usize, const L: usize, const IS: usize>(
+    _isa: I,
     mut a: [[E; L]; M],
     pk: &[[E; M]],
     xs: impl Iterator<Item = &'a [E]>,
@@ -1645,49 +1736,51 @@ fn gemm_steps<'a, E: Element + 'a, const M: usize, const L: usize, const IS: usi
         }
         for m in 0..M {
             for l in 0..L {
-                a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                a[m][l] = fmadd::<I, _>(wv[m], xs[l], a[m][l]);
             }
         }
     }
     a
 }
 
-type TileFn<E, const M: usize, const L: usize> = for<'a, 'b> fn(TileArgs<'a, 'b, E, M, L>);
+type TileFn<I, E, const M: usize, const L: usize> = for<'a, 'b> fn(I, TileArgs<'a, 'b, E, M, L>);
 
 /// The [`tile_fixed`] for a tile's `(lane stride, rows, columns)`, if there is one (rows `0`:
 /// any number of rows).
 #[inline(always)]
-fn fixed_tile<E: Element, const M: usize, const L: usize, const MASKED: bool>(
+fn fixed_tile<I: Isa, E: Element, const M: usize, const L: usize, const MASKED: bool>(
+    _isa: I,
     shape: (usize, usize, usize),
-) -> Option<TileFn<E, M, L>> {
+) -> Option<TileFn<I, E, M, L>> {
     Some(match shape {
         // 3 × 3 (stride 1, and transposed problems of stride 1)
-        (1, 3, 3) => tile_fixed::<E, M, L, 1, 3, 3, MASKED>,
+        (1, 3, 3) => tile_fixed::<I, E, M, L, 1, 3, 3, MASKED>,
         // 5 × 5 (LeNet, Inception)
-        (1, 5, 5) => tile_fixed::<E, M, L, 1, 5, 5, MASKED>,
+        (1, 5, 5) => tile_fixed::<I, E, M, L, 1, 5, 5, MASKED>,
         // transposed 4 × 4 of stride 2 (one row phase and one column phase: 2 × 2 taps)
-        (1, 2, 2) => tile_fixed::<E, M, L, 1, 2, 2, MASKED>,
+        (1, 2, 2) => tile_fixed::<I, E, M, L, 1, 2, 2, MASKED>,
         // 4 × 4 of stride 2 as a column split (`direct_split`: 4 rows of 2 taps), and its
         // first and last rows
-        (1, 4, 2) => tile_fixed::<E, M, L, 1, 4, 2, MASKED>,
-        (1, 0, 2) => tile_fixed::<E, M, L, 1, 0, 2, MASKED>,
+        (1, 4, 2) => tile_fixed::<I, E, M, L, 1, 4, 2, MASKED>,
+        (1, 0, 2) => tile_fixed::<I, E, M, L, 1, 0, 2, MASKED>,
         // 3 × 3 of stride 2 (ResNet's downsampling), 4 × 4 of stride 2 on maps too wide for
         // `direct_split`'s copy
-        (2, 3, 3) => tile_fixed::<E, M, L, 2, 3, 3, MASKED>,
-        (2, 4, 4) => tile_fixed::<E, M, L, 2, 4, 4, MASKED>,
+        (2, 3, 3) => tile_fixed::<I, E, M, L, 2, 3, 3, MASKED>,
+        (2, 4, 4) => tile_fixed::<I, E, M, L, 2, 4, 4, MASKED>,
         // Rows at the top and bottom of a map, transposed problems of stride 1.
-        (1, 0, 3) => tile_fixed::<E, M, L, 1, 0, 3, MASKED>,
-        (1, 0, 5) => tile_fixed::<E, M, L, 1, 0, 5, MASKED>,
+        (1, 0, 3) => tile_fixed::<I, E, M, L, 1, 0, 3, MASKED>,
+        (1, 0, 5) => tile_fixed::<I, E, M, L, 1, 0, 5, MASKED>,
         // The same at stride 2 (the first and last rows of a padded map)
-        (2, 0, 3) => tile_fixed::<E, M, L, 2, 0, 3, MASKED>,
-        (2, 0, 4) => tile_fixed::<E, M, L, 2, 0, 4, MASKED>,
+        (2, 0, 3) => tile_fixed::<I, E, M, L, 2, 0, 3, MASKED>,
+        (2, 0, 4) => tile_fixed::<I, E, M, L, 2, 0, 4, MASKED>,
         _ => return None,
     })
 }
 
 /// The accumulators `v` with their lanes in `order` (lane `j` ← lane `order[j]`).
 #[inline(always)]
-fn permute<E: Element, const M: usize, const L: usize>(
+fn permute<I: Isa, E: Element, const M: usize, const L: usize>(
+    _isa: I,
     v: &[[E; L]; M],
     order: &[usize; L],
 ) -> [[E; L]; M] {
@@ -1702,7 +1795,8 @@ fn permute<E: Element, const M: usize, const L: usize>(
 
 /// The inverse of [`permute`].
 #[inline(always)]
-fn unpermute<E: Element, const M: usize, const L: usize>(
+fn unpermute<I: Isa, E: Element, const M: usize, const L: usize>(
+    _isa: I,
     p: &[[E; L]; M],
     order: &[usize; L],
 ) -> [[E; L]; M] {
@@ -1725,8 +1819,10 @@ fn unpermute<E: Element, const M: usize, const L: usize>(
 /// 34.94 M instructions (3 runs), W5's input gradient 13.57 → 12.12 M. The other tiles check
 /// each segment, channels outside and rows inside, and take the segments that stick out of
 /// `x` lane by lane ([`edge_taps`]). Both run the same steps ([`segment_steps`]).
-#[inline(never)]
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
 fn tile_fixed<
+    I: Isa,
     E: Element,
     const M: usize,
     const L: usize,
@@ -1735,101 +1831,108 @@ fn tile_fixed<
     const KV: usize,
     const MASKED: bool,
 >(
+    isa: I,
     (x, x0, in_plane, _, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    // Stride 2: lanes in the shuffle's order ([`lane_order`]); the accumulators and the lane
-    // masks are permuted to it here and back at the end (no-ops at stride 1).
-    let order = const { lane_order::<E, L, IS>() };
-    let mut keeps = [[0u32; L]; KV];
-    if MASKED && IS == 2 {
-        for (k, ct) in keeps.iter_mut().zip(cols) {
-            for j in 0..L {
-                k[j] = ct.keep[order[j]];
+    isa.run(move || {
+        // Stride 2: lanes in the shuffle's order ([`lane_order`]); the accumulators and the lane
+        // masks are permuted to it here and back at the end (no-ops at stride 1).
+        let order = const { lane_order::<I, E, L, IS>() };
+        let mut keeps = [[0u32; L]; KV];
+        if MASKED && IS == 2 {
+            for (k, ct) in keeps.iter_mut().zip(cols) {
+                for j in 0..L {
+                    k[j] = ct.keep[order[j]];
+                }
             }
         }
-    }
-    let mut a = permute(acc, &order);
-    let span = (L - 1) * IS + 1;
-    let len = span + KV - 1;
-    debug_assert!(seg.len == len);
-    debug_assert!(KU == 0 || per_r == KU * KV);
-    debug_assert!(KU == 0 || rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
-    // (dispatched on these counts; a constant count of rows when `KU > 0`)
-    let rows = if KU > 0 { &rows[..KU] } else { rows };
-    let cols: &[ColTap<L>; KV] = cols.try_into().expect("KV kernel columns");
-    let per_r = if KU > 0 { KU * KV } else { per_r };
-    // A loop over the taps, not unrolled by hand: unrolled, LLVM hoists the loads of later taps
-    // and spills accumulators. Two taps it unrolls by itself, with the same result (the column
-    // split's `4 × 2` tiles: 15.6 M instructions and 343 µs for W5's input gradient, against
-    // 13.7 M and 200 µs with a count LLVM cannot see, taken once per tile call); masked tiles
-    // (transposed phases) do not spill, and the opaque count costs them 13 % more instructions.
-    let kv = if KV <= 2 && !MASKED {
-        core::hint::black_box(KV)
-    } else {
-        KV
-    };
-    // Every row segment of every reduction channel inside `x` (all tiles but those at the
-    // tensor's first and last rows): kernel rows outside, reduction channels inside, and no
-    // check per segment.
-    let lo = rows.iter().map(|rt| rt.x).min();
-    let hi = rows.iter().map(|rt| rt.x).max();
-    if let (Some(lo), Some(hi), true) = (lo, hi, nr > 0 && len <= in_plane) {
-        let first = (x0 + lo) as isize + seg.start;
-        let end = (x0 + (nr - 1) * in_plane + hi) as isize + seg.start + len as isize;
-        if first >= 0 && end as usize <= x.len() {
+        let mut a = permute(isa, acc, &order);
+        let span = (L - 1) * IS + 1;
+        let len = span + KV - 1;
+        debug_assert!(seg.len == len);
+        debug_assert!(KU == 0 || per_r == KU * KV);
+        debug_assert!(KU == 0 || rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
+        // (dispatched on these counts; a constant count of rows when `KU > 0`)
+        let rows = if KU > 0 { &rows[..KU] } else { rows };
+        let cols: &[ColTap<L>; KV] = cols.try_into().expect("KV kernel columns");
+        let per_r = if KU > 0 { KU * KV } else { per_r };
+        // A loop over the taps, not unrolled by hand: unrolled, LLVM hoists the loads of later taps
+        // and spills accumulators. Two taps it unrolls by itself, with the same result (the column
+        // split's `4 × 2` tiles: 15.6 M instructions and 343 µs for W5's input gradient, against
+        // 13.7 M and 200 µs with a count LLVM cannot see, taken once per tile call); masked tiles
+        // (transposed phases) do not spill, and the opaque count costs them 13 % more instructions.
+        let kv = if KV <= 2 && !MASKED {
+            core::hint::black_box(KV)
+        } else {
+            KV
+        };
+        // Every row segment of every reduction channel inside `x` (all tiles but those at the
+        // tensor's first and last rows): kernel rows outside, reduction channels inside, and no
+        // check per segment.
+        let lo = rows.iter().map(|rt| rt.x).min();
+        let hi = rows.iter().map(|rt| rt.x).max();
+        if let (Some(lo), Some(hi), true) = (lo, hi, nr > 0 && len <= in_plane) {
+            let first = (x0 + lo) as isize + seg.start;
+            let end = (x0 + (nr - 1) * in_plane + hi) as isize + seg.start + len as isize;
+            if first >= 0 && end as usize <= x.len() {
+                for (u, rt) in rows.iter().enumerate() {
+                    let at = if KU > 0 { u * KV } else { rt.w };
+                    let start = ((x0 + rt.x) as isize + seg.start) as usize;
+                    let (body, last) =
+                        x[start..][..(nr - 1) * in_plane + len].split_at((nr - 1) * in_plane);
+                    // (the last channel's segment as a chunk of its own: the same iterator type)
+                    a = row_steps::<I, E, M, L, IS, KV, MASKED>(
+                        isa,
+                        a,
+                        pk[..(nr - 1) * per_r].chunks_exact(per_r),
+                        body.chunks_exact(in_plane),
+                        at,
+                        cols,
+                        &keeps,
+                        &order,
+                        kv,
+                    );
+                    a = row_steps::<I, E, M, L, IS, KV, MASKED>(
+                        isa,
+                        a,
+                        pk[(nr - 1) * per_r..][..per_r].chunks_exact(per_r),
+                        last.chunks_exact(len),
+                        at,
+                        cols,
+                        &keeps,
+                        &order,
+                        kv,
+                    );
+                }
+                *acc = unpermute(isa, &a, &order);
+                return;
+            }
+        }
+        for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+            let xr = x0 + r * in_plane;
             for (u, rt) in rows.iter().enumerate() {
                 let at = if KU > 0 { u * KV } else { rt.w };
-                let start = ((x0 + rt.x) as isize + seg.start) as usize;
-                let (body, last) =
-                    x[start..][..(nr - 1) * in_plane + len].split_at((nr - 1) * in_plane);
-                // (the last channel's segment as a chunk of its own: the same iterator type)
-                a = row_steps::<E, M, L, IS, KV, MASKED>(
-                    a,
-                    pk[..(nr - 1) * per_r].chunks_exact(per_r),
-                    body.chunks_exact(in_plane),
-                    at,
-                    cols,
-                    &keeps,
-                    &order,
-                    kv,
-                );
-                a = row_steps::<E, M, L, IS, KV, MASKED>(
-                    a,
-                    pk[(nr - 1) * per_r..][..per_r].chunks_exact(per_r),
-                    last.chunks_exact(len),
-                    at,
-                    cols,
-                    &keeps,
-                    &order,
-                    kv,
+                let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
+                let start = (xr + rt.x) as isize + seg.start;
+                let row = if start >= 0 {
+                    x.get(start as usize..start as usize + len)
+                } else {
+                    None
+                };
+                let Some(row) = row else {
+                    // The segment sticks out of `x` (first or last rows of the tensor).
+                    *acc = unpermute(isa, &a, &order);
+                    edge_taps::<I, E, M, L>(isa, x, start, IS, cols, taps, acc);
+                    a = permute(isa, acc, &order);
+                    continue;
+                };
+                a = segment_steps::<I, E, M, L, IS, KV, MASKED>(
+                    isa, a, taps, row, cols, &keeps, &order, kv,
                 );
             }
-            *acc = unpermute(&a, &order);
-            return;
         }
-    }
-    for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
-        let xr = x0 + r * in_plane;
-        for (u, rt) in rows.iter().enumerate() {
-            let at = if KU > 0 { u * KV } else { rt.w };
-            let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
-            let start = (xr + rt.x) as isize + seg.start;
-            let row = if start >= 0 {
-                x.get(start as usize..start as usize + len)
-            } else {
-                None
-            };
-            let Some(row) = row else {
-                // The segment sticks out of `x` (first or last rows of the tensor).
-                *acc = unpermute(&a, &order);
-                edge_taps::<E, M, L>(x, start, IS, cols, taps, acc);
-                a = permute(acc, &order);
-                continue;
-            };
-            a = segment_steps::<E, M, L, IS, KV, MASKED>(a, taps, row, cols, &keeps, &order, kv);
-        }
-    }
-    *acc = unpermute(&a, &order);
+        *acc = unpermute(isa, &a, &order);
+    })
 }
 
 /// [`tile_fixed`]'s steps for one kernel row over the reduction channels: for each channel's
@@ -1839,6 +1942,7 @@ fn tile_fixed<
 #[inline(always)]
 fn row_steps<
     'a,
+    I: Isa,
     E: Element,
     const M: usize,
     const L: usize,
@@ -1846,6 +1950,7 @@ fn row_steps<
     const KV: usize,
     const MASKED: bool,
 >(
+    isa: I,
     mut a: [[E; L]; M],
     pk: core::slice::ChunksExact<'a, [E; M]>,
     xs: core::slice::ChunksExact<'a, E>,
@@ -1858,7 +1963,16 @@ fn row_steps<
     let len = (L - 1) * IS + KV;
     for (pr, xr) in pk.zip(xs) {
         let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
-        a = segment_steps::<E, M, L, IS, KV, MASKED>(a, taps, &xr[..len], cols, keeps, order, kv);
+        a = segment_steps::<I, E, M, L, IS, KV, MASKED>(
+            isa,
+            a,
+            taps,
+            &xr[..len],
+            cols,
+            keeps,
+            order,
+            kv,
+        );
     }
     a
 }
@@ -1871,6 +1985,7 @@ fn row_steps<
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn segment_steps<
+    I: Isa,
     E: Element,
     const M: usize,
     const L: usize,
@@ -1878,6 +1993,7 @@ fn segment_steps<
     const KV: usize,
     const MASKED: bool,
 >(
+    _isa: I,
     mut a: [[E; L]; M],
     taps: &[[E; M]; KV],
     row: &[E],
@@ -1903,7 +2019,7 @@ fn segment_steps<
         }
         for m in 0..M {
             for l in 0..L {
-                a[m][l] = fmadd(wv[m], xs[l], a[m][l]);
+                a[m][l] = fmadd::<I, _>(wv[m], xs[l], a[m][l]);
             }
         }
     }
@@ -1930,7 +2046,9 @@ fn dense_forward<E: Element>(
 }
 
 /// [`dense_forward`]'s body; instantiated only by [`Instantiated`].
-fn dense_forward_any<E: Element>(
+#[inline(always)]
+fn dense_forward_any<I: Isa, E: Element>(
+    isa: I,
     x: &[E],
     w: &[E],
     bias: Option<&[E]>,
@@ -1940,9 +2058,9 @@ fn dense_forward_any<E: Element>(
     co: usize,
 ) {
     if const { is_f32::<E>() } {
-        dense_lanes::<E, 8>(x, w, bias, y, n, ci, co)
+        dense_lanes::<I, E, 8>(isa, x, w, bias, y, n, ci, co)
     } else {
-        dense_lanes::<E, 4>(x, w, bias, y, n, ci, co)
+        dense_lanes::<I, E, 4>(isa, x, w, bias, y, n, ci, co)
     }
 }
 
@@ -1951,7 +2069,9 @@ const DN: usize = 3;
 /// Output features per dense tile.
 const DO: usize = 4;
 
-fn dense_lanes<E: Element, const L: usize>(
+#[inline(always)]
+fn dense_lanes<I: Isa, E: Element, const L: usize>(
+    isa: I,
     x: &[E],
     w: &[E],
     bias: Option<&[E]>,
@@ -1967,9 +2087,9 @@ fn dense_lanes<E: Element, const L: usize>(
         while o0 < co {
             let args = (x, w, bias, &mut *y, ci, co, n0, o0);
             match nb {
-                DN => dense_tile::<E, DN, L>(args),
-                2 => dense_tile::<E, 2, L>(args),
-                _ => dense_tile::<E, 1, L>(args),
+                DN => dense_tile::<I, E, DN, L>(isa, args),
+                2 => dense_tile::<I, E, 2, L>(isa, args),
+                _ => dense_tile::<I, E, 1, L>(isa, args),
             }
             o0 += DO;
         }
@@ -1990,7 +2110,9 @@ type DenseArgs<'a, 'b, E> = (
 
 /// `NB` samples × `DO` outputs (`o0..`, clamped to the last output: the duplicates of a
 /// partial tile are computed and not stored).
-fn dense_tile<E: Element, const NB: usize, const L: usize>(
+#[inline(always)]
+fn dense_tile<I: Isa, E: Element, const NB: usize, const L: usize>(
+    _isa: I,
     (x, w, bias, y, ci, co, n0, o0): DenseArgs<'_, '_, E>,
 ) {
     let mut xr: [&[E]; NB] = [&[]; NB];
@@ -2015,7 +2137,7 @@ fn dense_tile<E: Element, const NB: usize, const L: usize>(
         for a in 0..NB {
             for b in 0..DO {
                 for l in 0..L {
-                    acc[a][b][l] = fmadd(xs[a][l], ws[b][l], acc[a][b][l]);
+                    acc[a][b][l] = fmadd::<I, _>(xs[a][l], ws[b][l], acc[a][b][l]);
                 }
             }
         }
@@ -2025,7 +2147,7 @@ fn dense_tile<E: Element, const NB: usize, const L: usize>(
         for b in 0..DO.min(co - o0) {
             let mut s = hsum(acc[a][b]);
             for i in c..ci {
-                s = fmadd(xr[a][i], wr[b][i], s);
+                s = fmadd::<I, _>(xr[a][i], wr[b][i], s);
             }
             let o = o0 + b;
             y[(n0 + a) * co + o] = s + bias.map_or(E::zero(), |bias| bias[o]);
@@ -2157,7 +2279,9 @@ fn wgrad<E: Element>(
 }
 
 /// [`wgrad`]'s body; instantiated only by [`Instantiated`].
-fn wgrad_any<E: Element>(
+#[inline(always)]
+fn wgrad_any<I: Isa, E: Element>(
+    isa: I,
     q: &Reduce,
     x: &[E],
     x0: usize,
@@ -2172,21 +2296,38 @@ fn wgrad_any<E: Element>(
     // tiles of 13 and 12 instead of three of 12 with a third one mostly repeated rows: 32 %
     // fewer instructions, ≈ 20 % less time); packs of `WGRAD_PACK_BYTES`.
     // (`const` condition: each element type instantiates only its own lane count)
-    if const { is_f32::<E>() } {
-        wgrad_width::<E, 8>(a)
+    if const { is_f32::<E>() && I::VECTOR_BYTES == 64 } {
+        wgrad_width::<I, E, 16>(isa, a)
+    } else if const { is_f32::<E>() } {
+        wgrad_width::<I, E, 8>(isa, a)
     } else {
-        wgrad_width::<E, 4>(a)
+        wgrad_width::<I, E, 4>(isa, a)
     }
 }
 
 /// [`wgrad_any`] for `L` lanes (one 256-bit register): one vector of output channels when
 /// they fit, else two.
 #[inline(always)]
-fn wgrad_width<E: Element, const L: usize>(a: WgradArgs<'_, E>) {
-    if a.0.co <= L {
-        wgrad_tiles::<E, L, 1, 13, 12, { WGRAD_PACK_BYTES / 32 }, { WGRAD_SUMS_BYTES / 32 }>(a)
+fn wgrad_width<I: Isa, E: Element, const L: usize>(isa: I, a: WgradArgs<'_, E>) {
+    // (the packs hold `[[E; L]; MV]` entries: 64-byte vectors take half as many)
+    if const { L * core::mem::size_of::<E>() == 64 } {
+        if a.0.co <= L {
+            wgrad_tiles::<I, E, L, 1, 13, 12, { WGRAD_PACK_BYTES / 64 }, { WGRAD_SUMS_BYTES / 64 }>(
+                isa, a,
+            )
+        } else {
+            wgrad_tiles::<I, E, L, 2, 6, 5, { WGRAD_PACK_BYTES / 128 }, { WGRAD_SUMS_BYTES / 128 }>(
+                isa, a,
+            )
+        }
+    } else if a.0.co <= L {
+        wgrad_tiles::<I, E, L, 1, 13, 12, { WGRAD_PACK_BYTES / 32 }, { WGRAD_SUMS_BYTES / 32 }>(
+            isa, a,
+        )
     } else {
-        wgrad_tiles::<E, L, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }, { WGRAD_SUMS_BYTES / 64 }>(a)
+        wgrad_tiles::<I, E, L, 2, 6, 5, { WGRAD_PACK_BYTES / 64 }, { WGRAD_SUMS_BYTES / 64 }>(
+            isa, a,
+        )
     }
 }
 
@@ -2215,7 +2356,9 @@ struct WRow {
 
 /// Tiles of `MV` vectors of `L` output channels × `J` (or `JS = J − 1`) weight rows, over blocks
 /// of `PB` output positions (`PB · MV · L` values: [`WGRAD_PACK_BYTES`]).
+#[inline(always)]
 fn wgrad_tiles<
+    I: Isa,
     E: Element,
     const L: usize,
     const MV: usize,
@@ -2224,6 +2367,7 @@ fn wgrad_tiles<
     const PB: usize,
     const GR: usize,
 >(
+    isa: I,
     (q, x, x0, dy, dy0, dw, dw0): WgradArgs<'_, E>,
 ) {
     // (One vector register holds 32 bytes; `L` is chosen to match the element type.)
@@ -2326,6 +2470,7 @@ fn wgrad_tiles<
                         }
                     }
                     let block = WBlock {
+                        isa,
                         q,
                         x,
                         xn,
@@ -2337,7 +2482,7 @@ fn wgrad_tiles<
                     for t in 0..ntiles {
                         let (rows, nr) = tile(t);
                         if held + nr > GR {
-                            wgrad_flush(dw, cikk, &sums[..held], &ats[..held]);
+                            wgrad_flush(isa, dw, cikk, &sums[..held], &ats[..held]);
                             held = 0;
                         }
                         let mut add = |acc: &[[[E; L]; MV]]| {
@@ -2359,7 +2504,7 @@ fn wgrad_tiles<
                             add(&block.uniform(&rows));
                         }
                     }
-                    wgrad_flush(dw, cikk, &sums[..held], &ats[..held]);
+                    wgrad_flush(isa, dw, cikk, &sums[..held], &ats[..held]);
                     held = 0;
                 }
             }
@@ -2371,7 +2516,8 @@ fn wgrad_tiles<
 /// sums[k][m]`, four filters at a time (see [`WGRAD_SUMS_BYTES`]; one index and one bounds
 /// check per four additions).
 #[inline(always)]
-fn wgrad_flush<E: Element, const L: usize, const MV: usize>(
+fn wgrad_flush<I: Isa, E: Element, const L: usize, const MV: usize>(
+    _isa: I,
     dw: &mut [E],
     cikk: usize,
     sums: &[[[E; L]; MV]],
@@ -2400,7 +2546,8 @@ fn wgrad_flush<E: Element, const L: usize, const MV: usize>(
 }
 
 /// A block of output positions of one sample, with its transposed `dy`.
-struct WBlock<'a, E, const L: usize, const MV: usize> {
+struct WBlock<'a, I, E, const L: usize, const MV: usize> {
+    isa: I,
     q: &'a Reduce,
     x: &'a [E],
     /// Start of the sample (and group) in `x`.
@@ -2411,92 +2558,109 @@ struct WBlock<'a, E, const L: usize, const MV: usize> {
     cols: (usize, usize),
 }
 
-impl<E: Element, const L: usize, const MV: usize> WBlock<'_, E, L, MV> {
+impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV> {
     /// [`tile`](Self::tile) for rows that read inside the input at the same positions (rows of
     /// one tap, or any rows without padding).
-    #[inline(never)]
+    // (out of line, with the instruction set's features: see `Isa::run`)
+    #[inline(always)]
     fn uniform<const J: usize>(&self, rows: &[WRow; J]) -> [[[E; L]; MV]; J] {
-        let q = self.q;
-        let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
-        let bw = j1 - j0;
-        let r0 = &rows[0];
-        let (rlo, rhi) = (i0.max(r0.rows.0), i1.min(r0.rows.1));
-        let (clo, chi) = (j0.max(r0.cols.0), j1.min(r0.cols.1));
-        let mut acc = [[[E::zero(); L]; MV]; J];
-        if clo >= chi || rlo >= rhi {
-            return acc;
-        }
-        let mut xo = [0; J];
-        for (xo, r) in xo.iter_mut().zip(rows) {
-            *xo = (self.xn as isize + r.x + (rlo * q.s * q.w + clo * q.s) as isize) as usize;
-        }
-        let at = Rect {
-            rows: rhi - rlo,
-            cols: chi - clo,
-            x_step: q.s * q.w,
-            d_step: bw,
-        };
-        let d = &self.pack[(rlo - i0) * bw + clo - j0..];
-        wgrad_run(&mut acc, self.x, xo, q.s, d, at);
-        acc
+        let isa = self.isa;
+        isa.run(move || {
+            let q = self.q;
+            let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
+            let bw = j1 - j0;
+            let r0 = &rows[0];
+            let (rlo, rhi) = (i0.max(r0.rows.0), i1.min(r0.rows.1));
+            let (clo, chi) = (j0.max(r0.cols.0), j1.min(r0.cols.1));
+            let mut acc = [[[E::zero(); L]; MV]; J];
+            if clo >= chi || rlo >= rhi {
+                return acc;
+            }
+            let mut xo = [0; J];
+            for (xo, r) in xo.iter_mut().zip(rows) {
+                *xo = (self.xn as isize + r.x + (rlo * q.s * q.w + clo * q.s) as isize) as usize;
+            }
+            let at = Rect {
+                rows: rhi - rlo,
+                cols: chi - clo,
+                x_step: q.s * q.w,
+                d_step: bw,
+            };
+            let d = &self.pack[(rlo - i0) * bw + clo - j0..];
+            wgrad_run(isa, &mut acc, self.x, xo, q.s, d, at);
+            acc
+        })
     }
 
     /// The tile's sums over the block: `acc[r][·] = Σ_positions x[row r] · dy[·]`.
-    #[inline(never)]
+    // (out of line, with the instruction set's features: see `Isa::run`)
+    #[inline(always)]
     fn tile<const J: usize>(&self, rows: &[WRow; J]) -> [[[E; L]; MV]; J] {
-        let q = self.q;
-        let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
-        let bw = j1 - j0;
-        // Where every row of the tile reads inside the input.
-        let (mut rlo, mut rhi, mut clo, mut chi) = (i0, i1, j0, j1);
-        for r in rows {
-            (rlo, rhi) = (rlo.max(r.rows.0), rhi.min(r.rows.1));
-            (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
-        }
-        let x_at = |r: &WRow, i: usize, j: usize| {
-            (self.xn as isize + r.x + (i * q.s * q.w + j * q.s) as isize) as usize
-        };
-        let mut acc = [[[E::zero(); L]; MV]; J];
-        for i in i0..i1 {
-            let d = &self.pack[(i - i0) * bw..][..bw];
-            let all = rlo <= i && i < rhi && clo < chi;
-            if all {
-                let mut xo = [0; J];
-                for (xo, r) in xo.iter_mut().zip(rows) {
-                    *xo = x_at(r, i, clo);
-                }
-                wgrad_run(
-                    &mut acc,
-                    self.x,
-                    xo,
-                    q.s,
-                    &d[clo - j0..],
-                    Rect::run(chi - clo),
-                );
+        let isa = self.isa;
+        isa.run(move || {
+            let q = self.q;
+            let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
+            let bw = j1 - j0;
+            // Where every row of the tile reads inside the input.
+            let (mut rlo, mut rhi, mut clo, mut chi) = (i0, i1, j0, j1);
+            for r in rows {
+                (rlo, rhi) = (rlo.max(r.rows.0), rhi.min(r.rows.1));
+                (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
             }
-            // The rest of each row's range, row by row (only at borders, or when the rows of a
-            // tile are different taps).
-            for (a, r) in acc.iter_mut().zip(rows) {
-                if i < r.rows.0 || i >= r.rows.1 {
-                    continue;
+            let x_at = |r: &WRow, i: usize, j: usize| {
+                (self.xn as isize + r.x + (i * q.s * q.w + j * q.s) as isize) as usize
+            };
+            let mut acc = [[[E::zero(); L]; MV]; J];
+            for i in i0..i1 {
+                let d = &self.pack[(i - i0) * bw..][..bw];
+                let all = rlo <= i && i < rhi && clo < chi;
+                if all {
+                    let mut xo = [0; J];
+                    for (xo, r) in xo.iter_mut().zip(rows) {
+                        *xo = x_at(r, i, clo);
+                    }
+                    wgrad_run(
+                        isa,
+                        &mut acc,
+                        self.x,
+                        xo,
+                        q.s,
+                        &d[clo - j0..],
+                        Rect::run(chi - clo),
+                    );
                 }
-                let (lo, hi) = (j0.max(r.cols.0), j1.min(r.cols.1));
-                let pieces = if all {
-                    [(lo, clo), (chi, hi)]
-                } else {
-                    [(lo, hi), (0, 0)]
-                };
-                for (a0, b0) in pieces {
-                    if a0 < b0 {
-                        let mut one = [*a];
-                        let xo = [x_at(r, i, a0)];
-                        wgrad_run(&mut one, self.x, xo, q.s, &d[a0 - j0..], Rect::run(b0 - a0));
-                        *a = one[0];
+                // The rest of each row's range, row by row (only at borders, or when the rows of a
+                // tile are different taps).
+                for (a, r) in acc.iter_mut().zip(rows) {
+                    if i < r.rows.0 || i >= r.rows.1 {
+                        continue;
+                    }
+                    let (lo, hi) = (j0.max(r.cols.0), j1.min(r.cols.1));
+                    let pieces = if all {
+                        [(lo, clo), (chi, hi)]
+                    } else {
+                        [(lo, hi), (0, 0)]
+                    };
+                    for (a0, b0) in pieces {
+                        if a0 < b0 {
+                            let mut one = [*a];
+                            let xo = [x_at(r, i, a0)];
+                            wgrad_run(
+                                isa,
+                                &mut one,
+                                self.x,
+                                xo,
+                                q.s,
+                                &d[a0 - j0..],
+                                Rect::run(b0 - a0),
+                            );
+                            *a = one[0];
+                        }
                     }
                 }
             }
-        }
-        acc
+            acc
+        })
     }
 }
 
@@ -2525,7 +2689,8 @@ impl Rect {
 /// `acc[r][·] += Σ_(i, j) x[xo[r] + i·x_step + j·s] · d[i·d_step + j][·]` over a rectangle of
 /// output positions.
 #[inline(always)]
-fn wgrad_run<E: Element, const L: usize, const MV: usize, const J: usize>(
+fn wgrad_run<I: Isa, E: Element, const L: usize, const MV: usize, const J: usize>(
+    isa: I,
     acc: &mut [[[E; L]; MV]; J],
     x: &[E],
     xo: [usize; J],
@@ -2542,15 +2707,23 @@ fn wgrad_run<E: Element, const L: usize, const MV: usize, const J: usize>(
         xo.iter().all(|&o| o + span <= x.len())
     };
     match s {
-        1 if fits(1) => wgrad_stride::<E, L, MV, J, 1>(acc, x, xo, s, d, at),
-        2 if fits(2) => wgrad_stride::<E, L, MV, J, 2>(acc, x, xo, s, d, at),
-        _ => wgrad_stride::<E, L, MV, J, 0>(acc, x, xo, s, d, at),
+        1 if fits(1) => wgrad_stride::<I, E, L, MV, J, 1>(isa, acc, x, xo, s, d, at),
+        2 if fits(2) => wgrad_stride::<I, E, L, MV, J, 2>(isa, acc, x, xo, s, d, at),
+        _ => wgrad_stride::<I, E, L, MV, J, 0>(isa, acc, x, xo, s, d, at),
     }
 }
 
 /// [`wgrad_run`] with the stride `IS` known (`0`: `s` at run time).
 #[inline(always)]
-fn wgrad_stride<E: Element, const L: usize, const MV: usize, const J: usize, const IS: usize>(
+fn wgrad_stride<
+    I: Isa,
+    E: Element,
+    const L: usize,
+    const MV: usize,
+    const J: usize,
+    const IS: usize,
+>(
+    _isa: I,
     acc: &mut [[[E; L]; MV]; J],
     x: &[E],
     mut xo: [usize; J],
@@ -2573,7 +2746,7 @@ fn wgrad_stride<E: Element, const L: usize, const MV: usize, const J: usize, con
                     let b = xs[r][j][0];
                     for mv in 0..MV {
                         for l in 0..L {
-                            a[r][mv][l] = fmadd(b, dv[mv][l], a[r][mv][l]);
+                            a[r][mv][l] = fmadd::<I, _>(b, dv[mv][l], a[r][mv][l]);
                         }
                     }
                 }
@@ -2588,7 +2761,7 @@ fn wgrad_stride<E: Element, const L: usize, const MV: usize, const J: usize, con
                     let b = xs[r][j * s];
                     for mv in 0..MV {
                         for l in 0..L {
-                            a[r][mv][l] = fmadd(b, dv[mv][l], a[r][mv][l]);
+                            a[r][mv][l] = fmadd::<I, _>(b, dv[mv][l], a[r][mv][l]);
                         }
                     }
                 }
@@ -2669,7 +2842,7 @@ macro_rules! instantiate {
                 y0: usize,
                 init: Init<'_, Self>,
             ) {
-                direct_any(d, x, x0, w, w0, y, y0, init)
+                dispatch!($t, |isa| direct_any(isa, d, x, x0, w, w0, y, y0, init))
             }
             fn dense_forward(
                 x: &[Self],
@@ -2680,7 +2853,7 @@ macro_rules! instantiate {
                 ci: usize,
                 co: usize,
             ) {
-                dense_forward_any(x, w, bias, y, n, ci, co)
+                dispatch!($t, |isa| dense_forward_any(isa, x, w, bias, y, n, ci, co))
             }
             fn wgrad(
                 q: &Reduce,
@@ -2691,7 +2864,7 @@ macro_rules! instantiate {
                 dw: &mut [Self],
                 dw0: usize,
             ) {
-                wgrad_any(q, x, x0, dy, dy0, dw, dw0)
+                dispatch!($t, |isa| wgrad_any(isa, q, x, x0, dy, dy0, dw, dw0))
             }
         }
     )*};

@@ -21,6 +21,7 @@
 //!   over the plane) and reduces them once per channel; the bias gradient rides along.
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{fmadd, hsum, keep, lanes};
 use core::marker::PhantomData;
 
@@ -226,7 +227,8 @@ mod read {
 /// weight, `RB` vector reads and `RB · L` multiply-adds per tap, every accumulator in its own
 /// register.
 #[inline(always)]
-fn tile<Q: Plane, E: Element, const RB: usize, const MODE: u8>(
+fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
+    _isa: I,
     inp: &[E],
     base: usize,
     w: &[E],
@@ -283,7 +285,7 @@ fn tile<Q: Plane, E: Element, const RB: usize, const MODE: u8>(
             }
             for (acc, xs) in acc.iter_mut().zip(&xs) {
                 for l in 0..L {
-                    acc[l] = fmadd(wv, xs[l], acc[l]);
+                    acc[l] = fmadd::<I, _>(wv, xs[l], acc[l]);
                 }
             }
         }
@@ -292,8 +294,10 @@ fn tile<Q: Plane, E: Element, const RB: usize, const MODE: u8>(
 }
 
 /// [`tile`] with [`read::SAFE`] reads, out of line (a handful of tiles per tensor).
-#[inline(never)]
-fn tile_safe<Q: Plane, E: Element, const RB: usize>(
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
+    isa: I,
     inp: &[E],
     base: usize,
     w: &[E],
@@ -301,13 +305,14 @@ fn tile_safe<Q: Plane, E: Element, const RB: usize>(
     at: (usize, usize),
     us: core::ops::Range<usize>,
 ) -> [[E; L]; RB] {
-    tile::<Q, E, RB, { read::SAFE }>(inp, base, w, b, at, us)
+    isa.run(move || tile::<I, Q, E, RB, { read::SAFE }>(isa, inp, base, w, b, at, us))
 }
 
 /// One tile (see [`tile`]), with the cheapest reads that are correct for it, stored to `out`
 /// (one output plane).
 #[inline(always)]
-fn tile_to<Q: Plane, E: Element, const RB: usize>(
+fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
+    isa: I,
     inp: &[E],
     base: usize,
     w: &[E],
@@ -320,7 +325,7 @@ fn tile_to<Q: Plane, E: Element, const RB: usize>(
     let c0 = (j0 * Q::S) as isize - Q::PAD;
     let at = (i0, j0);
     let t = if c0 >= 0 && c0 + creach < Q::WI as isize && Q::WO >= L {
-        tile::<Q, E, RB, { read::PLAIN }>(inp, base, w, b, at, us)
+        tile::<I, Q, E, RB, { read::PLAIN }>(isa, inp, base, w, b, at, us)
     } else {
         // The first and last input rows read (`us` is not empty here).
         let r0 = (i0 * Q::S) as isize - Q::PAD;
@@ -329,9 +334,9 @@ fn tile_to<Q: Plane, E: Element, const RB: usize>(
             + (r0 + ((RB - 1) * Q::S + (us.end - 1) * Q::D) as isize) * Q::WI as isize
             + c0;
         if first >= 0 && last + creach < inp.len() as isize {
-            tile::<Q, E, RB, { read::MASKED }>(inp, base, w, b, at, us)
+            tile::<I, Q, E, RB, { read::MASKED }>(isa, inp, base, w, b, at, us)
         } else {
-            tile_safe::<Q, E, RB>(inp, base, w, b, at, us)
+            tile_safe::<I, Q, E, RB>(isa, inp, base, w, b, at, us)
         }
     };
     for (rr, t) in t.iter().enumerate() {
@@ -351,7 +356,8 @@ fn tile_to<Q: Plane, E: Element, const RB: usize>(
 /// read padding rows (the first and last few) go row by row, over the kernel rows that land
 /// inside the plane.
 #[inline(always)]
-fn correlate<Q: Plane, E: Element, const RB: usize>(
+fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
+    isa: I,
     inp: &[E],
     w: &[E],
     bias: Option<&[E]>,
@@ -384,7 +390,7 @@ fn correlate<Q: Plane, E: Element, const RB: usize>(
         for blk in 0..blocks {
             let i0 = (top + blk * RB).min(bottom - RB);
             for j0 in chunks(Q::WO) {
-                tile_to::<Q, E, RB>(inp, base, wk, b, (i0, j0), 0..Q::K, op);
+                tile_to::<I, Q, E, RB>(isa, inp, base, wk, b, (i0, j0), 0..Q::K, op);
             }
         }
         let single = |i: usize| blocks == 0 || i < top || i >= bottom;
@@ -404,7 +410,7 @@ fn correlate<Q: Plane, E: Element, const RB: usize>(
             }
             let us = ulo as usize..uhi as usize;
             for j0 in chunks(Q::WO) {
-                tile_to::<Q, E, 1>(inp, base, wk, b, (i, j0), us.clone(), op);
+                tile_to::<I, Q, E, 1>(isa, inp, base, wk, b, (i, j0), us.clone(), op);
             }
         }
     }
@@ -413,7 +419,8 @@ fn correlate<Q: Plane, E: Element, const RB: usize>(
 /// [`correlate`] with a row block as tall as the output allows (8 rows: 8 independent chains
 /// of multiply-adds, enough to cover their latency).
 #[inline(always)]
-fn correlate_planes<Q: Plane, E: Element>(
+fn correlate_planes<I: Isa, Q: Plane, E: Element>(
+    isa: I,
     inp: &[E],
     w: &[E],
     bias: Option<&[E]>,
@@ -424,11 +431,11 @@ fn correlate_planes<Q: Plane, E: Element>(
         return;
     }
     if Q::HO >= 2 * R {
-        correlate::<Q, E, { 2 * R }>(inp, w, bias, out, channels);
+        correlate::<I, Q, E, { 2 * R }>(isa, inp, w, bias, out, channels);
     } else if Q::HO >= R {
-        correlate::<Q, E, R>(inp, w, bias, out, channels);
+        correlate::<I, Q, E, R>(isa, inp, w, bias, out, channels);
     } else {
-        correlate::<Q, E, 1>(inp, w, bias, out, channels);
+        correlate::<I, Q, E, 1>(isa, inp, w, bias, out, channels);
     }
 }
 
@@ -439,16 +446,37 @@ pub fn forward<G: DepthwiseGeometry, E: Element>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
+    dispatch!(E, |isa| forward_on::<_, G, E>(isa, x, w, bias, y))
+}
+
+#[inline(always)]
+fn forward_on<I: Isa, G: DepthwiseGeometry, E: Element>(
+    isa: I,
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
     let (x, w, y) = (&x[..G::X_LEN], &w[..G::W_LEN], &mut y[..G::Y_LEN]);
-    correlate_planes::<Forward<G>, E>(x, w, bias, y, G::C);
+    correlate_planes::<I, Forward<G>, E>(isa, x, w, bias, y, G::C);
 }
 
 /// Backward-data: `dx = depthwiseᵀ(dy, w)`, the input gradient. Overwrites `dx`.
 pub fn backward_data<G: DepthwiseGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
+    dispatch!(E, |isa| backward_data_on::<_, G, E>(isa, dy, w, dx))
+}
+
+#[inline(always)]
+fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
+    isa: I,
+    dy: &[E],
+    w: &[E],
+    dx: &mut [E],
+) {
     let (dy, w, dx) = (&dy[..G::Y_LEN], &w[..G::W_LEN], &mut dx[..G::X_LEN]);
     let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
     if G::S == 1 && ohw > 0 {
-        return correlate_planes::<Transposed<G>, E>(dy, w, None, dx, G::C);
+        return correlate_planes::<I, Transposed<G>, E>(isa, dy, w, None, dx, G::C);
     }
     dx.fill(E::zero());
     if ohw == 0 {
@@ -513,6 +541,19 @@ pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
     x: &[E],
     dy: &[E],
     dw: &mut [E],
+    dbias: Option<&mut [E]>,
+) {
+    dispatch!(E, |isa| backward_weight_on::<_, G, E>(
+        isa, x, dy, dw, dbias
+    ))
+}
+
+#[inline(always)]
+fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Element>(
+    isa: I,
+    x: &[E],
+    dy: &[E],
+    dw: &mut [E],
     mut dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..G::X_LEN], &dy[..G::Y_LEN], &mut dw[..G::W_LEN]);
@@ -539,9 +580,9 @@ pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
                 let inside = xb + rlo * G::W as isize - G::P as isize >= 0
                     && xb + rhi * G::W as isize + cend <= x.len() as isize;
                 if inside {
-                    weight_row::<G, E, false>(x, xb, grow, r, t0, n, &mut acc, &mut gsum);
+                    weight_row::<I, G, E, false>(isa, x, xb, grow, r, t0, n, &mut acc, &mut gsum);
                 } else {
-                    weight_row_safe::<G, E>(x, xb, grow, r, t0, n, &mut acc, &mut gsum);
+                    weight_row_safe::<I, G, E>(isa, x, xb, grow, r, t0, n, &mut acc, &mut gsum);
                 }
             }
             let dwk = &mut dw[c * kk..][..kk];
@@ -558,9 +599,11 @@ pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
 }
 
 /// [`weight_row`] with lane-by-lane reads, out of line (rows at the ends of the tensor).
-#[inline(never)]
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_row_safe<G: DepthwiseGeometry, E: Element>(
+fn weight_row_safe<I: Isa, G: DepthwiseGeometry, E: Element>(
+    isa: I,
     x: &[E],
     xb: isize,
     grow: &[E],
@@ -570,7 +613,7 @@ fn weight_row_safe<G: DepthwiseGeometry, E: Element>(
     acc: &mut [[E; L]; TAPS],
     gsum: &mut [E; L],
 ) {
-    weight_row::<G, E, true>(x, xb, grow, r, t0, n, acc, gsum)
+    isa.run(move || weight_row::<I, G, E, true>(isa, x, xb, grow, r, t0, n, acc, gsum))
 }
 
 /// One output row (`grow`, whose kernel window starts at input row `r`) of
@@ -578,7 +621,8 @@ fn weight_row_safe<G: DepthwiseGeometry, E: Element>(
 /// `gsum += dy`. Without `SAFE`, every vector read must lie inside `x`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_row<G: DepthwiseGeometry, E: Element, const SAFE: bool>(
+fn weight_row<I: Isa, G: DepthwiseGeometry, E: Element, const SAFE: bool>(
+    isa: I,
     x: &[E],
     xb: isize,
     grow: &[E],
@@ -595,11 +639,15 @@ fn weight_row<G: DepthwiseGeometry, E: Element, const SAFE: bool>(
     for j0 in (0..G::WO).step_by(L) {
         let c0 = (j0 * G::S) as isize - G::P as isize;
         if !SAFE && j0 + L <= G::WO && c0 >= 0 && c0 + creach < G::W as isize {
-            weight_step::<G, E, { read::PLAIN }>(x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
+            weight_step::<I, G, E, { read::PLAIN }>(
+                isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
+            );
         } else if SAFE {
-            weight_step::<G, E, { read::SAFE }>(x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
+            weight_step::<I, G, E, { read::SAFE }>(isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
         } else {
-            weight_step::<G, E, { read::MASKED }>(x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
+            weight_step::<I, G, E, { read::MASKED }>(
+                isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
+            );
         }
     }
     *acc = a;
@@ -610,7 +658,8 @@ fn weight_row<G: DepthwiseGeometry, E: Element, const SAFE: bool>(
 /// says (one of [`read`]'s).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_step<G: DepthwiseGeometry, E: Element, const MODE: u8>(
+fn weight_step<I: Isa, G: DepthwiseGeometry, E: Element, const MODE: u8>(
+    _isa: I,
     x: &[E],
     xb: isize,
     grow: &[E],
@@ -672,7 +721,7 @@ fn weight_step<G: DepthwiseGeometry, E: Element, const MODE: u8>(
             (gv, xv)
         };
         for l in 0..L {
-            a[l] = fmadd(gv[l], xv[l], a[l]);
+            a[l] = fmadd::<I, _>(gv[l], xv[l], a[l]);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! is usable; one output per element decides whether the element is dropped.
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 
 /// Advances a SplitMix64 state and returns the next 64 random bits.
 #[inline(always)]
@@ -52,6 +53,11 @@ pub fn keep_scale<E: Element>(p_e4: u32) -> E {
 
 /// `y[i] = x[i] · mask[i] · scale`. Overwrites `y`. Also the backward pass (with `x = dy`).
 pub fn apply<E: Element>(x: &[E], mask: &[u8], scale: E, y: &mut [E]) {
+    dispatch!(E, |isa| apply_on::<_, E>(isa, x, mask, scale, y))
+}
+
+#[inline(always)]
+fn apply_on<I: Isa, E: Element>(_isa: I, x: &[E], mask: &[u8], scale: E, y: &mut [E]) {
     for ((y, &x), &m) in y.iter_mut().zip(x).zip(mask) {
         *y = if m != 0 { x * scale } else { E::zero() };
     }

@@ -8,6 +8,7 @@
 //! correct, only slower, on any other target.
 
 use crate::element::Element;
+use crate::kernels::isa::Isa;
 use core::any::Any;
 
 /// `a · b + c`, fused into one instruction (and one rounding) when the target has FMA.
@@ -15,12 +16,8 @@ use core::any::Any;
 /// Without FMA in the target features `mul_add` would be a call into libm (two orders of
 /// magnitude slower), so the product and the sum stay separate there.
 #[inline(always)]
-pub(crate) fn fmadd<E: Element>(a: E, b: E, c: E) -> E {
-    if cfg!(target_feature = "fma") {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
+pub(crate) fn fmadd<I: Isa, E: Element>(a: E, b: E, c: E) -> E {
+    if I::FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
 /// Whether `E` is a 4-byte float: 8 lanes per 256-bit register (else 4, for `f64`).
@@ -29,11 +26,22 @@ pub(crate) const fn is_f32<E>() -> bool {
     core::mem::size_of::<E>() == 4
 }
 
-/// Whether `L` lanes of `E` are one 256-bit register (8 `f32` or 4 `f64`): the kernels'
-/// "narrow" tiles.
+/// Whether `L` lanes of `E` are one register of `I` (8 `f32` or 4 `f64` with AVX2): the
+/// kernels' "narrow" tiles, 12 or 8 channels tall.
+///
+/// Not with 512-bit registers: there LLVM (with no CPU model to tune for, as in a crate built
+/// without `-C target-cpu`) turned the tall tiles' accumulators into gathers and scatters
+/// through pointers, 25× slower (W5's input gradient: 5.66 ms against 224 µs with AVX2); rows
+/// of 16 lanes run as tiles of at most 6 channels instead.
 #[inline(always)]
-pub(crate) const fn one_vector<E, const L: usize>() -> bool {
-    L == if is_f32::<E>() { 8 } else { 4 }
+pub(crate) const fn one_vector<I: Isa, E, const L: usize>() -> bool {
+    L == vector_lanes::<I, E>() && I::VECTOR_BYTES < 64
+}
+
+/// Lanes of `E` in one register of `I`.
+#[inline(always)]
+pub(crate) const fn vector_lanes<I: Isa, E>() -> usize {
+    I::VECTOR_BYTES / core::mem::size_of::<E>()
 }
 
 /// `L` lanes `x[start + l·is]` (with `is = IS` when `IS > 0`, else the run-time `is`), where
@@ -146,8 +154,8 @@ pub(crate) fn lanes<E: Copy + Default, const L: usize, const IS: usize>(
 /// shuffle per register and tap; the natural order needs a second one to restore it (or a
 /// store and misaligned reloads of a split row). Tiles of less than one register keep the
 /// natural order.
-pub(crate) const fn lane_order<E, const L: usize, const IS: usize>() -> [usize; L] {
-    let v = if is_f32::<E>() { 8 } else { 4 };
+pub(crate) const fn lane_order<I: Isa, E, const L: usize, const IS: usize>() -> [usize; L] {
+    let v = vector_lanes::<I, E>();
     // Elements per 16-byte part, and how many of them come from each load.
     let q = 16 / core::mem::size_of::<E>();
     let half = q / 2;
@@ -169,25 +177,29 @@ pub(crate) const fn lane_order<E, const L: usize, const IS: usize>() -> [usize; 
     order
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod order_tests {
     use super::lane_order;
+    use crate::kernels::isa::Avx2;
 
     #[test]
     fn stride_two_orders_are_the_shuffles() {
-        assert_eq!(lane_order::<f32, 8, 2>(), [0, 1, 4, 5, 2, 3, 6, 7]);
+        assert_eq!(lane_order::<Avx2, f32, 8, 2>(), [0, 1, 4, 5, 2, 3, 6, 7]);
         assert_eq!(
-            lane_order::<f32, 16, 2>(),
+            lane_order::<Avx2, f32, 16, 2>(),
             [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15]
         );
-        assert_eq!(lane_order::<f64, 8, 2>(), [0, 2, 1, 3, 4, 6, 5, 7]);
-        assert_eq!(lane_order::<f32, 16, 1>(), core::array::from_fn(|j| j));
-        assert_eq!(lane_order::<f32, 4, 2>(), [0, 1, 2, 3]);
+        assert_eq!(lane_order::<Avx2, f64, 8, 2>(), [0, 2, 1, 3, 4, 6, 5, 7]);
+        assert_eq!(
+            lane_order::<Avx2, f32, 16, 1>(),
+            core::array::from_fn(|j| j)
+        );
+        assert_eq!(lane_order::<Avx2, f32, 4, 2>(), [0, 1, 2, 3]);
     }
 
     #[test]
     fn orders_are_permutations() {
-        let o = lane_order::<f32, 16, 2>();
+        let o = lane_order::<Avx2, f32, 16, 2>();
         let mut seen = [false; 16];
         for j in o {
             assert!(!seen[j]);
@@ -241,16 +253,17 @@ pub(crate) fn hsum<E: Element, const L: usize>(v: [E; L]) -> E {
 
 /// `Σ x[i]`, vectorised: four independent 8-lane partial sums (the order of the additions
 /// differs from a sequential fold, the result is as accurate or better).
-#[inline]
+#[inline(always)]
 pub(crate) fn sum<E: Element>(x: &[E]) -> E {
     fold(x, |a, v| a + v)
 }
 
 /// `Σ (x − c)²`, vectorised like [`sum`].
-pub(crate) fn sum_sq_dev<E: Element>(x: &[E], c: E) -> E {
+#[inline(always)]
+pub(crate) fn sum_sq_dev<I: Isa, E: Element>(x: &[E], c: E) -> E {
     fold(x, |a, v| {
         let d = v - c;
-        fmadd(d, d, a)
+        fmadd::<I, E>(d, d, a)
     })
 }
 
@@ -283,7 +296,8 @@ fn fold<E: Element>(x: &[E], step: impl Fn(E, E) -> E) -> E {
 
 /// `(Σ g, Σ g·(x − c))` over pairs of `x` and `g` (of equal length), vectorised like [`sum`]
 /// (two accumulators of each: four chains in all).
-pub(crate) fn sum_and_dot_dev<E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
+#[inline(always)]
+pub(crate) fn sum_and_dot_dev<I: Isa, E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
     const L: usize = 8;
     debug_assert_eq!(x.len(), g.len());
     let mut s = [[E::zero(); L]; 2];
@@ -295,14 +309,14 @@ pub(crate) fn sum_and_dot_dev<E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
             for l in 0..L {
                 let (xv, gv) = (xc[k * L + l], gc[k * L + l]);
                 s[k][l] += gv;
-                d[k][l] = fmadd(gv, xv - c, d[k][l]);
+                d[k][l] = fmadd::<I, E>(gv, xv - c, d[k][l]);
             }
         }
     }
     let (mut ts, mut td) = (E::zero(), E::zero());
     for (&xv, &gv) in xr.iter().zip(gr) {
         ts += gv;
-        td = fmadd(gv, xv - c, td);
+        td = fmadd::<I, E>(gv, xv - c, td);
     }
     let add = |[a, b]: [[E; L]; 2]| {
         let mut v = [E::zero(); L];
@@ -317,6 +331,7 @@ pub(crate) fn sum_and_dot_dev<E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::isa::Baseline;
 
     #[test]
     fn load_masks_and_bounds() {
@@ -350,7 +365,7 @@ mod tests {
         let x: [f64; 77] = core::array::from_fn(|i| i as f64);
         assert_eq!(sum(&x), (0..77).sum::<usize>() as f64);
         assert_eq!(sum::<f32>(&[]), 0.0);
-        assert_eq!(fmadd(2.0f32, 3.0, 1.0), 7.0);
+        assert_eq!(fmadd::<Baseline, f32>(2.0f32, 3.0, 1.0), 7.0);
     }
 
     #[test]
@@ -366,10 +381,10 @@ mod tests {
                 x.iter().zip(&g).map(|(&v, &w)| w * (v - c)).sum(),
             );
             assert!(
-                (sum_sq_dev(&x, c) - sq).abs() <= 1e-9 * (1.0 + sq.abs()),
+                (sum_sq_dev::<Baseline, f64>(&x, c) - sq).abs() <= 1e-9 * (1.0 + sq.abs()),
                 "n = {n}"
             );
-            let (s, d) = sum_and_dot_dev(&x, &g, c);
+            let (s, d) = sum_and_dot_dev::<Baseline, f64>(&x, &g, c);
             assert!((s - gs).abs() <= 1e-9 * (1.0 + gs.abs()), "n = {n}");
             assert!((d - gd).abs() <= 1e-9 * (1.0 + gd.abs()), "n = {n}");
         }

@@ -22,6 +22,7 @@ pub mod channels;
 pub mod conv;
 pub mod depthwise;
 pub mod dropout;
+pub mod isa;
 mod lanes;
 pub mod loss;
 pub mod norm;

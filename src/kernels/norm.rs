@@ -10,6 +10,7 @@
 //! per-channel scratch array is needed: every function works in the caller's storage.
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{sum, sum_and_dot_dev, sum_sq_dev};
 
 /// Compile-time geometry of a per-channel normalisation: `N` samples of `C` planes of `HW`
@@ -47,6 +48,16 @@ fn planes<G: ChannelGeometry, E>(x: &[E], c: usize) -> impl Iterator<Item = &[E]
 /// Per-channel batch mean and **biased** variance (two passes, for accuracy). Overwrites `mean`
 /// and `var` (`C` values each).
 pub fn batch_stats<G: ChannelGeometry, E: Element>(x: &[E], mean: &mut [E], var: &mut [E]) {
+    dispatch!(E, |isa| batch_stats_on::<_, G, E>(isa, x, mean, var))
+}
+
+#[inline(always)]
+fn batch_stats_on<I: Isa, G: ChannelGeometry, E: Element>(
+    _isa: I,
+    x: &[E],
+    mean: &mut [E],
+    var: &mut [E],
+) {
     let x = &x[..G::LEN];
     let m = E::of(G::M as f64);
     for c in 0..G::C {
@@ -58,7 +69,7 @@ pub fn batch_stats<G: ChannelGeometry, E: Element>(x: &[E], mean: &mut [E], var:
         let mu = s / m;
         let mut q = E::zero();
         for p in planes::<G, E>(x, c) {
-            q += sum_sq_dev(p, mu);
+            q += sum_sq_dev::<I, E>(p, mu);
         }
         mean[c] = mu;
         var[c] = q / m;
@@ -74,6 +85,21 @@ pub fn var_to_inv_std<E: Element>(v: &mut [E], eps: E) {
 
 /// `y = γ·(x − μ)·istd + β` per channel. Overwrites `y`.
 pub fn normalize<G: ChannelGeometry, E: Element>(
+    x: &[E],
+    mean: &[E],
+    istd: &[E],
+    gamma: &[E],
+    beta: &[E],
+    y: &mut [E],
+) {
+    dispatch!(E, |isa| normalize_on::<_, G, E>(
+        isa, x, mean, istd, gamma, beta, y
+    ))
+}
+
+#[inline(always)]
+fn normalize_on<I: Isa, G: ChannelGeometry, E: Element>(
+    _isa: I,
     x: &[E],
     mean: &[E],
     istd: &[E],
@@ -114,7 +140,8 @@ pub fn update_running<G: ChannelGeometry, E: Element>(
 
 /// `(Σ dy, Σ dy·x̂)` over channel `c`.
 #[inline(always)]
-fn grad_sums<G: ChannelGeometry, E: Element>(
+fn grad_sums<I: Isa, G: ChannelGeometry, E: Element>(
+    _isa: I,
     x: &[E],
     dy: &[E],
     c: usize,
@@ -123,7 +150,7 @@ fn grad_sums<G: ChannelGeometry, E: Element>(
 ) -> (E, E) {
     let (mut sdy, mut sdyx) = (E::zero(), E::zero());
     for (xp, gp) in planes::<G, E>(x, c).zip(planes::<G, E>(dy, c)) {
-        let (a, b) = sum_and_dot_dev(xp, gp, mean);
+        let (a, b) = sum_and_dot_dev::<I, E>(xp, gp, mean);
         sdy += a;
         sdyx += b;
     }
@@ -139,9 +166,24 @@ pub fn backward_params<G: ChannelGeometry, E: Element>(
     dgamma: &mut [E],
     dbeta: &mut [E],
 ) {
+    dispatch!(E, |isa| backward_params_on::<_, G, E>(
+        isa, x, dy, mean, istd, dgamma, dbeta
+    ))
+}
+
+#[inline(always)]
+fn backward_params_on<I: Isa, G: ChannelGeometry, E: Element>(
+    isa: I,
+    x: &[E],
+    dy: &[E],
+    mean: &[E],
+    istd: &[E],
+    dgamma: &mut [E],
+    dbeta: &mut [E],
+) {
     let (x, dy) = (&x[..G::LEN], &dy[..G::LEN]);
     for c in 0..G::C {
-        let (sdy, sdyx) = grad_sums::<G, E>(x, dy, c, mean[c], istd[c]);
+        let (sdy, sdyx) = grad_sums::<I, G, E>(isa, x, dy, c, mean[c], istd[c]);
         dgamma[c] += sdyx;
         dbeta[c] += sdy;
     }
@@ -165,11 +207,36 @@ pub fn backward_in_place<G: ChannelGeometry, E: Element>(
     dgamma: &mut [E],
     dbeta: &mut [E],
 ) {
+    dispatch!(E, |isa| backward_in_place_on::<_, G, E>(
+        isa,
+        x,
+        dy,
+        mean,
+        istd,
+        gamma,
+        batch_stats,
+        dgamma,
+        dbeta
+    ))
+}
+
+#[inline(always)]
+fn backward_in_place_on<I: Isa, G: ChannelGeometry, E: Element>(
+    isa: I,
+    x: &mut [E],
+    dy: &[E],
+    mean: &[E],
+    istd: &[E],
+    gamma: &[E],
+    batch_stats: bool,
+    dgamma: &mut [E],
+    dbeta: &mut [E],
+) {
     let (x, dy) = (&mut x[..G::LEN], &dy[..G::LEN]);
     let inv_m = E::one() / E::of(G::M as f64);
     for c in 0..G::C {
         let (mu, is) = (mean[c], istd[c]);
-        let (sdy, sdyx) = grad_sums::<G, E>(x, dy, c, mu, is);
+        let (sdy, sdyx) = grad_sums::<I, G, E>(isa, x, dy, c, mu, is);
         dgamma[c] += sdyx;
         dbeta[c] += sdy;
         let k = gamma[c] * is;

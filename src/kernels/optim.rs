@@ -3,6 +3,7 @@
 //! Formulas are PyTorch's (`torch.optim.SGD`, `torch.optim.Adam`).
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 
 /// Hyper-parameters of an SGD step, converted to the element type.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +25,11 @@ pub struct SgdStep<E> {
 /// Plain SGD: `p −= lr · (g + λ·p)`.
 #[inline]
 pub fn sgd<E: Element>(p: &mut [E], g: &[E], lr: E, weight_decay: E) {
+    dispatch!(E, |isa| sgd_on::<_, E>(isa, p, g, lr, weight_decay))
+}
+
+#[inline(always)]
+fn sgd_on<I: Isa, E: Element>(_isa: I, p: &mut [E], g: &[E], lr: E, weight_decay: E) {
     debug_assert_eq!(p.len(), g.len());
     for (p, &g) in p.iter_mut().zip(g) {
         let d = g + weight_decay * *p;
@@ -35,6 +41,17 @@ pub fn sgd<E: Element>(p: &mut [E], g: &[E], lr: E, weight_decay: E) {
 /// `buf = μ·buf + (1 − τ)·d`; `d = d + μ·buf` if Nesterov, else `d = buf`; `p −= lr·d`.
 #[inline]
 pub fn sgd_momentum<E: Element>(p: &mut [E], g: &[E], buf: &mut [E], h: SgdStep<E>) {
+    dispatch!(E, |isa| sgd_momentum_on::<_, E>(isa, p, g, buf, h))
+}
+
+#[inline(always)]
+fn sgd_momentum_on<I: Isa, E: Element>(
+    _isa: I,
+    p: &mut [E],
+    g: &[E],
+    buf: &mut [E],
+    h: SgdStep<E>,
+) {
     debug_assert_eq!(p.len(), g.len());
     debug_assert_eq!(p.len(), buf.len());
     let keep = E::one() - h.dampening;
@@ -71,6 +88,18 @@ pub struct AdamStep<E> {
 /// `p −= step_size · m / (√v / √(1 − β₂ᵗ) + ε)`.
 #[inline]
 pub fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], h: AdamStep<E>) {
+    dispatch!(E, |isa| adam_on::<_, E>(isa, p, g, m, v, h))
+}
+
+#[inline(always)]
+fn adam_on<I: Isa, E: Element>(
+    _isa: I,
+    p: &mut [E],
+    g: &[E],
+    m: &mut [E],
+    v: &mut [E],
+    h: AdamStep<E>,
+) {
     debug_assert_eq!(p.len(), g.len());
     debug_assert_eq!(p.len(), m.len());
     debug_assert_eq!(p.len(), v.len());

@@ -1,11 +1,17 @@
 //! Element-wise kernels: activations and their derivatives, per-channel bias.
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::sum;
 
 /// `y[i] = f(x[i])`.
 #[inline]
 pub fn map<E: Element>(x: &[E], y: &mut [E], f: impl Fn(E) -> E) {
+    dispatch!(E, |isa| map_on::<_, E>(isa, x, y, f))
+}
+
+#[inline(always)]
+fn map_on<I: Isa, E: Element>(_isa: I, x: &[E], y: &mut [E], f: impl Fn(E) -> E) {
     for (y, &x) in y.iter_mut().zip(x) {
         *y = f(x);
     }
@@ -15,6 +21,11 @@ pub fn map<E: Element>(x: &[E], y: &mut [E], f: impl Fn(E) -> E) {
 /// derivative expressed in terms of the input.
 #[inline]
 pub fn backward_in_place<E: Element>(x: &mut [E], dy: &[E], df: impl Fn(E) -> E) {
+    dispatch!(E, |isa| backward_in_place_on::<_, E>(isa, x, dy, df))
+}
+
+#[inline(always)]
+fn backward_in_place_on<I: Isa, E: Element>(_isa: I, x: &mut [E], dy: &[E], df: impl Fn(E) -> E) {
     for (x, &g) in x.iter_mut().zip(dy) {
         *x = g * df(*x);
     }
@@ -23,6 +34,11 @@ pub fn backward_in_place<E: Element>(x: &mut [E], dy: &[E], df: impl Fn(E) -> E)
 /// `y[n, c, ·] += bias[c]` over `n` samples of `c` planes of `plane` values.
 #[inline]
 pub fn add_channel_bias<E: Element>(y: &mut [E], bias: &[E], plane: usize) {
+    dispatch!(E, |isa| add_channel_bias_on::<_, E>(isa, y, bias, plane))
+}
+
+#[inline(always)]
+fn add_channel_bias_on<I: Isa, E: Element>(_isa: I, y: &mut [E], bias: &[E], plane: usize) {
     for (i, chunk) in y.chunks_exact_mut(plane).enumerate() {
         let b = bias[i % bias.len()];
         for v in chunk {
@@ -34,6 +50,11 @@ pub fn add_channel_bias<E: Element>(y: &mut [E], bias: &[E], plane: usize) {
 /// `dbias[c] += Σ_{n, ·} dy[n, c, ·]`.
 #[inline]
 pub fn channel_sums<E: Element>(dy: &[E], dbias: &mut [E], plane: usize) {
+    dispatch!(E, |isa| channel_sums_on::<_, E>(isa, dy, dbias, plane))
+}
+
+#[inline(always)]
+fn channel_sums_on<I: Isa, E: Element>(_isa: I, dy: &[E], dbias: &mut [E], plane: usize) {
     let c = dbias.len();
     for (i, chunk) in dy.chunks_exact(plane).enumerate() {
         dbias[i % c] += sum(chunk);
@@ -43,6 +64,11 @@ pub fn channel_sums<E: Element>(dy: &[E], dbias: &mut [E], plane: usize) {
 /// `a[i] += b[i]`.
 #[inline]
 pub fn add_assign<E: Element>(a: &mut [E], b: &[E]) {
+    dispatch!(E, |isa| add_assign_on::<_, E>(isa, a, b))
+}
+
+#[inline(always)]
+fn add_assign_on<I: Isa, E: Element>(_isa: I, a: &mut [E], b: &[E]) {
     for (a, &b) in a.iter_mut().zip(b) {
         *a += b;
     }
@@ -51,6 +77,11 @@ pub fn add_assign<E: Element>(a: &mut [E], b: &[E]) {
 /// `a[i] *= s`.
 #[inline]
 pub fn scale<E: Element>(a: &mut [E], s: E) {
+    dispatch!(E, |isa| scale_on::<_, E>(isa, a, s))
+}
+
+#[inline(always)]
+fn scale_on<I: Isa, E: Element>(_isa: I, a: &mut [E], s: E) {
     for a in a.iter_mut() {
         *a *= s;
     }

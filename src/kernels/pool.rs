@@ -11,6 +11,7 @@
 //! selects).
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{keep, lanes, load};
 
 /// Compile-time geometry of a pooling window over `PLANES = N·C` planes.
@@ -123,6 +124,16 @@ fn beats<E: Element>(a: E, b: E) -> bool {
 /// Max pooling. Writes the maxima to `y` and, per output, the index `h·W + w` of the maximum
 /// within its input plane to `argmax` (the first maximum on ties, like PyTorch).
 pub fn max_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
+    dispatch!(E, |isa| max_forward_on::<_, G, E>(isa, x, y, argmax))
+}
+
+#[inline(always)]
+fn max_forward_on<I: Isa, G: PoolGeometry, E: Element>(
+    _isa: I,
+    x: &[E],
+    y: &mut [E],
+    argmax: &mut [u32],
+) {
     if G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L {
         return max_forward_2x2::<G, E>(x, y, argmax);
     }
@@ -167,6 +178,7 @@ pub fn max_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &m
 /// Max pooling 2 × 2, stride 2 (the common case): the two rows of `2L` inputs are compared
 /// element-wise first (contiguous vectors), then the column pairs. A tie between the columns
 /// goes to the smaller index, so the result is exactly the first maximum in row-major order.
+#[inline(always)]
 fn max_forward_2x2<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     for p in 0..G::PLANES {
@@ -237,6 +249,16 @@ fn disjoint_cols<G: PoolGeometry>(iw0: usize) -> ([usize; L], [bool; L]) {
 /// Max pooling backward: each `dy` goes to its recorded arg-max; `dx` is overwritten
 /// (overlapping windows accumulate).
 pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
+    dispatch!(E, |isa| max_backward_on::<_, G, E>(isa, dy, argmax, dx))
+}
+
+#[inline(always)]
+fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
+    _isa: I,
+    dy: &[E],
+    argmax: &[u32],
+    dx: &mut [E],
+) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     if G::K > G::S || G::WO == 0 {
         dx[..G::PLANES * hw].fill(E::zero());
@@ -317,6 +339,7 @@ pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
 /// arg-max from its window's top-left corner (`0`, `1`, `W` or `W + 1`) gives four lane masks,
 /// one per window position; the masked gradients of the even and odd columns of each input row
 /// are interleaved into `2L` contiguous input gradients.
+#[inline(always)]
 fn max_backward_2x2<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let w = G::W as u32;
@@ -362,6 +385,11 @@ fn max_backward_2x2<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
 
 /// Average pooling: each output is the sum of its window divided by `K²`.
 pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
+    dispatch!(E, |isa| avg_forward_on::<_, G, E>(isa, x, y))
+}
+
+#[inline(always)]
+fn avg_forward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, x: &[E], y: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let scale = E::one() / E::of((G::K * G::K) as f64);
     for p in 0..G::PLANES {
@@ -391,6 +419,11 @@ pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
 
 /// Average pooling backward: each `dy` is spread as `dy / K²` over its window. Overwrites `dx`.
 pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
+    dispatch!(E, |isa| avg_backward_on::<_, G, E>(isa, dy, dx))
+}
+
+#[inline(always)]
+fn avg_backward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, dy: &[E], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let scale = E::one() / E::of((G::K * G::K) as f64);
     if G::K > G::S || G::WO == 0 {

@@ -2,6 +2,7 @@
 //! and its backward.
 
 use crate::element::Element;
+use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::sum;
 
 /// Compile-time geometry of a per-plane reduction: `PLANES = N · C` planes of `PLANE = H · W`
@@ -25,6 +26,11 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize> PlaneGeomet
 
 /// `y[p] = mean(x[p, ·])` for every plane `p`. Overwrites `y`.
 pub fn mean_forward<G: PlaneGeometry, E: Element>(x: &[E], y: &mut [E]) {
+    dispatch!(E, |isa| mean_forward_on::<_, G, E>(isa, x, y))
+}
+
+#[inline(always)]
+fn mean_forward_on<I: Isa, G: PlaneGeometry, E: Element>(_isa: I, x: &[E], y: &mut [E]) {
     let (x, y) = (&x[..G::PLANES * G::PLANE], &mut y[..G::PLANES]);
     let inv = E::one() / E::of(G::PLANE as f64);
     for (y, plane) in y.iter_mut().zip(x.chunks_exact(G::PLANE)) {
@@ -34,6 +40,11 @@ pub fn mean_forward<G: PlaneGeometry, E: Element>(x: &[E], y: &mut [E]) {
 
 /// Backward of [`mean_forward`]: `dx[p, ·] = dy[p] / PLANE`. Overwrites `dx`.
 pub fn mean_backward<G: PlaneGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
+    dispatch!(E, |isa| mean_backward_on::<_, G, E>(isa, dy, dx))
+}
+
+#[inline(always)]
+fn mean_backward_on<I: Isa, G: PlaneGeometry, E: Element>(_isa: I, dy: &[E], dx: &mut [E]) {
     let (dy, dx) = (&dy[..G::PLANES], &mut dx[..G::PLANES * G::PLANE]);
     let inv = E::one() / E::of(G::PLANE as f64);
     for (&g, plane) in dy.iter().zip(dx.chunks_exact_mut(G::PLANE)) {
