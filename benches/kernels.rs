@@ -36,6 +36,9 @@ fn main() {
             continue;
         }
         let mut w = make();
+        if let Some(info) = w.info() {
+            println!("{info}");
+        }
         let flops = w.flops();
         let mut g = c.benchmark_group("kernels");
         if flops > 0 {

@@ -6,8 +6,8 @@
 
 #![allow(dead_code)]
 
-use constnet::models::LeNet5;
 use constnet::models::resnet::BasicBlock;
+use constnet::models::{LeNet5, ResNet18, ResNet50};
 use constnet::prelude::*;
 use std::hint::black_box;
 
@@ -23,6 +23,10 @@ pub trait Workload {
     }
     /// The timed work.
     fn run(&mut self);
+    /// A line about what was measured (the peak's instruction set), if there is more to say.
+    fn info(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Deterministic values in [-1, 1).
@@ -54,30 +58,85 @@ fn randomized<M: Module<f32> + Zeroable>(seed: u64, scale: f32) -> Box<M> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Peak: f32 FMA throughput.
+// Peak: f32 FMA throughput of the widest instruction set the CPU has, whatever the build flags.
 
-/// Independent accumulator chains (of 8 lanes each). Zen 3: FMA latency 4 cycles, 2 FMA pipes
-/// → at least 8 chains in flight; 12 leaves room and fits the 16 ymm registers with the two
-/// operands.
-pub const PEAK_CHAINS: usize = 12;
 /// Loop trips per `run`.
 pub const PEAK_TRIPS: usize = 100_000;
+/// Independent 16-lane chains of the AVX-512 loop: FMA latency 4 cycles × 2 FMA units needs
+/// at least 8 in flight; 24 leaves room and, with the two operands, uses 26 of the 32 zmm
+/// registers (no spills).
+pub const PEAK_CHAINS_512: usize = 24;
+/// Independent 8-lane chains of the AVX2 + FMA loop: 12, plus the two operands, fit the 16 ymm
+/// registers.
+pub const PEAK_CHAINS: usize = 12;
 
-/// `PEAK_TRIPS × PEAK_CHAINS` 8-lane FMAs with independent chains: the machine's f32 peak.
+/// The instruction set a [`Peak`] measures: the widest one with FMA that the CPU reports at run
+/// time (`is_x86_feature_detected!`), independently of `-C target-cpu` / `RUSTFLAGS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeakIsa {
+    /// 24 chains × 16 lanes of `vfmadd231ps zmm`.
+    Avx512,
+    /// 12 chains × 8 lanes of `vfmadd231ps ymm`.
+    Avx2Fma,
+    /// 12 chains × 8 lanes of `f32::mul_add`, compiled with the build's own flags (the only
+    /// path off x86-64, or on an x86-64 CPU without FMA).
+    Portable,
+}
+
+impl PeakIsa {
+    /// The widest path this CPU runs.
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return PeakIsa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return PeakIsa::Avx2Fma;
+            }
+        }
+        PeakIsa::Portable
+    }
+
+    /// FMAs (chains × lanes) per loop trip.
+    pub fn fmas_per_trip(self) -> usize {
+        match self {
+            PeakIsa::Avx512 => PEAK_CHAINS_512 * 16,
+            PeakIsa::Avx2Fma | PeakIsa::Portable => PEAK_CHAINS * 8,
+        }
+    }
+
+    /// What is measured, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PeakIsa::Avx512 => "avx512f (24 chains x 16 lanes, zmm)",
+            PeakIsa::Avx2Fma => "avx2+fma (12 chains x 8 lanes, ymm)",
+            PeakIsa::Portable => "portable mul_add with the build's flags (12 chains x 8 lanes)",
+        }
+    }
+}
+
+/// `PEAK_TRIPS` trips of independent FMA chains in the widest instruction set of the CPU: the
+/// machine's f32 peak per core.
 pub struct Peak {
+    isa: PeakIsa,
     acc: [[f32; 8]; PEAK_CHAINS],
 }
 
 impl Peak {
     pub fn new() -> Self {
         Self {
+            isa: PeakIsa::detect(),
             acc: [[0.5; 8]; PEAK_CHAINS],
         }
     }
 }
 
-/// The FMA loop. `a` and `b` come through `black_box`, so LLVM cannot fold the chains; with
-/// `-C target-cpu=x86-64-v3` every `mul_add` is one `vfmadd213ps ymm` (checked with objdump).
+/// The portable FMA loop. `a` and `b` come through `black_box`, so LLVM cannot fold the
+/// chains; with `-C target-cpu=x86-64-v3` every `mul_add` is one `vfmadd213ps ymm`, without
+/// it a call to libm's `fmaf`.
 #[inline(never)]
 pub fn fma_loop(acc: &mut [[f32; 8]; PEAK_CHAINS], trips: usize) {
     let a: [f32; 8] = black_box([0.999_9; 8]);
@@ -93,13 +152,78 @@ pub fn fma_loop(acc: &mut [[f32; 8]; PEAK_CHAINS], trips: usize) {
     *acc = r;
 }
 
+/// `trips` × 24 chains of 16-lane FMAs (`vfmadd231ps zmm`, checked with objdump); returns the
+/// sum of the accumulators (so that nothing is dead).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+pub fn fma_loop_avx512(trips: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm512_set1_ps(black_box(0.999_9));
+    let b = _mm512_set1_ps(black_box(1e-4));
+    let mut acc = [_mm512_set1_ps(black_box(0.5)); PEAK_CHAINS_512];
+    for _ in 0..trips {
+        for c in acc.iter_mut() {
+            *c = _mm512_fmadd_ps(*c, a, b);
+        }
+    }
+    let sum = acc
+        .iter()
+        .fold(_mm512_setzero_ps(), |s, &c| _mm512_add_ps(s, c));
+    _mm512_reduce_add_ps(sum)
+}
+
+/// `trips` × 12 chains of 8-lane FMAs (`vfmadd231ps ymm`); returns the sum of the
+/// accumulators.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+pub fn fma_loop_avx2(trips: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm256_set1_ps(black_box(0.999_9));
+    let b = _mm256_set1_ps(black_box(1e-4));
+    let mut acc = [_mm256_set1_ps(black_box(0.5)); PEAK_CHAINS];
+    for _ in 0..trips {
+        for c in acc.iter_mut() {
+            *c = _mm256_fmadd_ps(*c, a, b);
+        }
+    }
+    let sum = acc
+        .iter()
+        .fold(_mm256_setzero_ps(), |s, &c| _mm256_add_ps(s, c));
+    let mut lanes = [0.0f32; 8];
+    // SAFETY: `lanes` is 8 writable `f32`s, what an unaligned 256-bit store writes.
+    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+    lanes.iter().sum()
+}
+
 impl Workload for Peak {
     fn flops(&self) -> u64 {
-        (PEAK_TRIPS * PEAK_CHAINS * 8 * 2) as u64
+        (PEAK_TRIPS * self.isa.fmas_per_trip() * 2) as u64
+    }
+    fn info(&self) -> Option<String> {
+        Some(format!("peak isa: {}", self.isa.describe()))
     }
     fn run(&mut self) {
-        fma_loop(&mut self.acc, black_box(PEAK_TRIPS));
-        black_box(&self.acc);
+        match self.isa {
+            #[cfg(target_arch = "x86_64")]
+            PeakIsa::Avx512 => {
+                // SAFETY: `PeakIsa::detect` chose this path only after
+                // `is_x86_feature_detected!("avx512f")`, so the CPU has every instruction that
+                // `fma_loop_avx512` is compiled with.
+                black_box(unsafe { fma_loop_avx512(black_box(PEAK_TRIPS)) });
+            }
+            #[cfg(target_arch = "x86_64")]
+            PeakIsa::Avx2Fma => {
+                // SAFETY: chosen only after `is_x86_feature_detected!` reported both "avx2"
+                // and "fma", the features `fma_loop_avx2` is compiled with.
+                black_box(unsafe { fma_loop_avx2(black_box(PEAK_TRIPS)) });
+            }
+            _ => {
+                fma_loop(&mut self.acc, black_box(PEAK_TRIPS));
+                black_box(&self.acc);
+            }
+        }
     }
 }
 
@@ -171,28 +295,35 @@ impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32> + Clone> Workloa
 // ---------------------------------------------------------------------------------------------
 // W1: LeNet-5 training step (forward, softmax cross-entropy, backward, SGD update).
 
-/// One full training step of network `L` on a fixed batch `X` with fixed labels: training
-/// forward pass, softmax cross-entropy, backward pass, plain SGD update, through
-/// [`Workspace::train_step`] (the same call the trainer makes).
-pub struct TrainStep<L: Layer<X>, X: Batch<Elem = f32>, const N: usize> {
+/// One full training step of network `L` (`K` classes) on a fixed batch `X` with fixed labels:
+/// training forward pass, softmax cross-entropy, backward pass, plain SGD update, through
+/// [`Workspace::train_step`] (the same call the trainer makes). `flops`: forward FLOPs of one
+/// step, 0 for `L::flops()` (every layer's count, batch norm and residual sums included).
+pub struct TrainStep<L: Layer<X>, X: Batch<Elem = f32>, const N: usize, const K: usize = 10> {
     net: Box<L>,
     ws: Box<Workspace<L, X>>,
     x: Box<X>,
     labels: [usize; N],
     sgd: PlainSgd,
+    forward_flops: u64,
 }
 
-impl<L, X, const N: usize> TrainStep<L, X, N>
+impl<L, X, const N: usize, const K: usize> TrainStep<L, X, N, K>
 where
-    L: Layer<X, Output = Tensor<N, 10, 1, 1>> + Zeroable + Module<f32>,
+    L: Layer<X, Output = Tensor<N, K, 1, 1>> + Zeroable + Module<f32>,
     X: Batch<Elem = f32>,
 {
     pub fn new() -> Self {
+        Self::with_flops(L::flops())
+    }
+    /// With the forward pass counted as `forward_flops` (e.g. convolutions and dense layers
+    /// only, as PyTorch's model FLOP counts are).
+    pub fn with_flops(forward_flops: u64) -> Self {
         let mut labels = [0; N];
         labels
             .iter_mut()
             .enumerate()
-            .for_each(|(i, l)| *l = (i * 7) % 10);
+            .for_each(|(i, l)| *l = (i * 7) % K);
         Self {
             net: randomized::<L>(2, 0.1),
             ws: Zeroable::boxed(),
@@ -201,20 +332,21 @@ where
             // A tiny learning rate keeps the weights (and so the timing) steady over millions
             // of timed steps.
             sgd: PlainSgd::new(1e-6),
+            forward_flops,
         }
     }
 }
 
-impl<L, X, const N: usize> Workload for TrainStep<L, X, N>
+impl<L, X, const N: usize, const K: usize> Workload for TrainStep<L, X, N, K>
 where
-    L: Layer<X, Output = Tensor<N, 10, 1, 1>> + Zeroable + Module<f32>,
+    L: Layer<X, Output = Tensor<N, K, 1, 1>> + Zeroable + Module<f32>,
     X: Batch<Elem = f32>,
 {
     fn flops(&self) -> u64 {
         // forward + input and weight gradients (the first layer's input gradient is not
         // computed, so this slightly overstates the work: the reported rate is a lower bound
         // of the waste, never flattering).
-        3 * L::flops()
+        3 * self.forward_flops
     }
     fn run(&mut self) {
         let loss = self
@@ -230,6 +362,79 @@ where
         black_box(loss);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Real models: eval-mode inference through the public model types.
+
+/// Eval-mode forward pass of network `L` (PyTorch's default initialisation from a fixed seed:
+/// batch-norm running mean 0 and variance 1) on a fixed input, the way an application runs
+/// inference: `net.forward(x, y, trace)` with the trace as scratch (what [`Workspace::infer`]
+/// does, without the gradient buffers a `Workspace` also holds).
+pub struct Infer<L: Layer<X>, X: Batch<Elem = f32>> {
+    net: Box<L>,
+    x: Box<X>,
+    y: Box<L::Output>,
+    trace: Box<L::Trace>,
+    flops: u64,
+}
+
+impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32>> Infer<L, X> {
+    /// `flops`: FLOPs of one forward pass.
+    pub fn new(flops: u64) -> Self {
+        Self {
+            net: constnet::init::seeded::<L, f32>(1),
+            x: filled::<X>(1),
+            y: L::Output::boxed(),
+            trace: L::Trace::boxed(),
+            flops,
+        }
+    }
+}
+
+impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32>> Workload for Infer<L, X> {
+    fn flops(&self) -> u64 {
+        self.flops
+    }
+    fn run(&mut self) {
+        self.net.forward(&self.x, &mut self.y, &mut self.trace);
+        black_box(&mut self.y);
+    }
+}
+
+/// FLOPs of one forward pass of torchvision's ImageNet ResNet at 224×224, batch `n`: 2 per
+/// multiply-add of the convolutions (stem, blocks, projection shortcuts) and of the final dense
+/// layer; batch norm, ReLU, pooling and residual sums not counted (the usual model FLOP count:
+/// ResNet-18 1.82 G multiply-adds, ResNet-50 4.09 G). `blocks`: blocks per stage;
+/// `bottleneck`: 1×1 → 3×3 → 1×1 blocks with 4× expansion (ResNet-50) instead of two 3×3.
+pub fn resnet_flops(n: u64, blocks: [u64; 4], bottleneck: bool) -> u64 {
+    let mut macs = 3 * 64 * 7 * 7 * 112 * 112; // stem conv 7×7 stride 2, 224 → 112
+    let (mut h, mut ci) = (56u64, 64u64); // after the 3×3 stride-2 max pool
+    for (stage, &count) in blocks.iter().enumerate() {
+        let width = 64 << stage;
+        let co = if bottleneck { 4 * width } else { width };
+        for b in 0..count {
+            let s = if stage > 0 && b == 0 { 2 } else { 1 };
+            let ho = h / s;
+            let out = ho * ho;
+            macs += if bottleneck {
+                // 1×1 at the input resolution, 3×3 with the stride, 1×1 (torchvision's v1.5)
+                ci * width * h * h + width * width * 9 * out + width * co * out
+            } else {
+                ci * co * 9 * out + co * co * 9 * out
+            };
+            if s != 1 || ci != co {
+                macs += ci * co * out; // projection shortcut, 1×1 with the stride
+            }
+            (h, ci) = (ho, co);
+        }
+    }
+    macs += ci * 1000; // fc
+    2 * n * macs
+}
+
+pub type R18i = Infer<ResNet18, Tensor<1, 3, 224, 224>>;
+pub type R50i = Infer<ResNet50, Tensor<1, 3, 224, 224>>;
+pub type R18t = TrainStep<ResNet18, Tensor<8, 3, 224, 224>, 8, 1000>;
 
 // ---------------------------------------------------------------------------------------------
 // W5: ConvTranspose2d 64→32, k4, s2, p1, 16×16 → 32×32, forward + backward (typed layer; it
@@ -338,9 +543,11 @@ pub type Entry = (&'static str, &'static str, fn() -> Box<dyn Workload>);
 /// Every workload, in report order.
 pub fn all() -> Vec<Entry> {
     vec![
-        ("peak", "f32 FMA peak, 12 chains × 8 lanes", || {
-            Box::new(Peak::new())
-        }),
+        (
+            "peak",
+            "f32 FMA peak of the CPU's widest instruction set (avx512f: 24 chains × 16 lanes; avx2+fma: 12 × 8)",
+            || Box::new(Peak::new()),
+        ),
         (
             "W1a",
             "LeNet-5 training step (fwd, softmax-CE, bwd, SGD), N=1",
@@ -486,5 +693,80 @@ pub fn all() -> Vec<Entry> {
             "Linear 256→120, N=64, forward+backward",
             || Box::new(Dense64::new(true)),
         ),
+        (
+            "R18i",
+            "ResNet-18 inference (eval mode), 224×224, N=1",
+            || Box::new(R18i::new(resnet_flops(1, [2, 2, 2, 2], false))),
+        ),
+        (
+            "R50i",
+            "ResNet-50 inference (eval mode), 224×224, N=1",
+            || Box::new(R50i::new(resnet_flops(1, [3, 4, 6, 3], true))),
+        ),
+        (
+            "R18t",
+            "ResNet-18 training step (fwd, softmax-CE, bwd, SGD), 224×224, N=8",
+            || Box::new(R18t::with_flops(resnet_flops(8, [2, 2, 2, 2], false))),
+        ),
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver of `profile.rs` (and of the dependent-crate build in `benches/dependent/`).
+
+/// `<driver> [name] [times]`: runs workload `name` (default W2f) `times` times (default 10)
+/// and prints the minimum and median time, the FLOP count, what the build was compiled for
+/// and, for the peak, which instruction set it measured. Exit code 2 for an unknown name.
+pub fn profile_main() {
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with('-'));
+    let name = args.next().unwrap_or_else(|| "W2f".into());
+    let times: usize = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10)
+        .max(1);
+    let Some((_, what, make)) = all().into_iter().find(|w| w.0 == name) else {
+        eprintln!("unknown workload {name}");
+        std::process::exit(2);
+    };
+    let mut w = make();
+    let mut t = Vec::with_capacity(times);
+    for _ in 0..times {
+        w.reset();
+        let start = std::time::Instant::now();
+        w.run();
+        t.push(start.elapsed().as_secs_f64());
+    }
+    t.sort_by(f64::total_cmp);
+    // The minimum is the run least disturbed by other processes on a shared machine.
+    let (min, med) = (t[0], t[t.len() / 2]);
+    println!("build: {}", build_features());
+    if let Some(info) = w.info() {
+        println!("{info}");
+    }
+    println!(
+        "{name:>16}: min {:8.1} µs ({:6.2} GFLOP/s), median {:8.1} µs, {} FLOP  — {what}",
+        min * 1e6,
+        w.flops() as f64 / min / 1e9,
+        med * 1e6,
+        w.flops(),
+    );
+}
+
+/// The x86-64 vector features this binary (and so constnet, built with the same flags) was
+/// compiled for.
+pub fn build_features() -> String {
+    let f = [
+        ("sse2", cfg!(target_feature = "sse2")),
+        ("avx", cfg!(target_feature = "avx")),
+        ("avx2", cfg!(target_feature = "avx2")),
+        ("fma", cfg!(target_feature = "fma")),
+        ("avx512f", cfg!(target_feature = "avx512f")),
+    ];
+    let on: Vec<&str> = f.iter().filter(|f| f.1).map(|f| f.0).collect();
+    format!(
+        "compiled for target features [{}], debug assertions {}",
+        on.join(" "),
+        if cfg!(debug_assertions) { "on" } else { "off" }
+    )
 }
