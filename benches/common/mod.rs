@@ -741,6 +741,11 @@ pub fn profile_main() {
     // The minimum is the run least disturbed by other processes on a shared machine.
     let (min, med) = (t[0], t[t.len() / 2]);
     println!("build: {}", build_features());
+    println!(
+        "constnet kernels: {} (best this CPU has: {})",
+        constnet::kernels::isa::chosen().name(),
+        constnet::kernels::isa::best().name()
+    );
     if let Some(info) = w.info() {
         println!("{info}");
     }

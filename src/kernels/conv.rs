@@ -40,7 +40,7 @@
 
 use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
-use crate::kernels::isa::{Isa, dispatch};
+use crate::kernels::isa::{Isa, Level, dispatch};
 use crate::kernels::lanes::{
     fmadd, hsum, is_f32, keep, lane_order, lanes, load, one_vector, store_prefix, sum,
 };
@@ -1616,7 +1616,7 @@ fn direct_tile<
         // (`const`: the other instances of this function do not instantiate the fixed tiles)
         // The full tiles: `MC` or 5 channels, or the taller ones of one-vector rows.
         if const {
-            UNIT && (M == MC
+            UNIT && fixed_tiles::<I>() && (M == MC
                 || (M == 5 && !one_vector::<I, E, L>())
                 || (one_vector::<I, E, L>() && (M == 12 || M == 8)))
         } {
@@ -1741,6 +1741,15 @@ fn gemm_steps<'a, I: Isa, E: Element + 'a, const M: usize, const L: usize, const
         }
     }
     a
+}
+
+/// Whether the kernels for `I` have the fixed micro-kernels ([`tile_fixed`]): every vector
+/// path does; baseline x86-64 (SSE2 only: CPUs before 2013, or a forced `CONSTNET_ISA`) and
+/// `f64` (gradient checks, always baseline) take the general loop of [`direct_tile`], so that the
+/// third copy of the kernels costs a third of the build time of the other two. On other
+/// architectures the baseline is the vector path (NEON on aarch64) and keeps them.
+const fn fixed_tiles<I: Isa>() -> bool {
+    !(cfg!(target_arch = "x86_64") && matches!(I::LEVEL, Level::Baseline))
 }
 
 type TileFn<I, E, const M: usize, const L: usize> = for<'a, 'b> fn(I, TileArgs<'a, 'b, E, M, L>);
