@@ -3,6 +3,11 @@
 //! driver (`tests/compile_fail.rs`).
 //!
 //! Run one topic with a filter on its module, e.g. `cargo test --test it -- kernels_reference::`.
+//!
+//! Built with `--cfg kernel_tests_only`, the binary holds only the kernel tests and the stack
+//! budget: `.ci/run` builds it so a second time, with the `small-stack` feature, without
+//! compiling every other module for that feature.
+#![cfg_attr(kernel_tests_only, allow(dead_code, unused_imports))]
 
 mod common;
 
@@ -11,25 +16,44 @@ mod common;
 #[global_allocator]
 static ALLOC: common::alloc::Counting = common::alloc::Counting;
 
-mod alloc_free_benchmarks;
-mod alloc_free_blocks;
-mod alloc_free_lenet;
-mod blocks;
-mod conv_family;
-#[cfg(feature = "std")]
-mod data_fuzz;
-#[cfg(feature = "std")]
-mod data_loaders;
-mod depthwise_reference;
-mod fixtures_layers;
-mod gradcheck_core;
+// The kernels against naive references, and the stack budget: also built alone (see above).
 mod kernels_reference;
-mod losses;
-mod models;
-mod optim_lenet;
-mod safetensors;
-mod safetensors_fuzz;
-mod smoke;
 mod stack_budget;
+
+// Everything else.
+#[cfg(not(kernel_tests_only))]
+mod alloc_free_benchmarks;
+#[cfg(not(kernel_tests_only))]
+mod alloc_free_blocks;
+#[cfg(not(kernel_tests_only))]
+mod alloc_free_lenet;
+#[cfg(not(kernel_tests_only))]
+mod blocks;
+#[cfg(not(kernel_tests_only))]
+mod conv_family;
+#[cfg(all(feature = "std", not(kernel_tests_only)))]
+mod data_fuzz;
+#[cfg(all(feature = "std", not(kernel_tests_only)))]
+mod data_loaders;
+#[cfg(not(kernel_tests_only))]
+mod depthwise_reference;
+#[cfg(not(kernel_tests_only))]
+mod fixtures_layers;
+#[cfg(not(kernel_tests_only))]
+mod gradcheck_core;
+#[cfg(not(kernel_tests_only))]
+mod losses;
+#[cfg(not(kernel_tests_only))]
+mod models;
+#[cfg(not(kernel_tests_only))]
+mod optim_lenet;
+#[cfg(not(kernel_tests_only))]
+mod safetensors;
+#[cfg(not(kernel_tests_only))]
+mod safetensors_fuzz;
+#[cfg(not(kernel_tests_only))]
+mod smoke;
+#[cfg(not(kernel_tests_only))]
 mod summary;
+#[cfg(not(kernel_tests_only))]
 mod train_workflow;
