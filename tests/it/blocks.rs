@@ -1,6 +1,6 @@
 //! Batch normalisation, residual blocks and channel concatenation: f64 finite differences,
 //! PyTorch fixtures, folding, naming.
-mod common;
+use crate::common;
 use common::fixture::{self, Fixture};
 use common::gradcheck::{Lcg, check_layer, random_input, randomize};
 use constnet::prelude::*;

@@ -1,17 +1,12 @@
 //! The dataset loaders on the real files in `data/`, each corruption with its own error variant,
 //! and batching (determinism, normalization, partial last batch, no allocation per batch).
-#![cfg(feature = "std")]
-
-mod common;
+use crate::common;
 
 use constnet::data::*;
 use constnet::{Tensor, Zeroable};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-#[global_allocator]
-static ALLOC: common::alloc::Counting = common::alloc::Counting;
 
 fn data_dir(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(sub)

@@ -1,6 +1,6 @@
 //! Losses: PyTorch fixtures (value, dx, dtarget), f64 finite differences of every gradient,
 //! error cases, numerical stability, and the prediction helpers.
-mod common;
+use crate::common;
 use common::fixture::{self, Fixture};
 use common::gradcheck::Lcg;
 use constnet::Tensor;

@@ -1,19 +1,5 @@
+use constnet::models::LeNet5;
 use constnet::prelude::*;
-
-type LeNet5 = (
-    Conv2d<1, 6, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120>,
-    Relu,
-    Linear<120, 84>,
-    Relu,
-    Linear<84, 10>,
-);
 
 #[test]
 fn lenet_chain_runs() {

@@ -2,7 +2,7 @@
 //! seed, resuming == an uninterrupted run, NaN losses as typed errors naming epoch and batch,
 //! checkpoint contents, schedules, the learning-curve PNG, data-parallel == single-thread,
 //! exact evaluation with a partial last batch, no allocation per step.
-mod common;
+use crate::common;
 
 use constnet::data::{Dataset, Normalization};
 use constnet::loss::softmax_cross_entropy;
@@ -14,9 +14,6 @@ use constnet::train::{
     latest_checkpoint,
 };
 use std::path::PathBuf;
-
-#[global_allocator]
-static ALLOC: common::alloc::Counting = common::alloc::Counting;
 
 /// 6×6 images, 3 classes; `Net` has no buffers, `BnNet` has batch norm.
 type Net = (Conv2d<1, 4, 3>, Relu, MaxPool2d<2>, Flatten, Linear<16, 3>);

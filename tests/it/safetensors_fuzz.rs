@@ -1,6 +1,6 @@
 //! The weight loader never panics, whatever the bytes, and never changes the model when it
 //! refuses a file: random bytes, truncations and bit flips of valid files, and random headers.
-mod common;
+use crate::common;
 
 use common::gradcheck::Lcg;
 use constnet::io;
@@ -9,20 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::path::PathBuf;
 
-type LeNet = (
-    Conv2d<1, 6, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120>,
-    Relu,
-    Linear<120, 84>,
-    Relu,
-    Linear<84, 10>,
-);
+use constnet::models::LeNet5 as LeNet;
 
 /// A small network: its whole file is a few hundred bytes, so flips often hit the header.
 type Small = (Conv2d<1, 2, 3>, Relu, Flatten, Linear<32, 3>);

@@ -1,16 +1,13 @@
 //! The convolution family beyond `Conv2d`: transposed, grouped, depthwise, depthwise-separable
 //! convolutions, global average pooling and dropout. f64 finite differences for every backward,
 //! PyTorch fixtures, and dropout statistics.
-mod common;
+use crate::common;
 
 use common::fixture::{self, Fixture};
 use common::gradcheck::{Lcg, check_layer, random_input, randomize};
 use constnet::prelude::*;
 use constnet::{Batch, TensorInfo};
 use serde_json::json;
-
-#[global_allocator]
-static ALLOC: common::alloc::Counting = common::alloc::Counting;
 
 fn net<M: Module<f64> + Zeroable>(seed: u64) -> Box<M> {
     let mut m = M::boxed();

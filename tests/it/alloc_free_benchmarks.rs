@@ -3,12 +3,9 @@
 //! on warm buffers).
 //! Also checks that the allocator itself counts, so the zeros mean something.
 
-mod common;
-#[path = "../benches/common/mod.rs"]
+use crate::common;
+#[path = "../../benches/common/mod.rs"]
 mod workloads;
-
-#[global_allocator]
-static ALLOC: common::alloc::Counting = common::alloc::Counting;
 
 #[test]
 fn the_allocator_counts() {

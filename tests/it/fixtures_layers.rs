@@ -6,7 +6,7 @@
 //! `dx` and every parameter gradient, with the tolerance rule of the fixture README. The layer's
 //! hyper-parameters (read from its type) must equal the fixture's `params`, and every tensor of
 //! the layer must have a fixture counterpart of the same PyTorch shape (and vice versa).
-mod common;
+use crate::common;
 
 use common::fixture::{Fixture, load};
 use constnet::prelude::*;

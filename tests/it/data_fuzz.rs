@@ -1,8 +1,6 @@
 //! Property tests for the dataset parsers: random bytes, and truncations / bit flips of small
 //! valid files (raw and gzip), never panic and always give `Ok` or a `DataError`. Where the
 //! outcome is certain (valid file, strict truncation) it is checked too.
-#![cfg(feature = "std")]
-
 use constnet::Tensor;
 use constnet::data::*;
 use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! Weight files: PyTorch interop (fixtures in `tests/fixtures/torch-safetensors/`), exact round
 //! trips, and one test per load error (each leaves the model unchanged).
-mod common;
+use crate::common;
 
 use common::fixture::assert_close_with;
 use common::gradcheck::Lcg;
@@ -11,21 +11,8 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// LeNet-5 exactly as the fixture's `nn.Sequential` (indices 0..=11).
-type LeNet<E = f32> = (
-    Conv2d<1, 6, 5, 1, 0, Bias, E>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5, 1, 0, Bias, E>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120, Bias, E>,
-    Relu,
-    Linear<120, 84, Bias, E>,
-    Relu,
-    Linear<84, 10, Bias, E>,
-);
+// LeNet-5 exactly as the fixture's `nn.Sequential` (indices 0..=11), in f32 or f64.
+use common::LeNet5Of as LeNet;
 
 /// The same layer sequence, dense layers 120 → 100 wide: a different network type.
 type NarrowLeNet = (

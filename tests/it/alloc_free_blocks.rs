@@ -1,12 +1,9 @@
 //! Training a ResNet basic block and a GoogLeNet Inception block allocates nothing, and the
 //! training memory of a basic block is one `size_of`.
-mod common;
-use common::alloc::{Counting, count};
+use crate::common;
+use common::alloc::count;
 use constnet::prelude::*;
 use constnet::{Batch, TraceOf};
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 /// ResNet basic block with `C` channels: `relu(bn2(conv2(relu(bn1(conv1(x))))) + x)`.
 type BasicBlock<const C: usize> = (

@@ -1,28 +1,12 @@
 //! Model summary: per-layer rows whose totals are `size_of` of the real types.
-mod common;
+use crate::common;
 
 use constnet::module::Path;
 use constnet::prelude::*;
 use constnet::summary::{Row, depth, for_each_row, summary};
 use std::mem::size_of;
 
-#[global_allocator]
-static ALLOC: common::alloc::Counting = common::alloc::Counting;
-
-type LeNet<E = f32> = (
-    Conv2d<1, 6, 5, 1, 0, Bias, E>,
-    Relu,
-    MaxPool2d<2>,
-    Conv2d<6, 16, 5, 1, 0, Bias, E>,
-    Relu,
-    MaxPool2d<2>,
-    Flatten,
-    Linear<256, 120, Bias, E>,
-    Relu,
-    Linear<120, 84, Bias, E>,
-    Relu,
-    Linear<84, 10, Bias, E>,
-);
+use common::LeNet5Of as LeNet;
 type X1 = Tensor<1, 1, 28, 28>;
 
 /// Sums of the layer rows (chains excluded, they repeat their elements' numbers).

@@ -2,7 +2,7 @@
 //! SGD, SGD with momentum and Adam steps (fixtures `lenet5*.json`). Plus the workspace's
 //! gradients against f64 finite differences for all three losses, and a short training run from
 //! a seeded initialisation.
-mod common;
+use crate::common;
 use common::fixture::{self, Fixture};
 use common::gradcheck::Lcg;
 use constnet::init;

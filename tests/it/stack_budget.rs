@@ -3,7 +3,7 @@
 //! every convolution kernel: the forward and input-gradient weight pack, the column split of
 //! stride-2 inputs, and the weight gradient's block of `dy`.
 //! A kernel that put a bigger buffer on its stack would overflow it, aborting the test binary.
-mod common;
+use crate::common;
 use common::gradcheck::Lcg;
 use constnet::init;
 use constnet::loss::SoftmaxCrossEntropy;

@@ -1,7 +1,7 @@
 //! A full LeNet-5 training step — forward, cross-entropy loss and its gradient, backward,
 //! optimizer update (SGD with momentum, Adam) — makes zero heap allocations once the buffers
 //! exist, at batch 1 and batch 16. So does inference.
-mod common;
+use crate::common;
 use common::alloc::count;
 use common::gradcheck::Lcg;
 use constnet::init;
@@ -9,9 +9,6 @@ use constnet::loss::SoftmaxCrossEntropy;
 use constnet::models::LeNet5;
 use constnet::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use constnet::prelude::*;
-
-#[global_allocator]
-static ALLOC: common::alloc::Counting = common::alloc::Counting;
 
 fn run<const N: usize, O: Optimizer<LeNet5>>(opt: &mut O) {
     // Setup: everything allocated here, once.

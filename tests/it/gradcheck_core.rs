@@ -1,5 +1,5 @@
 //! Finite-difference checks (f64) for the foundation layers.
-mod common;
+use crate::common;
 use common::gradcheck::{Lcg, check_layer, random_input, randomize};
 use constnet::prelude::*;
 

@@ -41,9 +41,6 @@ impl Tensor {
     pub fn numel(&self) -> usize {
         self.shape.iter().product()
     }
-    pub fn as_f64(&self) -> Vec<f64> {
-        self.data.iter().map(|&v| v as f64).collect()
-    }
 }
 
 /// A fixture case.
