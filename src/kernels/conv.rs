@@ -750,14 +750,20 @@ fn direct_any<I: Isa, E: Element>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    // The pack: `PACK_BYTES` of `E` (a column split has its scratch in its own frame: one
-    // frame holding both would make every convolution's stack that of the split).
+    // The pack: `PACK_BYTES` of `E`, in a frame of its own (out of line), as the column split's
+    // scratch is in its own: one frame holding both would make every convolution's stack that
+    // of the split, and the split's that of both (64 KiB in the test build).
     if d.splits(SPLIT_BYTES / core::mem::size_of::<E>()) {
         direct_split(isa, d, x, x0, w, w0, y, y0, init);
     } else {
-        with_scratch::<E, { PACK_BYTES / 4 }, { PACK_BYTES / 8 }>(|pk| {
-            direct_lanes(isa, d, x, x0, w, w0, y, y0, init, pk)
-        });
+        isa.run(
+            #[inline(always)]
+            move || {
+                with_scratch::<E, { PACK_BYTES / 4 }, { PACK_BYTES / 8 }>(|pk| {
+                    direct_lanes(isa, d, x, x0, w, w0, y, y0, init, pk)
+                })
+            },
+        );
     }
 }
 
@@ -802,11 +808,14 @@ fn direct_split<I: Isa, E: Element>(
     y0: usize,
     init: Init<'_, E>,
 ) {
-    isa.run(move || {
-        with_scratch::<E, { SPLIT_BYTES / 4 }, { SPLIT_BYTES / 8 }>(|scratch| {
-            split_blocks(isa, d, x, x0, w, w0, y, y0, init, scratch)
-        });
-    })
+    isa.run(
+        #[inline(always)]
+        move || {
+            with_scratch::<E, { SPLIT_BYTES / 4 }, { SPLIT_BYTES / 8 }>(|scratch| {
+                split_blocks(isa, d, x, x0, w, w0, y, y0, init, scratch)
+            });
+        },
+    )
 }
 
 /// [`direct_split`] with its scratch.
@@ -914,31 +923,38 @@ fn direct_lanes<I: Isa, E: Element>(
     init: Init<'_, E>,
     pk: &mut [E],
 ) {
-    isa.run(move || {
-        // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators
-        // (32 `f32` with AVX-512: twelve 512-bit ones). Rows of at most 8 outputs (16 with
-        // AVX-512) take half as many lanes rather than waste half.
-        // (`const` conditions: `f32` never instantiates the `f64` widths, nor the reverse, and
-        // only AVX-512 the widest)
-        if const { is_f32::<E>() && I::VECTOR_BYTES == 64 } {
-            if d.phase_len(0) <= 16 {
-                direct_width::<I, E, 16>(isa, d, x, x0, w, w0, y, y0, init, pk)
-            } else {
+    isa.run(
+        #[inline(always)]
+        move || {
+            // 16 `f32` or 8 `f64` lanes per output row: with 6 channels, twelve 256-bit accumulators
+            // (32 `f32` with AVX-512: twelve 512-bit ones). Rows of at most 8 outputs take half as
+            // many lanes rather than waste half.
+            // (`const` conditions: `f32` never instantiates the `f64` widths, nor the reverse, and
+            // only AVX-512 the widest)
+            // (AVX-512 only gets rows of more than 16 outputs: `Instantiated::direct`)
+            if const { compact::<I>() } {
+                // one width: two registers
+                if const { is_f32::<E>() } {
+                    direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
+                } else {
+                    direct_width::<I, E, 4>(isa, d, x, x0, w, w0, y, y0, init, pk)
+                }
+            } else if const { is_f32::<E>() && I::VECTOR_BYTES == 64 } {
                 direct_width::<I, E, 32>(isa, d, x, x0, w, w0, y, y0, init, pk)
-            }
-        } else if const { is_f32::<E>() } {
-            let narrow = d.phase_len(0) <= 8;
-            if narrow {
-                direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
+            } else if const { is_f32::<E>() } {
+                let narrow = d.phase_len(0) <= 8;
+                if narrow {
+                    direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
+                } else {
+                    direct_width::<I, E, 16>(isa, d, x, x0, w, w0, y, y0, init, pk)
+                }
+            } else if d.phase_len(0) <= 8 {
+                direct_width::<I, E, 4>(isa, d, x, x0, w, w0, y, y0, init, pk)
             } else {
-                direct_width::<I, E, 16>(isa, d, x, x0, w, w0, y, y0, init, pk)
+                direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
             }
-        } else if d.phase_len(0) <= 8 {
-            direct_width::<I, E, 4>(isa, d, x, x0, w, w0, y, y0, init, pk)
-        } else {
-            direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
-        }
-    })
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -977,60 +993,63 @@ fn direct_stride<I: Isa, E: Element, const L: usize, const IS: usize>(
     init: Init<'_, E>,
     pk: &mut [E],
 ) {
-    isa.run(move || {
-        // One vector per tile row (8 `f32` or 4 `f64` lanes)? (`const` conditions on it below:
-        // code for the other case is not instantiated.)
-        let narrow = const { one_vector::<I, E, L>() };
-        // Cache blocking: a block of output rows and columns whose input stays in L2 while every
-        // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
-        // input from memory once per 6 output channels).
-        // Pointwise problems: whole tiles column by column, the rest below.
-        let q_start = if const { IS == 1 && !one_vector::<I, E, L>() } {
-            if d.is_pointwise() {
-                pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init)
+    isa.run(
+        #[inline(always)]
+        move || {
+            // One vector per tile row (8 `f32` or 4 `f64` lanes)? (`const` conditions on it below:
+            // code for the other case is not instantiated.)
+            let narrow = const { one_vector::<I, E, L>() };
+            // Cache blocking: a block of output rows and columns whose input stays in L2 while every
+            // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
+            // input from memory once per 6 output channels).
+            // Pointwise problems: whole tiles column by column, the rest below.
+            let q_start = if const { IS == 1 && !one_vector::<I, E, L>() && !compact::<I>() } {
+                if d.is_pointwise() {
+                    pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init)
+                } else {
+                    0
+                }
             } else {
                 0
-            }
-        } else {
-            0
-        };
-        let (rows, cols) = d.block::<E>(L);
-        for oy0 in (0..d.out_h).step_by(rows) {
-            for q0 in (q_start..d.phase_len(0)).step_by(cols) {
-                let region = Region {
-                    oy: (oy0, (oy0 + rows).min(d.out_h)),
-                    q: (q0, q0 + cols),
-                };
-                let mut m0 = 0;
-                while m0 < d.m {
-                    let rem = d.m - m0;
-                    // Narrow rows (one 8-lane `f32` vector): taller tiles keep 12 or 8
-                    // accumulators in flight instead of 6 (two FMA pipes × 4 cycles of latency
-                    // need at least 8); 16 channels as 8 + 8 rather than 12 + 4.
-                    let mc = match rem {
-                        // Blocks as even as `MC` allows (32 = 6 + 6 + 5 + 5 + 5 + 5, not 5 · 6 + 2:
-                        // a block of 2 has too few accumulators to keep the FMA pipes busy).
-                        _ if !narrow => rem.div_ceil(rem.div_ceil(MC)),
-                        16 => 8,
-                        12.. => 12,
-                        8.. => 8,
-                        _ => rem.min(MC),
+            };
+            let (rows, cols) = d.block::<E>(L);
+            for oy0 in (0..d.out_h).step_by(rows) {
+                for q0 in (q_start..d.phase_len(0)).step_by(cols) {
+                    let region = Region {
+                        oy: (oy0, (oy0 + rows).min(d.out_h)),
+                        q: (q0, q0 + cols),
                     };
-                    let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
-                    if const { one_vector::<I, E, L>() } {
-                        match mc {
-                            12 => direct_block::<I, E, 12, L, IS>(isa, args, 12, &mut *pk),
-                            8 => direct_block::<I, E, 8, L, IS>(isa, args, 8, &mut *pk),
-                            _ => direct_block_upto6::<I, E, L, IS>(isa, mc, args, &mut *pk),
+                    let mut m0 = 0;
+                    while m0 < d.m {
+                        let rem = d.m - m0;
+                        // Narrow rows (one 8-lane `f32` vector): taller tiles keep 12 or 8
+                        // accumulators in flight instead of 6 (two FMA pipes × 4 cycles of latency
+                        // need at least 8); 16 channels as 8 + 8 rather than 12 + 4.
+                        let mc = match rem {
+                            // Blocks as even as `MC` allows (32 = 6 + 6 + 5 + 5 + 5 + 5, not 5 · 6 + 2:
+                            // a block of 2 has too few accumulators to keep the FMA pipes busy).
+                            _ if !narrow => rem.div_ceil(rem.div_ceil(MC)),
+                            16 => 8,
+                            12.. => 12,
+                            8.. => 8,
+                            _ => rem.min(MC),
+                        };
+                        let args = (d, x, x0, w, w0, &mut *y, y0, init, m0, region);
+                        if const { one_vector::<I, E, L>() } {
+                            match mc {
+                                12 => direct_block::<I, E, 12, L, IS>(isa, args, 12, &mut *pk),
+                                8 => direct_block::<I, E, 8, L, IS>(isa, args, 8, &mut *pk),
+                                _ => direct_block_upto6::<I, E, L, IS>(isa, mc, args, &mut *pk),
+                            }
+                        } else {
+                            direct_block_upto6::<I, E, L, IS>(isa, mc, args, &mut *pk);
                         }
-                    } else {
-                        direct_block_upto6::<I, E, L, IS>(isa, mc, args, &mut *pk);
+                        m0 += mc;
                     }
-                    m0 += mc;
                 }
             }
-        }
-    })
+        },
+    )
 }
 
 /// [`direct_block`] for `mc ≤ MC` output channels.
@@ -1055,6 +1074,7 @@ fn direct_block_upto6<I: Isa, E: Element, const L: usize, const IS: usize>(
     pk: &mut [E],
 ) {
     match mc {
+        _ if const { compact::<I>() } => direct_block::<I, E, MC, L, IS>(isa, args, mc, pk),
         4 | 5 if const { is_f32::<E>() && !one_vector::<I, E, L>() } => {
             direct_block::<I, E, 5, L, IS>(isa, args, mc, pk)
         }
@@ -1129,39 +1149,42 @@ fn pointwise_tile<I: Isa, E: Element, const M: usize, const L: usize>(
     isa: I,
     (d, x, xo, w, w0, y, yo, init, m0): PointwiseArgs<'_, '_, E>,
 ) {
-    isa.run(move || {
-        let r = d.r;
-        let mut a = [[E::zero(); L]; M];
-        let out = |m: usize| yo + (m0 + m) * d.out_plane;
-        match init {
-            Init::Zero => {}
-            Init::Bias(b) => {
-                for (m, a) in a.iter_mut().enumerate() {
-                    *a = [b[m0 + m]; L];
+    isa.run(
+        #[inline(always)]
+        move || {
+            let r = d.r;
+            let mut a = [[E::zero(); L]; M];
+            let out = |m: usize| yo + (m0 + m) * d.out_plane;
+            match init {
+                Init::Zero => {}
+                Init::Bias(b) => {
+                    for (m, a) in a.iter_mut().enumerate() {
+                        *a = [b[m0 + m]; L];
+                    }
+                }
+                Init::Load => {
+                    for (m, a) in a.iter_mut().enumerate() {
+                        *a = lanes::<E, L, 1>(y, out(m), 1);
+                    }
                 }
             }
-            Init::Load => {
-                for (m, a) in a.iter_mut().enumerate() {
-                    *a = lanes::<E, L, 1>(y, out(m), 1);
+            if r > 0 {
+                let mut wr: [&[E]; M] = [&[]; M];
+                for (m, wr) in wr.iter_mut().enumerate() {
+                    *wr = &w[w0 + (m0 + m) * d.w_m..][..r];
                 }
+                // Equal chunks (every reduction channel but the last), no length bookkeeping per step.
+                let xs = x[xo..][..(r - 1) * d.in_plane].chunks_exact(d.in_plane);
+                let last = &x[xo + (r - 1) * d.in_plane..][..L];
+                a = pointwise_steps(isa, a, &wr, 0, xs);
+                a = pointwise_steps(isa, a, &wr, r - 1, [last].into_iter());
             }
-        }
-        if r > 0 {
-            let mut wr: [&[E]; M] = [&[]; M];
-            for (m, wr) in wr.iter_mut().enumerate() {
-                *wr = &w[w0 + (m0 + m) * d.w_m..][..r];
+            for (m, a) in a.iter().enumerate() {
+                let o: &mut [E; L] = (&mut y[out(m)..][..L]).try_into().unwrap();
+                *o = *a;
             }
-            // Equal chunks (every reduction channel but the last), no length bookkeeping per step.
-            let xs = x[xo..][..(r - 1) * d.in_plane].chunks_exact(d.in_plane);
-            let last = &x[xo + (r - 1) * d.in_plane..][..L];
-            a = pointwise_steps(isa, a, &wr, 0, xs);
-            a = pointwise_steps(isa, a, &wr, r - 1, [last].into_iter());
-        }
-        for (m, a) in a.iter().enumerate() {
-            let o: &mut [E; L] = (&mut y[out(m)..][..L]).try_into().unwrap();
-            *o = *a;
-        }
-    })
+        },
+    )
 }
 
 /// `a[m] += wr[m][c] · x_c` for the input rows `x_c` of `xs`, `c` counting from `c0`.
@@ -1229,138 +1252,141 @@ fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, const IS: us
     mc: usize,
     pk: &mut [E],
 ) {
-    isa.run(move || {
-        debug_assert!((1..=M).contains(&mc));
-        let pack = pk.len();
-        let mut vs = [0usize; MAX_TAPS];
-        let mut us = [0usize; MAX_TAPS];
-        // A transposed stride reads, for output rows of one phase, only the kernel rows of that
-        // phase (`(oy + p − u·d) mod s = 0`): the pack holds only those (a quarter of a 4 × 4
-        // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
-        let row_phases = d.phases();
-        for py in 0..row_phases {
-            for ph in 0..d.phases() {
-                let mut first = true;
-                // The kernel columns that apply to this phase, in batches.
-                // Their input columns increase along the list (transposed: from the last column).
-                let mut i = 0;
-                while i < d.cols() {
-                    let mut cv = 0;
-                    while i < d.cols() && cv < MAX_TAPS.min(pack / M) {
-                        let v = if d.transposed { d.k - 1 - i } else { i };
-                        if d.col_tap(ph, 0, v).is_some() {
-                            vs[cv] = v;
-                            cv += 1;
-                        }
-                        i += 1;
-                    }
-                    if cv == 0 {
-                        continue;
-                    }
-                    let nu = MAX_TAPS.min(pack / (cv * M)).max(1);
-                    // The kernel rows of this row phase, in batches of at most `nu`.
-                    let mut j = 0;
-                    loop {
-                        let mut cu = 0;
-                        while j < d.k && cu < nu {
-                            if d.in_phase(py, j) {
-                                us[cu] = j;
-                                cu += 1;
+    isa.run(
+        #[inline(always)]
+        move || {
+            debug_assert!((1..=M).contains(&mc));
+            let pack = pk.len();
+            let mut vs = [0usize; MAX_TAPS];
+            let mut us = [0usize; MAX_TAPS];
+            // A transposed stride reads, for output rows of one phase, only the kernel rows of that
+            // phase (`(oy + p − u·d) mod s = 0`): the pack holds only those (a quarter of a 4 × 4
+            // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
+            let row_phases = d.phases();
+            for py in 0..row_phases {
+                for ph in 0..d.phases() {
+                    let mut first = true;
+                    // The kernel columns that apply to this phase, in batches.
+                    // Their input columns increase along the list (transposed: from the last column).
+                    let mut i = 0;
+                    while i < d.cols() {
+                        let mut cv = 0;
+                        while i < d.cols() && cv < MAX_TAPS.min(pack / M) {
+                            let v = if d.transposed { d.k - 1 - i } else { i };
+                            if d.col_tap(ph, 0, v).is_some() {
+                                vs[cv] = v;
+                                cv += 1;
                             }
-                            j += 1;
+                            i += 1;
                         }
-                        if cu == 0 {
-                            break;
+                        if cv == 0 {
+                            continue;
                         }
-                        let rb = d.r.clamp(1, pack / (cu * cv * M));
-                        for r0 in (0..d.r).step_by(rb) {
-                            let r1 = (r0 + rb).min(d.r);
-                            // Layout `[r][u][v][m]`, in the order the micro-kernel reads it: one
-                            // `[E; M]` per tap, from each channel's weights (a channel from `mc`
-                            // on repeats the last one).
-                            // (all as long as the pass's last weight: one bounds check per tap,
-                            // not per channel)
-                            let u_max = us[..cu].iter().max().copied().unwrap_or(0);
-                            let v_max = vs[..cv].iter().max().copied().unwrap_or(0);
-                            let ext = d.w_at(r1 - 1, u_max, v_max) + 1;
-                            let mut wm: [&[E]; M] = [&[]; M];
-                            for (m, wm) in wm.iter_mut().enumerate() {
-                                *wm = &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..][..ext];
+                        let nu = MAX_TAPS.min(pack / (cv * M)).max(1);
+                        // The kernel rows of this row phase, in batches of at most `nu`.
+                        let mut j = 0;
+                        loop {
+                            let mut cu = 0;
+                            while j < d.k && cu < nu {
+                                if d.in_phase(py, j) {
+                                    us[cu] = j;
+                                    cu += 1;
+                                }
+                                j += 1;
                             }
-                            let i = (r1 - r0) * cu * cv * M;
-                            let mut taps = pk[..i].as_chunks_mut::<M>().0.iter_mut();
-                            for r in r0..r1 {
-                                for &u in &us[..cu] {
-                                    for &v in &vs[..cv] {
-                                        let at = d.w_at(r, u, v);
-                                        let tap = taps.next().expect("one tap per (r, u, v)");
-                                        for (t, wm) in tap.iter_mut().zip(&wm) {
-                                            *t = wm[at];
+                            if cu == 0 {
+                                break;
+                            }
+                            let rb = d.r.clamp(1, pack / (cu * cv * M));
+                            for r0 in (0..d.r).step_by(rb) {
+                                let r1 = (r0 + rb).min(d.r);
+                                // Layout `[r][u][v][m]`, in the order the micro-kernel reads it: one
+                                // `[E; M]` per tap, from each channel's weights (a channel from `mc`
+                                // on repeats the last one).
+                                // (all as long as the pass's last weight: one bounds check per tap,
+                                // not per channel)
+                                let u_max = us[..cu].iter().max().copied().unwrap_or(0);
+                                let v_max = vs[..cv].iter().max().copied().unwrap_or(0);
+                                let ext = d.w_at(r1 - 1, u_max, v_max) + 1;
+                                let mut wm: [&[E]; M] = [&[]; M];
+                                for (m, wm) in wm.iter_mut().enumerate() {
+                                    *wm = &w[w0 + (m0 + m.min(mc - 1)) * d.w_m..][..ext];
+                                }
+                                let i = (r1 - r0) * cu * cv * M;
+                                let mut taps = pk[..i].as_chunks_mut::<M>().0.iter_mut();
+                                for r in r0..r1 {
+                                    for &u in &us[..cu] {
+                                        for &v in &vs[..cv] {
+                                            let at = d.w_at(r, u, v);
+                                            let tap = taps.next().expect("one tap per (r, u, v)");
+                                            for (t, wm) in tap.iter_mut().zip(&wm) {
+                                                *t = wm[at];
+                                            }
                                         }
                                     }
                                 }
+                                let pass = Pass {
+                                    py,
+                                    ys: row_phases,
+                                    ph,
+                                    r0,
+                                    r1,
+                                    us: &us[..cu],
+                                    vs: &vs[..cv],
+                                };
+                                let init = if first { init } else { Init::Load };
+                                for n in 0..d.n {
+                                    let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                                    direct_pass::<I, E, M, L, IS>(
+                                        isa,
+                                        d,
+                                        &pass,
+                                        region,
+                                        x,
+                                        xn,
+                                        &pk[..i],
+                                        y,
+                                        yn,
+                                        (m0, mc),
+                                        init,
+                                    );
+                                }
+                                first = false;
                             }
-                            let pass = Pass {
-                                py,
-                                ys: row_phases,
-                                ph,
-                                r0,
-                                r1,
-                                us: &us[..cu],
-                                vs: &vs[..cv],
-                            };
-                            let init = if first { init } else { Init::Load };
-                            for n in 0..d.n {
-                                let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                                direct_pass::<I, E, M, L, IS>(
-                                    isa,
-                                    d,
-                                    &pass,
-                                    region,
-                                    x,
-                                    xn,
-                                    &pk[..i],
-                                    y,
-                                    yn,
-                                    (m0, mc),
-                                    init,
-                                );
-                            }
-                            first = false;
+                        }
+                    }
+                    if first {
+                        // No tap at all reaches this phase (or no input channels): outputs keep `init`.
+                        let pass = Pass {
+                            py,
+                            ys: row_phases,
+                            ph,
+                            r0: 0,
+                            r1: 0,
+                            us: &[],
+                            vs: &[],
+                        };
+                        for n in 0..d.n {
+                            let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                            direct_pass::<I, E, M, L, IS>(
+                                isa,
+                                d,
+                                &pass,
+                                region,
+                                x,
+                                xn,
+                                &[],
+                                y,
+                                yn,
+                                (m0, mc),
+                                init,
+                            );
                         }
                     }
                 }
-                if first {
-                    // No tap at all reaches this phase (or no input channels): outputs keep `init`.
-                    let pass = Pass {
-                        py,
-                        ys: row_phases,
-                        ph,
-                        r0: 0,
-                        r1: 0,
-                        us: &[],
-                        vs: &[],
-                    };
-                    for n in 0..d.n {
-                        let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                        direct_pass::<I, E, M, L, IS>(
-                            isa,
-                            d,
-                            &pass,
-                            region,
-                            x,
-                            xn,
-                            &[],
-                            y,
-                            yn,
-                            (m0, mc),
-                            init,
-                        );
-                    }
-                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// Lanes `..n` of a transposed stride-2 phase's register, `y[o + 2·l]` (out of line: inlined,
@@ -1369,7 +1395,10 @@ fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, const IS: us
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
 fn load_phase<I: Isa, E: Element, const L: usize>(isa: I, y: &[E], o: usize, n: usize) -> [E; L] {
-    isa.run(move || load::<E, L, 2>(y, o as isize, 2, 0, n))
+    isa.run(
+        #[inline(always)]
+        move || load::<E, L, 2>(y, o as isize, 2, 0, n),
+    )
 }
 
 /// Stores lanes `..n` of `v` at `y[o + 2·l]` (see [`load_phase`]).
@@ -1382,7 +1411,10 @@ fn store_phase<I: Isa, E: Element, const L: usize>(
     v: &[E; L],
     n: usize,
 ) {
-    isa.run(move || store_prefix::<E, L, 2>(y, o, v, n))
+    isa.run(
+        #[inline(always)]
+        move || store_prefix::<E, L, 2>(y, o, v, n),
+    )
 }
 
 /// Every tile of one pass.
@@ -1554,21 +1586,24 @@ fn edge_taps<I: Isa, E: Element, const M: usize, const L: usize>(
     taps: &[[E; M]],
     acc: &mut [[E; L]; M],
 ) {
-    isa.run(move || {
-        for (ct, wv) in cols.iter().zip(taps) {
-            let mut xs = [E::zero(); L];
-            for (l, v) in xs.iter_mut().enumerate() {
-                if ct.keep[l] != 0 {
-                    *v = x[(start + (ct.off + l * is) as isize) as usize];
+    isa.run(
+        #[inline(always)]
+        move || {
+            for (ct, wv) in cols.iter().zip(taps) {
+                let mut xs = [E::zero(); L];
+                for (l, v) in xs.iter_mut().enumerate() {
+                    if ct.keep[l] != 0 {
+                        *v = x[(start + (ct.off + l * is) as isize) as usize];
+                    }
+                }
+                for m in 0..M {
+                    for l in 0..L {
+                        acc[m][l] = fmadd::<I, _>(wv[m], xs[l], acc[m][l]);
+                    }
                 }
             }
-            for m in 0..M {
-                for l in 0..L {
-                    acc[m][l] = fmadd::<I, _>(wv[m], xs[l], acc[m][l]);
-                }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// The input columns a tile reads in one row: `start` (relative to the row, may be negative)
@@ -1612,110 +1647,114 @@ fn direct_tile<
     isa: I,
     (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    isa.run(move || {
-        // (`const`: the other instances of this function do not instantiate the fixed tiles)
-        // The full tiles: `MC` or 5 channels, or the taller ones of one-vector rows.
-        if const {
-            UNIT && fixed_tiles::<I>() && (M == MC
-                || (M == 5 && !one_vector::<I, E, L>())
-                || (one_vector::<I, E, L>() && (M == 12 || M == 8)))
-        } {
-            // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
-            // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
-            // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
-            // of columns.
-            let all_rows = per_r == rows.len() * cols.len();
-            let shape = (IS, if all_rows { rows.len() } else { 0 }, cols.len());
-            // (`f64`, the gradient-checking type, only for 3 × 3: each shape is 8 more copies of
-            // the micro-kernel to compile; the `const` condition keeps the others from being
-            // instantiated for it at all)
-            let fixed = if const { is_f32::<E>() } {
-                fixed_tile::<I, E, M, L, MASKED>(isa, shape)
-            } else if shape == (1, 3, 3) {
-                Some(tile_fixed::<I, E, M, L, 1, 3, 3, MASKED> as TileFn<I, E, M, L>)
-            } else {
-                None
-            };
-            if let Some(tile) = fixed {
-                tile(
-                    isa,
-                    (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc),
-                );
-                return;
-            }
-        }
-        let mut a = *acc;
-        let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
-        if let ([rt], [ct]) = (rows, cols) {
-            // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
-            let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
-            let end = start + ((nr - 1) * in_plane + span) as isize;
-            // (Planes narrower than a tile's span, small transposed phases, take the loop below.)
-            if start >= 0 && end as usize <= x.len() && per_r == 1 && span <= in_plane {
-                let start = start as usize;
-                let keep_mask = MASKED.then_some(&ct.keep);
-                // Equal chunks (whole planes but the last), so that the loop carries no length
-                // bookkeeping; the last plane as a chunk of its own (the same iterator type: one
-                // instance of `gemm_steps`).
-                let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
-                let last = x[start + (nr - 1) * in_plane..][..span].chunks_exact(span);
-                a = gemm_steps::<I, E, M, L, IS>(isa, a, &pk[..nr - 1], xs, is, keep_mask);
-                a = gemm_steps::<I, E, M, L, IS>(isa, a, &pk[nr - 1..nr], last, is, keep_mask);
-                *acc = a;
-                return;
-            }
-        }
-        for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
-            let xr = x0 + r * in_plane;
-            for rt in rows {
-                let taps = &pr[rt.w..][..cols.len()];
-                let start = (xr + rt.x) as isize + seg.start;
-                let row = if start >= 0 {
-                    x.get(start as usize..start as usize + seg.len)
+    isa.run(
+        #[inline(always)]
+        move || {
+            // (`const`: the other instances of this function do not instantiate the fixed tiles)
+            // The full tiles: `MC` or 5 channels, or the taller ones of one-vector rows.
+            if const {
+                UNIT && !compact::<I>()
+                    && (M == MC
+                        || (M == 5 && !one_vector::<I, E, L>())
+                        || (one_vector::<I, E, L>() && (M == 12 || M == 8)))
+            } {
+                // Common kernel shapes with consecutive taps: a fixed count of rows and columns when
+                // every packed kernel row applies (so row `i`'s taps are at `i · KV` in the pack), else
+                // (`KU = 0`: rows at the edges of a map, transposed problems of stride 1) a fixed count
+                // of columns.
+                let all_rows = per_r == rows.len() * cols.len();
+                let shape = (IS, if all_rows { rows.len() } else { 0 }, cols.len());
+                // (`f64`, the gradient-checking type, only for 3 × 3: each shape is 8 more copies of
+                // the micro-kernel to compile; the `const` condition keeps the others from being
+                // instantiated for it at all)
+                let fixed = if const { is_f32::<E>() } {
+                    fixed_tile::<I, E, M, L, MASKED>(isa, shape)
+                } else if shape == (1, 3, 3) {
+                    Some(tile_fixed::<I, E, M, L, 1, 3, 3, MASKED> as TileFn<I, E, M, L>)
                 } else {
                     None
                 };
-                let Some(row) = row else {
-                    // The segment sticks out of `x` (first or last rows of the tensor).
-                    *acc = a;
-                    edge_taps::<I, E, M, L>(
+                if let Some(tile) = fixed {
+                    tile(
                         isa,
-                        x,
-                        start,
-                        if IS > 0 { IS } else { is },
-                        cols,
-                        taps,
-                        acc,
+                        (x, x0, in_plane, is, rows, cols, seg, pk, per_r, nr, acc),
                     );
-                    a = *acc;
-                    continue;
-                };
-                let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
-                    let mut xs = lanes::<E, L, IS>(seg, 0, is);
-                    // (every column: a test per tap costs more than the masks in small kernels)
-                    if MASKED {
-                        keep(&mut xs, &ct.keep);
-                    }
-                    for m in 0..M {
-                        for l in 0..L {
-                            a[m][l] = fmadd::<I, _>(wv[m], xs[l], a[m][l]);
+                    return;
+                }
+            }
+            let mut a = *acc;
+            let span = (L - 1) * if IS > 0 { IS } else { is } + 1;
+            if let ([rt], [ct]) = (rows, cols) {
+                // A single tap (1 × 1 kernels, GEMMs): the reduction channels are the only loop.
+                let start = (x0 + rt.x) as isize + seg.start + ct.off as isize;
+                let end = start + ((nr - 1) * in_plane + span) as isize;
+                // (Planes narrower than a tile's span, small transposed phases, take the loop below.)
+                if start >= 0 && end as usize <= x.len() && per_r == 1 && span <= in_plane {
+                    let start = start as usize;
+                    let keep_mask = MASKED.then_some(&ct.keep);
+                    // Equal chunks (whole planes but the last), so that the loop carries no length
+                    // bookkeeping; the last plane as a chunk of its own (the same iterator type: one
+                    // instance of `gemm_steps`).
+                    let xs = x[start..][..(nr - 1) * in_plane].chunks_exact(in_plane);
+                    let last = x[start + (nr - 1) * in_plane..][..span].chunks_exact(span);
+                    a = gemm_steps::<I, E, M, L, IS>(isa, a, &pk[..nr - 1], xs, is, keep_mask);
+                    a = gemm_steps::<I, E, M, L, IS>(isa, a, &pk[nr - 1..nr], last, is, keep_mask);
+                    *acc = a;
+                    return;
+                }
+            }
+            for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+                let xr = x0 + r * in_plane;
+                for rt in rows {
+                    let taps = &pr[rt.w..][..cols.len()];
+                    let start = (xr + rt.x) as isize + seg.start;
+                    let row = if start >= 0 {
+                        x.get(start as usize..start as usize + seg.len)
+                    } else {
+                        None
+                    };
+                    let Some(row) = row else {
+                        // The segment sticks out of `x` (first or last rows of the tensor).
+                        *acc = a;
+                        edge_taps::<I, E, M, L>(
+                            isa,
+                            x,
+                            start,
+                            if IS > 0 { IS } else { is },
+                            cols,
+                            taps,
+                            acc,
+                        );
+                        a = *acc;
+                        continue;
+                    };
+                    let mut step = |ct: &ColTap<L>, wv: &[E; M], seg: &[E]| {
+                        let mut xs = lanes::<E, L, IS>(seg, 0, is);
+                        // (every column: a test per tap costs more than the masks in small kernels)
+                        if MASKED {
+                            keep(&mut xs, &ct.keep);
                         }
-                    }
-                };
-                if UNIT {
-                    // Tap `t` starts at column `t` of the segment: its windows, no bounds checks.
-                    for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
-                        step(ct, wv, seg);
-                    }
-                } else {
-                    for (ct, wv) in cols.iter().zip(taps) {
-                        step(ct, wv, &row[ct.off..][..span]);
+                        for m in 0..M {
+                            for l in 0..L {
+                                a[m][l] = fmadd::<I, _>(wv[m], xs[l], a[m][l]);
+                            }
+                        }
+                    };
+                    if UNIT {
+                        // Tap `t` starts at column `t` of the segment: its windows, no bounds checks.
+                        for ((ct, wv), seg) in cols.iter().zip(taps).zip(row.windows(span)) {
+                            step(ct, wv, seg);
+                        }
+                    } else {
+                        for (ct, wv) in cols.iter().zip(taps) {
+                            step(ct, wv, &row[ct.off..][..span]);
+                        }
                     }
                 }
             }
-        }
-        *acc = a;
-    })
+            *acc = a;
+        },
+    )
 }
 
 /// The steps of a single-tap tile: `a[m] += w[r][m] · x[r][lanes]` for each reduction channel
@@ -1743,13 +1782,18 @@ fn gemm_steps<'a, I: Isa, E: Element + 'a, const M: usize, const L: usize, const
     a
 }
 
-/// Whether the kernels for `I` have the fixed micro-kernels ([`tile_fixed`]): every vector
-/// path does; baseline x86-64 (SSE2 only: CPUs before 2013, or a forced `CONSTNET_ISA`) and
-/// `f64` (gradient checks, always baseline) take the general loop of [`direct_tile`], so that the
-/// third copy of the kernels costs a third of the build time of the other two. On other
-/// architectures the baseline is the vector path (NEON on aarch64) and keeps them.
-const fn fixed_tiles<I: Isa>() -> bool {
-    !(cfg!(target_arch = "x86_64") && matches!(I::LEVEL, Level::Baseline))
+/// The kernel strategy for `I`: whether it is the compact one.
+///
+/// * **Full** (every vector path: AVX-512, AVX2, and the baseline of other architectures, NEON
+///   on aarch64): fixed micro-kernels ([`tile_fixed`]), tiles of every channel count, rows of
+///   one and of two registers, the pointwise path.
+/// * **Compact** (baseline x86-64, i.e. SSE2 only: CPUs before 2013 or a forced
+///   `CONSTNET_ISA=baseline`; and `f64`, the gradient-checking type, which always runs the
+///   baseline): one row width (two registers), tiles of [`MC`] channels only (a partial block
+///   repeats its last channel), the general loop of [`direct_tile`]. The same results; it keeps
+///   the third copy of the kernels from costing the build time of the other two.
+const fn compact<I: Isa>() -> bool {
+    cfg!(target_arch = "x86_64") && matches!(I::LEVEL, Level::Baseline)
 }
 
 type TileFn<I, E, const M: usize, const L: usize> = for<'a, 'b> fn(I, TileArgs<'a, 'b, E, M, L>);
@@ -1843,105 +1887,108 @@ fn tile_fixed<
     isa: I,
     (x, x0, in_plane, _, rows, cols, seg, pk, per_r, nr, acc): TileArgs<'_, '_, E, M, L>,
 ) {
-    isa.run(move || {
-        // Stride 2: lanes in the shuffle's order ([`lane_order`]); the accumulators and the lane
-        // masks are permuted to it here and back at the end (no-ops at stride 1).
-        let order = const { lane_order::<I, E, L, IS>() };
-        let mut keeps = [[0u32; L]; KV];
-        if MASKED && IS == 2 {
-            for (k, ct) in keeps.iter_mut().zip(cols) {
-                for j in 0..L {
-                    k[j] = ct.keep[order[j]];
+    isa.run(
+        #[inline(always)]
+        move || {
+            // Stride 2: lanes in the shuffle's order ([`lane_order`]); the accumulators and the lane
+            // masks are permuted to it here and back at the end (no-ops at stride 1).
+            let order = const { lane_order::<I, E, L, IS>() };
+            let mut keeps = [[0u32; L]; KV];
+            if MASKED && IS == 2 {
+                for (k, ct) in keeps.iter_mut().zip(cols) {
+                    for j in 0..L {
+                        k[j] = ct.keep[order[j]];
+                    }
                 }
             }
-        }
-        let mut a = permute(isa, acc, &order);
-        let span = (L - 1) * IS + 1;
-        let len = span + KV - 1;
-        debug_assert!(seg.len == len);
-        debug_assert!(KU == 0 || per_r == KU * KV);
-        debug_assert!(KU == 0 || rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
-        // (dispatched on these counts; a constant count of rows when `KU > 0`)
-        let rows = if KU > 0 { &rows[..KU] } else { rows };
-        let cols: &[ColTap<L>; KV] = cols.try_into().expect("KV kernel columns");
-        let per_r = if KU > 0 { KU * KV } else { per_r };
-        // A loop over the taps, not unrolled by hand: unrolled, LLVM hoists the loads of later taps
-        // and spills accumulators. Two taps it unrolls by itself, with the same result (the column
-        // split's `4 × 2` tiles: 15.6 M instructions and 343 µs for W5's input gradient, against
-        // 13.7 M and 200 µs with a count LLVM cannot see, taken once per tile call); masked tiles
-        // (transposed phases) do not spill, and the opaque count costs them 13 % more instructions.
-        let kv = if KV <= 2 && !MASKED {
-            core::hint::black_box(KV)
-        } else {
-            KV
-        };
-        // Every row segment of every reduction channel inside `x` (all tiles but those at the
-        // tensor's first and last rows): kernel rows outside, reduction channels inside, and no
-        // check per segment.
-        let lo = rows.iter().map(|rt| rt.x).min();
-        let hi = rows.iter().map(|rt| rt.x).max();
-        if let (Some(lo), Some(hi), true) = (lo, hi, nr > 0 && len <= in_plane) {
-            let first = (x0 + lo) as isize + seg.start;
-            let end = (x0 + (nr - 1) * in_plane + hi) as isize + seg.start + len as isize;
-            if first >= 0 && end as usize <= x.len() {
+            let mut a = permute(isa, acc, &order);
+            let span = (L - 1) * IS + 1;
+            let len = span + KV - 1;
+            debug_assert!(seg.len == len);
+            debug_assert!(KU == 0 || per_r == KU * KV);
+            debug_assert!(KU == 0 || rows.iter().enumerate().all(|(i, rt)| rt.w == i * KV));
+            // (dispatched on these counts; a constant count of rows when `KU > 0`)
+            let rows = if KU > 0 { &rows[..KU] } else { rows };
+            let cols: &[ColTap<L>; KV] = cols.try_into().expect("KV kernel columns");
+            let per_r = if KU > 0 { KU * KV } else { per_r };
+            // A loop over the taps, not unrolled by hand: unrolled, LLVM hoists the loads of later taps
+            // and spills accumulators. Two taps it unrolls by itself, with the same result (the column
+            // split's `4 × 2` tiles: 15.6 M instructions and 343 µs for W5's input gradient, against
+            // 13.7 M and 200 µs with a count LLVM cannot see, taken once per tile call); masked tiles
+            // (transposed phases) do not spill, and the opaque count costs them 13 % more instructions.
+            let kv = if KV <= 2 && !MASKED {
+                core::hint::black_box(KV)
+            } else {
+                KV
+            };
+            // Every row segment of every reduction channel inside `x` (all tiles but those at the
+            // tensor's first and last rows): kernel rows outside, reduction channels inside, and no
+            // check per segment.
+            let lo = rows.iter().map(|rt| rt.x).min();
+            let hi = rows.iter().map(|rt| rt.x).max();
+            if let (Some(lo), Some(hi), true) = (lo, hi, nr > 0 && len <= in_plane) {
+                let first = (x0 + lo) as isize + seg.start;
+                let end = (x0 + (nr - 1) * in_plane + hi) as isize + seg.start + len as isize;
+                if first >= 0 && end as usize <= x.len() {
+                    for (u, rt) in rows.iter().enumerate() {
+                        let at = if KU > 0 { u * KV } else { rt.w };
+                        let start = ((x0 + rt.x) as isize + seg.start) as usize;
+                        let (body, last) =
+                            x[start..][..(nr - 1) * in_plane + len].split_at((nr - 1) * in_plane);
+                        // (the last channel's segment as a chunk of its own: the same iterator type)
+                        a = row_steps::<I, E, M, L, IS, KV, MASKED>(
+                            isa,
+                            a,
+                            pk[..(nr - 1) * per_r].chunks_exact(per_r),
+                            body.chunks_exact(in_plane),
+                            at,
+                            cols,
+                            &keeps,
+                            &order,
+                            kv,
+                        );
+                        a = row_steps::<I, E, M, L, IS, KV, MASKED>(
+                            isa,
+                            a,
+                            pk[(nr - 1) * per_r..][..per_r].chunks_exact(per_r),
+                            last.chunks_exact(len),
+                            at,
+                            cols,
+                            &keeps,
+                            &order,
+                            kv,
+                        );
+                    }
+                    *acc = unpermute(isa, &a, &order);
+                    return;
+                }
+            }
+            for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
+                let xr = x0 + r * in_plane;
                 for (u, rt) in rows.iter().enumerate() {
                     let at = if KU > 0 { u * KV } else { rt.w };
-                    let start = ((x0 + rt.x) as isize + seg.start) as usize;
-                    let (body, last) =
-                        x[start..][..(nr - 1) * in_plane + len].split_at((nr - 1) * in_plane);
-                    // (the last channel's segment as a chunk of its own: the same iterator type)
-                    a = row_steps::<I, E, M, L, IS, KV, MASKED>(
-                        isa,
-                        a,
-                        pk[..(nr - 1) * per_r].chunks_exact(per_r),
-                        body.chunks_exact(in_plane),
-                        at,
-                        cols,
-                        &keeps,
-                        &order,
-                        kv,
-                    );
-                    a = row_steps::<I, E, M, L, IS, KV, MASKED>(
-                        isa,
-                        a,
-                        pk[(nr - 1) * per_r..][..per_r].chunks_exact(per_r),
-                        last.chunks_exact(len),
-                        at,
-                        cols,
-                        &keeps,
-                        &order,
-                        kv,
+                    let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
+                    let start = (xr + rt.x) as isize + seg.start;
+                    let row = if start >= 0 {
+                        x.get(start as usize..start as usize + len)
+                    } else {
+                        None
+                    };
+                    let Some(row) = row else {
+                        // The segment sticks out of `x` (first or last rows of the tensor).
+                        *acc = unpermute(isa, &a, &order);
+                        edge_taps::<I, E, M, L>(isa, x, start, IS, cols, taps, acc);
+                        a = permute(isa, acc, &order);
+                        continue;
+                    };
+                    a = segment_steps::<I, E, M, L, IS, KV, MASKED>(
+                        isa, a, taps, row, cols, &keeps, &order, kv,
                     );
                 }
-                *acc = unpermute(isa, &a, &order);
-                return;
             }
-        }
-        for (r, pr) in pk.chunks_exact(per_r).take(nr).enumerate() {
-            let xr = x0 + r * in_plane;
-            for (u, rt) in rows.iter().enumerate() {
-                let at = if KU > 0 { u * KV } else { rt.w };
-                let taps: &[[E; M]; KV] = pr[at..][..KV].try_into().expect("KV taps");
-                let start = (xr + rt.x) as isize + seg.start;
-                let row = if start >= 0 {
-                    x.get(start as usize..start as usize + len)
-                } else {
-                    None
-                };
-                let Some(row) = row else {
-                    // The segment sticks out of `x` (first or last rows of the tensor).
-                    *acc = unpermute(isa, &a, &order);
-                    edge_taps::<I, E, M, L>(isa, x, start, IS, cols, taps, acc);
-                    a = permute(isa, acc, &order);
-                    continue;
-                };
-                a = segment_steps::<I, E, M, L, IS, KV, MASKED>(
-                    isa, a, taps, row, cols, &keeps, &order, kv,
-                );
-            }
-        }
-        *acc = unpermute(isa, &a, &order);
-    })
+            *acc = unpermute(isa, &a, &order);
+        },
+    )
 }
 
 /// [`tile_fixed`]'s steps for one kernel row over the reduction channels: for each channel's
@@ -2574,31 +2621,35 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
     #[inline(always)]
     fn uniform<const J: usize>(&self, rows: &[WRow; J]) -> [[[E; L]; MV]; J] {
         let isa = self.isa;
-        isa.run(move || {
-            let q = self.q;
-            let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
-            let bw = j1 - j0;
-            let r0 = &rows[0];
-            let (rlo, rhi) = (i0.max(r0.rows.0), i1.min(r0.rows.1));
-            let (clo, chi) = (j0.max(r0.cols.0), j1.min(r0.cols.1));
-            let mut acc = [[[E::zero(); L]; MV]; J];
-            if clo >= chi || rlo >= rhi {
-                return acc;
-            }
-            let mut xo = [0; J];
-            for (xo, r) in xo.iter_mut().zip(rows) {
-                *xo = (self.xn as isize + r.x + (rlo * q.s * q.w + clo * q.s) as isize) as usize;
-            }
-            let at = Rect {
-                rows: rhi - rlo,
-                cols: chi - clo,
-                x_step: q.s * q.w,
-                d_step: bw,
-            };
-            let d = &self.pack[(rlo - i0) * bw + clo - j0..];
-            wgrad_run(isa, &mut acc, self.x, xo, q.s, d, at);
-            acc
-        })
+        isa.run(
+            #[inline(always)]
+            move || {
+                let q = self.q;
+                let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
+                let bw = j1 - j0;
+                let r0 = &rows[0];
+                let (rlo, rhi) = (i0.max(r0.rows.0), i1.min(r0.rows.1));
+                let (clo, chi) = (j0.max(r0.cols.0), j1.min(r0.cols.1));
+                let mut acc = [[[E::zero(); L]; MV]; J];
+                if clo >= chi || rlo >= rhi {
+                    return acc;
+                }
+                let mut xo = [0; J];
+                for (xo, r) in xo.iter_mut().zip(rows) {
+                    *xo =
+                        (self.xn as isize + r.x + (rlo * q.s * q.w + clo * q.s) as isize) as usize;
+                }
+                let at = Rect {
+                    rows: rhi - rlo,
+                    cols: chi - clo,
+                    x_step: q.s * q.w,
+                    d_step: bw,
+                };
+                let d = &self.pack[(rlo - i0) * bw + clo - j0..];
+                wgrad_run(isa, &mut acc, self.x, xo, q.s, d, at);
+                acc
+            },
+        )
     }
 
     /// The tile's sums over the block: `acc[r][·] = Σ_positions x[row r] · dy[·]`.
@@ -2606,70 +2657,73 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
     #[inline(always)]
     fn tile<const J: usize>(&self, rows: &[WRow; J]) -> [[[E; L]; MV]; J] {
         let isa = self.isa;
-        isa.run(move || {
-            let q = self.q;
-            let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
-            let bw = j1 - j0;
-            // Where every row of the tile reads inside the input.
-            let (mut rlo, mut rhi, mut clo, mut chi) = (i0, i1, j0, j1);
-            for r in rows {
-                (rlo, rhi) = (rlo.max(r.rows.0), rhi.min(r.rows.1));
-                (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
-            }
-            let x_at = |r: &WRow, i: usize, j: usize| {
-                (self.xn as isize + r.x + (i * q.s * q.w + j * q.s) as isize) as usize
-            };
-            let mut acc = [[[E::zero(); L]; MV]; J];
-            for i in i0..i1 {
-                let d = &self.pack[(i - i0) * bw..][..bw];
-                let all = rlo <= i && i < rhi && clo < chi;
-                if all {
-                    let mut xo = [0; J];
-                    for (xo, r) in xo.iter_mut().zip(rows) {
-                        *xo = x_at(r, i, clo);
-                    }
-                    wgrad_run(
-                        isa,
-                        &mut acc,
-                        self.x,
-                        xo,
-                        q.s,
-                        &d[clo - j0..],
-                        Rect::run(chi - clo),
-                    );
+        isa.run(
+            #[inline(always)]
+            move || {
+                let q = self.q;
+                let ((i0, i1), (j0, j1)) = (self.rows, self.cols);
+                let bw = j1 - j0;
+                // Where every row of the tile reads inside the input.
+                let (mut rlo, mut rhi, mut clo, mut chi) = (i0, i1, j0, j1);
+                for r in rows {
+                    (rlo, rhi) = (rlo.max(r.rows.0), rhi.min(r.rows.1));
+                    (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
                 }
-                // The rest of each row's range, row by row (only at borders, or when the rows of a
-                // tile are different taps).
-                for (a, r) in acc.iter_mut().zip(rows) {
-                    if i < r.rows.0 || i >= r.rows.1 {
-                        continue;
+                let x_at = |r: &WRow, i: usize, j: usize| {
+                    (self.xn as isize + r.x + (i * q.s * q.w + j * q.s) as isize) as usize
+                };
+                let mut acc = [[[E::zero(); L]; MV]; J];
+                for i in i0..i1 {
+                    let d = &self.pack[(i - i0) * bw..][..bw];
+                    let all = rlo <= i && i < rhi && clo < chi;
+                    if all {
+                        let mut xo = [0; J];
+                        for (xo, r) in xo.iter_mut().zip(rows) {
+                            *xo = x_at(r, i, clo);
+                        }
+                        wgrad_run(
+                            isa,
+                            &mut acc,
+                            self.x,
+                            xo,
+                            q.s,
+                            &d[clo - j0..],
+                            Rect::run(chi - clo),
+                        );
                     }
-                    let (lo, hi) = (j0.max(r.cols.0), j1.min(r.cols.1));
-                    let pieces = if all {
-                        [(lo, clo), (chi, hi)]
-                    } else {
-                        [(lo, hi), (0, 0)]
-                    };
-                    for (a0, b0) in pieces {
-                        if a0 < b0 {
-                            let mut one = [*a];
-                            let xo = [x_at(r, i, a0)];
-                            wgrad_run(
-                                isa,
-                                &mut one,
-                                self.x,
-                                xo,
-                                q.s,
-                                &d[a0 - j0..],
-                                Rect::run(b0 - a0),
-                            );
-                            *a = one[0];
+                    // The rest of each row's range, row by row (only at borders, or when the rows of a
+                    // tile are different taps).
+                    for (a, r) in acc.iter_mut().zip(rows) {
+                        if i < r.rows.0 || i >= r.rows.1 {
+                            continue;
+                        }
+                        let (lo, hi) = (j0.max(r.cols.0), j1.min(r.cols.1));
+                        let pieces = if all {
+                            [(lo, clo), (chi, hi)]
+                        } else {
+                            [(lo, hi), (0, 0)]
+                        };
+                        for (a0, b0) in pieces {
+                            if a0 < b0 {
+                                let mut one = [*a];
+                                let xo = [x_at(r, i, a0)];
+                                wgrad_run(
+                                    isa,
+                                    &mut one,
+                                    self.x,
+                                    xo,
+                                    q.s,
+                                    &d[a0 - j0..],
+                                    Rect::run(b0 - a0),
+                                );
+                                *a = one[0];
+                            }
                         }
                     }
                 }
-            }
-            acc
-        })
+                acc
+            },
+        )
     }
 }
 
@@ -2851,7 +2905,12 @@ macro_rules! instantiate {
                 y0: usize,
                 init: Init<'_, Self>,
             ) {
-                dispatch!($t, |isa| direct_any(isa, d, x, x0, w, w0, y, y0, init))
+                // Rows of at most 16 outputs (small maps: LeNet-5, ResNet's last stages) on AVX2's
+                // tall tiles of 8 lanes × 12 channels: AVX-512's rows of 16 lanes hold at most 6
+                // channels (see `lanes::one_vector`), and were slower (LeNet-5 at N = 64: 2.81 ms
+                // against 2.44 ms with AVX2).
+                let cap = if d.phase_len(0) <= 16 { Level::Avx2 } else { Level::Avx512 };
+                dispatch!($t, cap = cap, |isa| direct_any(isa, d, x, x0, w, w0, y, y0, init))
             }
             fn dense_forward(
                 x: &[Self],

@@ -305,7 +305,10 @@ fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
     at: (usize, usize),
     us: core::ops::Range<usize>,
 ) -> [[E; L]; RB] {
-    isa.run(move || tile::<I, Q, E, RB, { read::SAFE }>(isa, inp, base, w, b, at, us))
+    isa.run(
+        #[inline(always)]
+        move || tile::<I, Q, E, RB, { read::SAFE }>(isa, inp, base, w, b, at, us),
+    )
 }
 
 /// One tile (see [`tile`]), with the cheapest reads that are correct for it, stored to `out`
@@ -613,7 +616,10 @@ fn weight_row_safe<I: Isa, G: DepthwiseGeometry, E: Element>(
     acc: &mut [[E; L]; TAPS],
     gsum: &mut [E; L],
 ) {
-    isa.run(move || weight_row::<I, G, E, true>(isa, x, xb, grow, r, t0, n, acc, gsum))
+    isa.run(
+        #[inline(always)]
+        move || weight_row::<I, G, E, true>(isa, x, xb, grow, r, t0, n, acc, gsum),
+    )
 }
 
 /// One output row (`grow`, whose kernel window starts at input row `r`) of

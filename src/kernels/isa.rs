@@ -50,6 +50,9 @@ pub trait Isa: Copy + Send + Sync + 'static + sealed::Sealed {
 
     /// Runs `f` inside a function compiled with this instruction set's target features (never
     /// inlined into the caller: the kernels use it where they keep a function out of line).
+    /// Pass a closure marked `#[inline(always)]`: a closure left out of line would be compiled
+    /// without the features (and keep its own stack frame; the test build did that for
+    /// `direct_block`'s body, 4 KiB and baseline instructions).
     fn run<R>(self, f: impl FnOnce() -> R) -> R;
 }
 
@@ -233,7 +236,7 @@ impl Token {
 
     /// The highest token at most `cap`: this one, or a lower one (every lower level is there
     /// when a higher one is: x86-64-v4 includes v3).
-    fn capped(self, cap: Level) -> Token {
+    pub fn capped(self, cap: Level) -> Token {
         match self {
             #[cfg(target_arch = "x86_64")]
             Token::Avx512(_) if cap < Level::Avx512 => Avx2::detect()
@@ -289,20 +292,24 @@ pub fn chosen() -> Level {
 
 /// Runs `$body` with `$isa` bound to the chosen level's token, compiled for that level; `f64`
 /// (`$e` the element type) always on the baseline.
+/// `dispatch!(E, cap = level, |isa| …)` runs it on the chosen level capped at `level`.
 macro_rules! dispatch {
-    ($e:ty, |$isa:ident| $body:expr) => {{
+    ($e:ty, |$isa:ident| $body:expr) => {
+        $crate::kernels::isa::dispatch!($e, cap = $crate::kernels::isa::Level::Avx512, |$isa| $body)
+    };
+    ($e:ty, cap = $cap:expr, |$isa:ident| $body:expr) => {{
         use $crate::kernels::isa::{Isa as _, Token};
         if const { core::mem::size_of::<$e>() == 4 } {
-            match $crate::kernels::isa::token() {
+            match $crate::kernels::isa::token().capped($cap) {
                 #[cfg(target_arch = "x86_64")]
-                Token::Avx512($isa) => $isa.run(move || $body),
+                Token::Avx512($isa) => $isa.run(#[inline(always)] move || $body),
                 #[cfg(target_arch = "x86_64")]
-                Token::Avx2($isa) => $isa.run(move || $body),
-                Token::Baseline($isa) => $isa.run(move || $body),
+                Token::Avx2($isa) => $isa.run(#[inline(always)] move || $body),
+                Token::Baseline($isa) => $isa.run(#[inline(always)] move || $body),
             }
         } else {
             let $isa = $crate::kernels::isa::Baseline::new();
-            $isa.run(move || $body)
+            $isa.run(#[inline(always)] move || $body)
         }
     }};
 }
