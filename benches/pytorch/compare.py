@@ -16,7 +16,7 @@ The script installs nothing. It needs torch, and torchvision for the ResNets, fr
 package registry (`pip install torch torchvision`), and constnet's driver binaries:
 
     cargo bench --bench profile --no-run                        # the repo build
-    (cd benches/dependent && RUSTFLAGS= cargo build --release)  # a dependent crate's build
+    (cd benches/dependent && cargo build --release)  # a dependent crate's build
     python3 benches/pytorch/compare.py                          # both, found automatically
 
 Options:
