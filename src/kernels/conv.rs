@@ -2103,6 +2103,7 @@ fn dense_forward<E: Element>(
 
 /// [`dense_forward`]'s body; instantiated only by [`Instantiated`].
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn dense_forward_any<I: Isa, E: Element>(
     isa: I,
     x: &[E],
@@ -2126,6 +2127,7 @@ const DN: usize = 3;
 const DO: usize = 4;
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn dense_lanes<I: Isa, E: Element, const L: usize>(
     isa: I,
     x: &[E],
@@ -2336,6 +2338,7 @@ fn wgrad<E: Element>(
 
 /// [`wgrad`]'s body; instantiated only by [`Instantiated`].
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn wgrad_any<I: Isa, E: Element>(
     isa: I,
     q: &Reduce,

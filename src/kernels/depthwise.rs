@@ -314,6 +314,7 @@ fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
 /// One tile (see [`tile`]), with the cheapest reads that are correct for it, stored to `out`
 /// (one output plane).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
     isa: I,
     inp: &[E],

@@ -221,6 +221,7 @@ pub fn backward_in_place<G: ChannelGeometry, E: Element>(
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn backward_in_place_on<I: Isa, G: ChannelGeometry, E: Element>(
     isa: I,
     x: &mut [E],
