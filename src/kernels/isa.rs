@@ -1,7 +1,7 @@
 //! The instruction set the kernels run on, chosen once, at run time.
 //!
 //! The kernels are written once, over lane arrays (see `lanes`), and compiled once per
-//! instruction set: every kernel entry point runs its body through [`dispatch!`], which calls
+//! instruction set: every kernel entry point runs its body through `dispatch!`, which calls
 //! it inside a function compiled with that instruction set's target features. Everything the
 //! body calls is inlined into that function (the kernels' helpers are `#[inline(always)]`), and
 //! the few functions the kernels keep out of line go through [`Isa::run`] again, so they carry
