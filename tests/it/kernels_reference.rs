@@ -603,3 +603,20 @@ fn pools_match_reference() {
         case(i as u64 + 100);
     }
 }
+
+/// The kernels run on the instruction set `CONSTNET_ISA` names, capped at the best this CPU has
+/// (CI runs this module once per level: a misspelt level would silently test the best one), and
+/// on the best one when it is unset.
+#[test]
+fn the_requested_instruction_set_is_the_one_running() {
+    use constnet::kernels::isa::{self, Level};
+    let chosen = isa::chosen();
+    match std::env::var("CONSTNET_ISA") {
+        Ok(v) => {
+            let r = Level::from_name(v.trim())
+                .unwrap_or_else(|| panic!("CONSTNET_ISA={v:?} names no level"));
+            assert_eq!(chosen, r.min(isa::best()));
+        }
+        Err(_) => assert_eq!(chosen, isa::best()),
+    }
+}
