@@ -204,7 +204,10 @@ pub enum Token {
     Avx512(Avx512),
 }
 
-/// The best level this CPU has (not capped by `CONSTNET_ISA`).
+/// The best level the kernels use on this CPU (not capped by `CONSTNET_ISA`). With the
+/// `small-stack` feature that is at most AVX2: the AVX-512 tiles' frames are larger (spilled
+/// 512-bit registers: 4 KiB for a fixed tile, 4.5 KiB for a block), and a training step then
+/// overflowed the 24 KiB budget that feature promises.
 pub fn best() -> Level {
     best_token().level()
 }
@@ -212,7 +215,7 @@ pub fn best() -> Level {
 fn best_token() -> Token {
     #[cfg(target_arch = "x86_64")]
     {
-        if let Some(t) = Avx512::detect() {
+        if let Some(t) = Avx512::detect().filter(|_| !cfg!(feature = "small-stack")) {
             return Token::Avx512(t);
         }
         if let Some(t) = Avx2::detect() {
