@@ -141,11 +141,11 @@ impl<
 pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>, y: &mut [E]) {
     let (x, w, y) = (&x[..C::X_LEN], &w[..C::W_LEN], &mut y[..C::Y_LEN]);
     let bias = bias.map(|b| &b[..C::CO]);
-    if is_dense::<C>() {
+    if const { is_dense::<C>() } {
         dense_forward(x, w, bias, y, C::N, C::CIG, C::COG);
         return;
     }
-    if is_depthwise::<C>() {
+    if const { is_depthwise::<C>() } {
         depthwise::forward::<AsDepthwise<C>, E>(x, w, bias, y);
         return;
     }
@@ -198,9 +198,9 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
     let (dy, w, dx) = (&x[..C::Y_LEN], &w[..C::W_LEN], &mut y[..C::X_LEN]);
     let bias = bias.map(|b| &b[..C::CI]);
     if is_dense::<C>() || is_depthwise::<C>() {
-        if is_depthwise::<C>() {
+        if const { is_depthwise::<C>() } {
             depthwise::backward_data::<AsDepthwise<C>, E>(dy, w, dx);
-        } else if C::N <= DENSE_AXPY_N {
+        } else if const { C::N <= DENSE_AXPY_N } {
             // dx[n, :] = Σ_o dy[n, o] · w[o, :], row by row.
             let dx = &mut *dx;
             dispatch!(E, |isa| {
@@ -258,7 +258,7 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
     dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..C::X_LEN], &dy[..C::Y_LEN], &mut dw[..C::W_LEN]);
-    if is_depthwise::<C>() {
+    if const { is_depthwise::<C>() } {
         depthwise::backward_weight::<AsDepthwise<C>, E>(x, dy, dw, dbias);
         return;
     }
@@ -272,7 +272,7 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
             }
         });
     }
-    if is_dense::<C>() && C::N <= DENSE_AXPY_N {
+    if const { is_dense::<C>() && C::N <= DENSE_AXPY_N } {
         // dw[o, :] += dy[n, o] · x[n, :], row by row.
         dispatch!(E, |isa| {
             for (x, dy) in x.chunks_exact(C::CIG).zip(dy.chunks_exact(C::COG)) {
@@ -283,7 +283,7 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
         });
         return;
     }
-    if is_dense::<C>() {
+    if const { is_dense::<C>() } {
         // dw[o, i] += Σ_n dy[n, o] · x[n, i]: rows of `x` combined with the weights `dyᵀ`.
         let d = Direct::gemm(C::COG, C::N, C::CIG, 1, C::COG);
         direct(&d, x, 0, dy, 0, dw, 0, Init::Load);
@@ -319,8 +319,7 @@ fn axpy<I: Isa, E: Element>(_isa: I, a: E, x: &[E], y: &mut [E]) {
 
 /// One input and one output channel per group: a depthwise convolution, computed by
 /// [`kernels::depthwise`](crate::kernels::depthwise) (the same kernel as `DepthwiseConv2d`).
-#[inline(always)]
-fn is_depthwise<C: ConvGeometry>() -> bool {
+const fn is_depthwise<C: ConvGeometry>() -> bool {
     C::G > 1 && C::CIG == 1 && C::COG == 1
 }
 
@@ -342,8 +341,7 @@ impl<C: ConvGeometry> DepthwiseGeometry for AsDepthwise<C> {
 
 /// A dense layer: `1 × 1` maps, `1 × 1` kernel, one group. The batch is then the only "pixel"
 /// dimension, strided by the channel count, so these run as matrix products over rows.
-#[inline(always)]
-fn is_dense<C: ConvGeometry>() -> bool {
+const fn is_dense<C: ConvGeometry>() -> bool {
     C::H == 1 && C::W == 1 && C::HO == 1 && C::WO == 1 && C::K == 1 && C::P == 0 && C::G == 1
 }
 

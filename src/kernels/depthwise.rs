@@ -434,9 +434,9 @@ fn correlate_planes<I: Isa, Q: Plane, E: Element>(
     if Q::HO * Q::WO == 0 {
         return;
     }
-    if Q::HO >= 2 * R {
+    if const { Q::HO >= 2 * R } {
         correlate::<I, Q, E, { 2 * R }>(isa, inp, w, bias, out, channels);
-    } else if Q::HO >= R {
+    } else if const { Q::HO >= R } {
         correlate::<I, Q, E, R>(isa, inp, w, bias, out, channels);
     } else {
         correlate::<I, Q, E, 1>(isa, inp, w, bias, out, channels);
@@ -479,7 +479,7 @@ fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
 ) {
     let (dy, w, dx) = (&dy[..G::Y_LEN], &w[..G::W_LEN], &mut dx[..G::X_LEN]);
     let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
-    if G::S == 1 && ohw > 0 {
+    if const { G::S == 1 && G::HO * G::WO > 0 } {
         return correlate_planes::<I, Transposed<G>, E>(isa, dy, w, None, dx, G::C);
     }
     dx.fill(E::zero());

@@ -134,7 +134,7 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element>(
     y: &mut [E],
     argmax: &mut [u32],
 ) {
-    if G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L {
+    if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L } {
         return max_forward_2x2::<G, E>(x, y, argmax);
     }
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
@@ -260,7 +260,7 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
     dx: &mut [E],
 ) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
-    if G::K > G::S || G::WO == 0 {
+    if const { G::K > G::S || G::WO == 0 } {
         dx[..G::PLANES * hw].fill(E::zero());
         for p in 0..G::PLANES {
             let dxp = &mut dx[p * hw..][..hw];
@@ -270,10 +270,10 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
         }
         return;
     }
-    if G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L {
+    if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L } {
         return max_backward_2x2::<G, E>(dy, argmax, dx);
     }
-    if G::K == G::S && G::P == 0 && G::WO >= L {
+    if const { G::K == G::S && G::P == 0 && G::WO >= L } {
         // Windows tile the input: per input row, `L` outputs give `S·L` consecutive input
         // gradients.
         for p in 0..G::PLANES {
@@ -426,7 +426,7 @@ pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
 fn avg_backward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, dy: &[E], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let scale = E::one() / E::of((G::K * G::K) as f64);
-    if G::K > G::S || G::WO == 0 {
+    if const { G::K > G::S || G::WO == 0 } {
         dx[..G::PLANES * hw].fill(E::zero());
         for p in 0..G::PLANES {
             let dyp = &dy[p * ohw..][..ohw];
