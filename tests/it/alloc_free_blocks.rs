@@ -92,8 +92,9 @@ where
     let mut any = false;
     grads.for_each_tensor(|_, v| any |= v.iter().any(|&g| g != 0.0));
     assert!(any);
-    // The counter works: a boxed value inside `count` is counted.
-    let (n, _) = count(|| Box::new(1u8));
+    // The counter works: a boxed value inside `count` is counted (`black_box`: else LLVM may
+    // elide an allocation it sees whole, as it did once the test binary's inlining changed).
+    let (n, _) = count(|| std::hint::black_box(Box::new(1u8)));
     assert_eq!(n, 1);
 }
 

@@ -1,6 +1,7 @@
 //! The integration tests, built as one binary (`cargo test --test it`): one module per topic,
 //! the shared helpers of `common` compiled once. The compile-fail snapshots have their own
-//! driver (`tests/compile_fail.rs`).
+//! driver (`tests/compile_fail.rs`), the model zoo's types their own binary (`tests/zoo`,
+//! compiled side by side with this one).
 //!
 //! Run one topic with a filter on its module, e.g. `cargo test --test it -- kernels_reference::`.
 //!
@@ -43,8 +44,6 @@ mod fixtures_layers;
 mod gradcheck_core;
 #[cfg(not(kernel_tests_only))]
 mod losses;
-#[cfg(not(kernel_tests_only))]
-mod models;
 #[cfg(not(kernel_tests_only))]
 mod optim_lenet;
 #[cfg(not(kernel_tests_only))]
