@@ -1,6 +1,6 @@
 //! The integration tests, built as one binary (`cargo test --test it`): one module per topic,
 //! the shared helpers of `common` compiled once. The compile-fail snapshots have their own
-//! driver (`tests/compile_fail.rs`), the model zoo's types their own binary (`tests/zoo`,
+//! driver (`tests/compile_fail.rs`), the model zoo's types their own binary (`tests/zoo.rs`,
 //! compiled side by side with this one).
 //!
 //! Run one topic with a filter on its module, e.g. `cargo test --test it -- kernels_reference::`.

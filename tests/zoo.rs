@@ -1,5 +1,8 @@
 //! The networks of `constnet::models` are valid types (every shape checks), have torchvision's
-//! parameter counts and weight names, and run.
+//! parameter counts and weight names, and run (`cargo test --test zoo`).
+//!
+//! A binary of its own, apart from `tests/it`: the zoo's deep types are a third of the tests'
+//! monomorphized code, and two test crates compile side by side on two cores.
 use constnet::models::*;
 use constnet::prelude::*;
 
