@@ -521,6 +521,23 @@ pub type LeNet2Geom = constnet::kernels::conv::Geom<64, 1, 6, 16, 12, 12, 8, 8, 
 pub type W5Geom = constnet::kernels::conv::Geom<1, 1, 32, 64, 32, 32, 16, 16, 4, 2, 1, 1>;
 /// ResNet's downsampling convolution (3 × 3, stride 2, padding 1), 64 → 128, 32×32 → 16×16, N=8.
 pub type DownGeom = constnet::kernels::conv::Geom<8, 1, 64, 128, 32, 32, 16, 16, 3, 2, 1, 1>;
+/// ResNet-18's convolutions at 224² and batch 1, one geometry each (forward pass, the
+/// inference cost of each stage): the stem, each stage's 3×3 at stride 1 and its first 3×3
+/// at stride 2, and the 1×1 projections at stride 2.
+pub mod r18 {
+    use constnet::kernels::conv::Geom;
+    pub type Stem = Geom<1, 1, 3, 64, 224, 224, 112, 112, 7, 2, 3, 1>;
+    pub type S1 = Geom<1, 1, 64, 64, 56, 56, 56, 56, 3, 1, 1, 1>;
+    pub type S2a = Geom<1, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>;
+    pub type S2 = Geom<1, 1, 128, 128, 28, 28, 28, 28, 3, 1, 1, 1>;
+    pub type S3a = Geom<1, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
+    pub type S3 = Geom<1, 1, 256, 256, 14, 14, 14, 14, 3, 1, 1, 1>;
+    pub type S4a = Geom<1, 1, 256, 512, 14, 14, 7, 7, 3, 2, 1, 1>;
+    pub type S4 = Geom<1, 1, 512, 512, 7, 7, 7, 7, 3, 1, 1, 1>;
+    pub type D2 = Geom<1, 1, 64, 128, 56, 56, 28, 28, 1, 2, 0, 1>;
+    pub type D3 = Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>;
+    pub type D4 = Geom<1, 1, 256, 512, 14, 14, 7, 7, 1, 2, 0, 1>;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The list.
@@ -692,6 +709,61 @@ pub fn all() -> Vec<Entry> {
             "dense_n64",
             "Linear 256→120, N=64, forward+backward",
             || Box::new(Dense64::new(true)),
+        ),
+        (
+            "r18_stem",
+            "ResNet-18 stem 3→64 k7 s2, 224², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::Stem>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s1",
+            "ResNet-18 stage 1 64→64 k3, 56², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S1>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s2a",
+            "ResNet-18 stage 2 64→128 k3 s2, 56²→28², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S2a>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s2",
+            "ResNet-18 stage 2 128→128 k3, 28², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S2>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s3a",
+            "ResNet-18 stage 3 128→256 k3 s2, 28²→14², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S3a>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s3",
+            "ResNet-18 stage 3 256→256 k3, 14², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S3>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s4a",
+            "ResNet-18 stage 4 256→512 k3 s2, 14²→7², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S4a>::new(Pass::Forward)),
+        ),
+        (
+            "r18_s4",
+            "ResNet-18 stage 4 512→512 k3, 7², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::S4>::new(Pass::Forward)),
+        ),
+        (
+            "r18_d2",
+            "ResNet-18 projection 64→128 k1 s2, 56²→28², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::D2>::new(Pass::Forward)),
+        ),
+        (
+            "r18_d3",
+            "ResNet-18 projection 128→256 k1 s2, 28²→14², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::D3>::new(Pass::Forward)),
+        ),
+        (
+            "r18_d4",
+            "ResNet-18 projection 256→512 k1 s2, 14²→7², N=1, forward (kernel)",
+            || Box::new(ConvPass::<r18::D4>::new(Pass::Forward)),
         ),
         (
             "R18i",

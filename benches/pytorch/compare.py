@@ -24,7 +24,8 @@ Options:
                        target/release/deps/profile-<hash> as "repo" and
                        benches/dependent/target/release/constnet-dependent as "dependent",
                        whichever exist)
-    --only W2f,W5      only these workloads (default: all of WORKLOADS below)
+    --only W2f,W5      only these workloads (default: all of WORKLOADS below; `layers`
+                       adds ResNet-18's convolutions one by one, R18_LAYERS)
     --rounds N         interleaved rounds (default 3)
     --budget S         seconds of timed calls per workload, side and round (default 0.3)
     --cpu N            the CPU to pin to (default: the last one allowed)
@@ -60,6 +61,23 @@ WORKLOADS = {
     "R18i": "ResNet-18 inference, 224×224, N=1",
     "R50i": "ResNet-50 inference, 224×224, N=1",
     "R18t": "ResNet-18 training step (SGD), 224×224, N=8",
+}
+
+# ResNet-18's convolutions one at a time (forward, no bias, N=1): where R18i's time goes.
+# Run only when named (`--only r18_s4,r18_s1`, or `--only layers` for all of them).
+# name -> (in channels, out channels, kernel, stride, padding, input size)
+R18_LAYERS = {
+    "r18_stem": (3, 64, 7, 2, 3, 224),
+    "r18_s1": (64, 64, 3, 1, 1, 56),
+    "r18_s2a": (64, 128, 3, 2, 1, 56),
+    "r18_s2": (128, 128, 3, 1, 1, 28),
+    "r18_s3a": (128, 256, 3, 2, 1, 28),
+    "r18_s3": (256, 256, 3, 1, 1, 14),
+    "r18_s4a": (256, 512, 3, 2, 1, 14),
+    "r18_s4": (512, 512, 3, 1, 1, 7),
+    "r18_d2": (64, 128, 1, 2, 0, 56),
+    "r18_d3": (128, 256, 1, 2, 0, 28),
+    "r18_d4": (256, 512, 1, 2, 0, 14),
 }
 
 
@@ -143,6 +161,9 @@ def torch_workload(name):
         return forward_backward(nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), r(1, 64, 16, 16))
     if name == "W6":
         return forward_backward(nn.MaxPool2d(2), r(1, 64, 56, 56))
+    if name in R18_LAYERS:
+        ci, co, k, st, p, h = R18_LAYERS[name]
+        return inference(nn.Conv2d(ci, co, k, stride=st, padding=p, bias=False), r(1, ci, h, h))
     tv = importlib.import_module("torchvision.models")
     if name == "W3":
         # conv3×3, BN, ReLU, conv3×3, BN, + x, ReLU: constnet's `BasicBlock<64>`
@@ -249,9 +270,11 @@ def main():
     if not bins:
         sys.exit("no constnet driver found: build one (see the docstring) or pass --bin LABEL=PATH")
     names = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in WORKLOADS]
+    if "layers" in names:
+        names = [n for n in names if n != "layers"] + list(R18_LAYERS)
+    unknown = [n for n in names if n not in WORKLOADS and n not in R18_LAYERS]
     if unknown:
-        sys.exit(f"unknown workloads {unknown}; known: {list(WORKLOADS)}")
+        sys.exit(f"unknown workloads {unknown}; known: {list(WORKLOADS) + list(R18_LAYERS)}")
 
     cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})  # inherited by the driver subprocesses

@@ -340,6 +340,18 @@ geometries!(
     (1, 1, 80, 7, 6, 10, 3, 1, 1, 1),
     (2, 1, 30, 13, 9, 11, 5, 1, 2, 1),
     (1, 1, 40, 90, 5, 12, 3, 1, 1, 1),
+    // Small maps that AVX-512 runs across rows on a zero-padded copy (`conv::padded`): 7 × 7
+    // in two blocks of input channels, 14 × 14 with a partial tile of output channels and two
+    // samples in one problem (in two blocks), stride 2, dilation 2 (with stride 1 and 2),
+    // stride 2 on odd sizes without padding, groups, a 5 × 5.
+    (1, 1, 128, 64, 7, 7, 3, 1, 1, 1),
+    (2, 1, 40, 30, 14, 14, 3, 1, 1, 1),
+    (1, 1, 24, 50, 14, 14, 3, 2, 1, 1),
+    (1, 1, 20, 36, 9, 9, 3, 1, 2, 2),
+    (1, 1, 8, 24, 13, 13, 3, 2, 2, 2),
+    (1, 1, 16, 24, 15, 13, 3, 2, 0, 1),
+    (1, 2, 30, 36, 10, 10, 3, 1, 1, 1),
+    (1, 1, 10, 48, 12, 12, 5, 1, 2, 1),
     (1, 1, 3, 8, 20, 20, 5, 1, 2, 1),
     (1, 1, 5, 7, 6, 6, 2, 2, 0, 1),
     (1, 1, 4, 3, 3, 3, 1, 2, 0, 1),

@@ -31,6 +31,9 @@
 //!   fused multiply-adds, with no horizontal sums. Dense layers' forward pass uses dot products
 //!   (`dense_forward`).
 //!
+//! * **Small maps on AVX-512** (`padded`): rows of at most 16 outputs with many channels run
+//!   with the positions along the lanes across rows, on a zero-padded copy of the input.
+//!
 //! Padding is handled per tap and per tile, never per element: each tap of a tile knows the
 //! range of its lanes (or, in `wgrad`, of output positions) that read inside the input; lanes
 //! outside are zero (a vector select), positions outside are not visited, and a tap whose range
@@ -46,6 +49,8 @@ use crate::kernels::lanes::{
 };
 use crate::kernels::pointwise;
 use core::marker::PhantomData;
+
+mod padded;
 
 /// Compile-time geometry of a convolution.
 pub trait ConvGeometry {
@@ -2889,6 +2894,36 @@ pub trait Instantiated: Sized {
     );
 }
 
+/// Runs `d` through [`padded`] (positions along the lanes across rows, on a zero-padded copy)
+/// when the kernels run on AVX-512 and `d` is a small-map problem that suits it (`f32` only).
+/// Whether it did.
+// (Not collapsed into one `if … && let …` chain: a lone `if const` is what keeps `f64` from
+// instantiating the route, see `Instantiated`.)
+#[allow(clippy::too_many_arguments, clippy::collapsible_if)]
+#[inline(always)]
+fn padded_route<E: Element>(
+    d: &Direct,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if const { is_f32::<E>() } {
+        if let crate::kernels::isa::Token::Avx512(isa) = crate::kernels::isa::token() {
+            if let Some(plan) = padded::plan::<E>(d) {
+                padded::run(isa, d, &plan, x, x0, w, w0, y, y0, init);
+                return true;
+            }
+        }
+    }
+    let _ = (d, x, x0, w, w0, y, y0, init);
+    false
+}
+
 macro_rules! instantiate {
     ($($t:ty),*) => {$(
         #[allow(private_interfaces)]
@@ -2906,10 +2941,15 @@ macro_rules! instantiate {
                 y0: usize,
                 init: Init<'_, Self>,
             ) {
-                // Rows of at most 16 outputs (small maps: LeNet-5, ResNet's last stages) on AVX2's
-                // tall tiles of 8 lanes × 12 channels: AVX-512's rows of 16 lanes hold at most 6
-                // channels (see `lanes::one_vector`), and were slower (LeNet-5 at N = 64: 2.81 ms
-                // against 2.44 ms with AVX2).
+                // Small maps with many channels (ResNet's last stages) run on AVX-512 with
+                // positions along the lanes across rows (`padded`). Other rows of at most 16
+                // outputs (LeNet-5, few channels, `1 × 1` kernels) run on AVX2's tall tiles of 8
+                // lanes × 12 channels: AVX-512's rows of 16 lanes hold at most 6 channels (see
+                // `lanes::one_vector`), and were slower (LeNet-5 at N = 64: 2.81 ms against
+                // 2.44 ms with AVX2).
+                if padded_route(d, x, x0, w, w0, y, y0, init) {
+                    return;
+                }
                 let cap = if d.phase_len(0) <= 16 { Level::Avx2 } else { Level::Avx512 };
                 dispatch!($t, cap = cap, |isa| direct_any(isa, d, x, x0, w, w0, y, y0, init))
             }

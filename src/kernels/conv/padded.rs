@@ -1,0 +1,365 @@
+//! Small maps on 512-bit registers: output positions along the lanes *across* rows, read from a
+//! zero-padded copy of the input.
+//!
+//! The row tiles of [`super::direct_any`] put one output row's columns along the lanes. A map of
+//! 7 or 14 columns (ResNet's last stages) fills 16 lanes half, so those rows run on AVX2's
+//! 8-lane tiles, at most half of what an AVX-512 CPU can do. Here the input of a block of
+//! channels is first copied with its padding written out as zeros and, for stride 2, split by
+//! the parity of rows and columns into four phase planes (stride 1: one plane). In a plane of
+//! rows of `wg` values, output position `(i, j)` reads through tap `(u, v)` the value
+//! `(i + ⌊u·d/s⌋)·wg + j + ⌊v·d/s⌋` of phase `(u·d mod s, v·d mod s)`: a constant offset per
+//! tap from the point `q = i·wg + j`. So the positions of a tile are consecutive points of a
+//! grid of `out_h × wg` (the `wg − out_w` points at the end of each row are computed and
+//! dropped): 32 of them (two registers), for 12 output channels, 24 accumulators. Each step
+//! loads two vectors of the copy and multiplies them by 12 broadcast weights; no masks, no
+//! padding branches, no strided lanes.
+//!
+//! The 12 weights of a step are broadcast from where they lie (twelve runs of the forward
+//! layout, `[m][c][u][v]`, read side by side; zeros for the missing channels of a last tile):
+//! packing them cost a quarter of the time on a 7 × 7 map, where each weight serves only four
+//! multiply-adds. Each block of input channels is one pass over the output; the first pass
+//! starts from the problem's [`Init`], the others add.
+//!
+//! Measured on ResNet-18's convolutions at batch 1 (`r18_*` in `benches/common/mod.rs`, Xeon
+//! with AVX-512): 512 → 512 at 7 × 7 from 5.45 to 2.45 ms, 256 → 512 of stride 2 to 7 × 7 from
+//! 2.98 to 1.42 ms, 256 → 256 at 14 × 14 from 2.90 to 2.14 ms, 128 → 256 of stride 2 to 14 × 14
+//! from 2.21 to 1.74 ms. `1 × 1` kernels stay on the row tiles (one tap per channel is too
+//! little work per step: 297 → 690 µs here).
+
+use super::{Direct, Init, with_scratch};
+use crate::element::Element;
+use crate::kernels::isa::Isa;
+use crate::kernels::lanes::{fmadd, load};
+
+/// Output channels per tile.
+const MC: usize = 12;
+/// Vectors of positions per tile.
+const NV: usize = 2;
+/// Lanes per vector (`f32` in 512 bits).
+const V: usize = 16;
+/// Positions per tile.
+const T: usize = NV * V;
+
+/// Bytes of scratch: the copy of a block of input channels, and zeros standing for the weights
+/// of missing output channels (the column split's budget, [`super::SPLIT_BYTES`]: no larger
+/// frame than the other routes).
+const SCRATCH_BYTES: usize = super::SPLIT_BYTES;
+
+/// How a problem runs here.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Plan {
+    /// Values per row of a phase plane (`⌈(in_w + 2p) / s⌉`), and grid points per output row.
+    wg: usize,
+    /// Values of one phase plane (`⌈(in_h + 2p) / s⌉ · wg`).
+    pl: usize,
+    /// Grid points of the output (`out_h · wg`), and whole tiles covering them.
+    q: usize,
+    q_tiles: usize,
+    /// Values per input channel in the copy: `s²` planes and room for the last tile's reads.
+    cp: usize,
+    /// Input channels per block (per pass over the output).
+    cb: usize,
+    /// Where tap `t = u·k + v` reads, from a tile's first grid point, in a channel's copy.
+    taps: [usize; MAX_TAPS],
+}
+
+/// Taps of the kernels that run here (up to `8 × 8`).
+const MAX_TAPS: usize = 64;
+
+/// The plan for `d`, if it runs here: a forward (not transposed, not split) problem of stride 1
+/// or 2 and a kernel of 2 × 2 to 8 × 8 whose output rows are at most 16 wide, with enough
+/// output channels and useful lanes to beat the 8-lane tiles, and at least one input channel's
+/// copy in the scratch.
+pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
+    // (A 1 × 1 kernel has one tap per channel: too little work per step of the loop over
+    // channels; the row tiles do better.)
+    if d.transposed || d.split || d.r == 0 || d.m < 2 * MC || !(d.s == 1 || d.s == 2) || d.k == 1 {
+        return None;
+    }
+    if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || d.k * d.k > MAX_TAPS {
+        return None;
+    }
+    let wg = (d.in_w + 2 * d.p).div_ceil(d.s);
+    let pl = (d.in_h + 2 * d.p).div_ceil(d.s) * wg;
+    let q = d.out_h * wg;
+    let q_tiles = q.div_ceil(T);
+    // Useful share of the computed lanes and channels: below about 60 % the 8-lane row tiles
+    // (half the lanes, every lane useful) are as fast.
+    let lanes = (d.out_h * d.out_w) as f32 / (q_tiles * T) as f32;
+    let channels = d.m as f32 / d.m.next_multiple_of(MC) as f32;
+    if lanes * channels < 0.6 {
+        return None;
+    }
+    // The farthest a tap reads from a tile's first point, within its plane.
+    let reach = (d.k - 1) * d.d / d.s * (wg + 1);
+    let cp = (d.s * d.s - 1) * pl + pl.max(q_tiles * T + reach);
+    let kk = d.k * d.k;
+    let room = SCRATCH_BYTES / core::mem::size_of::<E>();
+    let cb = (room / (cp + kk)).min(d.r);
+    let mut taps = [0; MAX_TAPS];
+    for (t, tap) in taps.iter_mut().enumerate().take(kk) {
+        // Kernel row `u` reads padded row `s·i + u·d`: row `i + ⌊u·d/s⌋` of the phase planes of
+        // row parity `u·d mod s`; the same for columns.
+        let (u, v) = ((t / d.k) * d.d, (t % d.k) * d.d);
+        *tap = ((u % d.s) * d.s + v % d.s) * pl + (u / d.s) * wg + v / d.s;
+    }
+    (cb > 0).then_some(Plan {
+        wg,
+        pl,
+        q,
+        q_tiles,
+        cp,
+        cb,
+        taps,
+    })
+}
+
+/// Runs `d` by `plan` (from [`plan`]). `x0`, `w0`, `y0`: offsets of the sample and group.
+#[allow(clippy::too_many_arguments)]
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+pub(super) fn run<I: Isa, E: Element>(
+    isa: I,
+    d: &Direct,
+    plan: &Plan,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+) {
+    isa.run(
+        #[inline(always)]
+        move || {
+            with_scratch::<E, { SCRATCH_BYTES / 4 }, { SCRATCH_BYTES / 8 }>(|scratch| {
+                for n in 0..d.n {
+                    let (x0, y0) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                    passes(isa, d, plan, x, x0, w, w0, y, y0, init, scratch);
+                }
+            })
+        },
+    )
+}
+
+/// One pass over the output per block of input channels.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn passes<I: Isa, E: Element>(
+    isa: I,
+    d: &Direct,
+    plan: &Plan,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+    scratch: &mut [E],
+) {
+    let kk = d.k * d.k;
+    let (copy, zeros) = scratch.split_at_mut(plan.cb * plan.cp);
+    // (stands for the missing output channels of a last, partial tile)
+    let zeros = &mut zeros[..plan.cb * kk];
+    zeros.fill(E::zero());
+    for c0 in (0..d.r).step_by(plan.cb) {
+        let cn = plan.cb.min(d.r - c0);
+        copy_block(d, plan, x, x0 + c0 * d.in_plane, cn, copy);
+        let init = if c0 == 0 { init } else { Init::Load };
+        for m0 in (0..d.m).step_by(MC) {
+            let mn = MC.min(d.m - m0);
+            // The weights of the block's channels: one run per output channel (a forward
+            // problem's `w_r` is `k²`), broadcast from where they lie.
+            let runs: [&[E]; MC] = core::array::from_fn(|i| {
+                if i < mn {
+                    &w[w0 + (m0 + i) * d.w_m + c0 * d.w_r..][..cn * kk]
+                } else {
+                    &zeros[..cn * kk]
+                }
+            });
+            for t in 0..plan.q_tiles {
+                tile(
+                    isa,
+                    d,
+                    plan,
+                    &copy[..cn * plan.cp],
+                    &runs,
+                    y,
+                    y0 + m0 * d.out_plane,
+                    m0,
+                    mn,
+                    t * T,
+                    init,
+                );
+            }
+        }
+    }
+}
+
+/// Copies input channels `..cn` (from `x0`) into `copy`, `plan.cp` values each: the input
+/// with `d.p` zero rows and columns around it, as `s × s` phase planes (row parity, column
+/// parity) of `plan.wg`-value rows, zeros after.
+#[inline(always)]
+fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize, copy: &mut [E]) {
+    let (s, p, wg) = (d.s, d.p, plan.wg);
+    for c in 0..cn {
+        let dst = &mut copy[c * plan.cp..][..plan.cp];
+        dst.fill(E::zero());
+        let src = &x[x0 + c * d.in_plane..][..d.in_h * d.in_w];
+        for (iy, row) in src.chunks_exact(d.in_w).enumerate() {
+            let r = iy + p;
+            if s == 1 {
+                dst[r * wg + p..][..d.in_w].copy_from_slice(row);
+            } else {
+                // Padded column `ix + p` goes to the plane of its parity: the row's values
+                // alternate between the two planes of this row's parity.
+                let plane = (r % 2) * 2 * plan.pl + (r / 2) * wg;
+                let (even, odd) = dst[plane..].split_at_mut(plan.pl);
+                let (even, odd) = (&mut even[..wg], &mut odd[..wg]);
+                for (ix, &v) in row.iter().enumerate() {
+                    let col = ix + p;
+                    if col % 2 == 0 {
+                        even[col / 2] = v;
+                    } else {
+                        odd[col / 2] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One tile: output channels `m0..m0 + mn` (`y0` is channel `m0`'s plane) at grid points
+/// `q0..q0 + T`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn tile<I: Isa, E: Element>(
+    _isa: I,
+    d: &Direct,
+    plan: &Plan,
+    copy: &[E],
+    runs: &[&[E]; MC],
+    y: &mut [E],
+    y0: usize,
+    m0: usize,
+    mn: usize,
+    q0: usize,
+    init: Init<'_, E>,
+) {
+    // The accumulators are touched only at constant indices (so they stay in registers); the
+    // rows of the output go through `buf`.
+    // (`V` more values: a run from any lane is read and written as one vector)
+    let mut buf = [[E::zero(); T + V]; MC];
+    match init {
+        Init::Zero => {}
+        Init::Bias(b) => {
+            for (buf, &b) in buf.iter_mut().zip(&b[m0..m0 + mn]) {
+                *buf = [b; T + V];
+            }
+        }
+        Init::Load => {
+            for (i, buf) in buf.iter_mut().enumerate().take(mn) {
+                rows(d, plan, q0, |a, o, len| {
+                    buf[a..a + len].copy_from_slice(&y[y0 + i * d.out_plane + o..][..len]);
+                });
+            }
+        }
+    }
+    let mut acc = [[[E::zero(); V]; NV]; MC];
+    for i in 0..MC {
+        for j in 0..NV {
+            for l in 0..V {
+                acc[i][j][l] = buf[i][j * V + l];
+            }
+        }
+    }
+    let kk = d.k * d.k;
+    let taps = &plan.taps[..kk];
+    for (c, xc) in copy.chunks_exact(plan.cp).enumerate() {
+        let wc: [&[E]; MC] = core::array::from_fn(|i| &runs[i][c * kk..][..kk]);
+        for (t, &tap) in taps.iter().enumerate() {
+            let off = tap + q0;
+            let mut xv = [[E::zero(); V]; NV];
+            for (j, xv) in xv.iter_mut().enumerate() {
+                *xv = load::<E, V, 1>(xc, (off + j * V) as isize, 1, 0, V);
+            }
+            let mut wv = [E::zero(); MC];
+            for i in 0..MC {
+                wv[i] = wc[i][t];
+            }
+            for i in 0..MC {
+                for j in 0..NV {
+                    for l in 0..V {
+                        acc[i][j][l] = fmadd::<I, E>(wv[i], xv[j][l], acc[i][j][l]);
+                    }
+                }
+            }
+        }
+    }
+    for i in 0..MC {
+        for j in 0..NV {
+            for l in 0..V {
+                buf[i][j * V + l] = acc[i][j][l];
+            }
+        }
+    }
+    for (i, buf) in buf.iter().enumerate().take(mn) {
+        rows(d, plan, q0, |a, o, len| {
+            y[y0 + i * d.out_plane + o..][..len].copy_from_slice(&buf[a..a + len]);
+        });
+    }
+}
+
+/// Calls `f(lane, output offset, length)` for each run of a tile's lanes (from grid point
+/// `q0`) that are output positions of one row.
+#[inline(always)]
+fn rows(d: &Direct, plan: &Plan, q0: usize, mut f: impl FnMut(usize, usize, usize)) {
+    let end = (q0 + T).min(plan.q);
+    let mut g = q0;
+    while g < end {
+        let (i, j) = (g / plan.wg, g % plan.wg);
+        let row_end = (i * plan.wg + plan.wg).min(end);
+        if j < d.out_w {
+            let len = (d.out_w - j).min(row_end - g);
+            f(g - q0, i * d.out_w + j, len);
+        }
+        g = row_end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Direct, Geom};
+    use super::*;
+
+    /// The reference tests' small maps (`tests/it/kernels_reference.rs`) take this route, in
+    /// one or several blocks of input channels; wide rows, `1 × 1` kernels, transposed problems
+    /// and problems with too few useful lanes do not.
+    #[test]
+    fn which_problems_run_here() {
+        type G<const CI: usize, const CO: usize, const H: usize, const HO: usize> =
+            Geom<1, 1, CI, CO, H, H, HO, HO, 3, 1, 1, 1>;
+        let two_blocks = plan::<f32>(&Direct::forward::<G<128, 64, 7, 7>>()).expect("7 × 7");
+        assert!(two_blocks.cb < 128 && two_blocks.cb >= 64);
+        let one_block = plan::<f32>(&Direct::forward::<G<64, 64, 7, 7>>()).expect("7 × 7");
+        assert_eq!(one_block.cb, 64);
+        assert_eq!((one_block.wg, one_block.q, one_block.q_tiles), (9, 63, 2));
+        let strided = Direct::forward::<Geom<1, 1, 24, 50, 14, 14, 7, 7, 3, 2, 1, 1>>();
+        let p = plan::<f32>(&strided).expect("stride 2");
+        // Four phase planes of 8 × 8; tap (1, 2) reads row 0 of the odd-row, even-column
+        // plane, one column on.
+        assert_eq!((p.wg, p.pl), (8, 64));
+        assert_eq!(p.taps[5], 2 * 64 + 1);
+        for d in [
+            Direct::forward::<G<64, 64, 32, 32>>(),
+            Direct::forward::<Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>>(),
+            Direct::transposed::<G<64, 64, 7, 7>>(),
+            Direct::forward::<G<64, 16, 7, 7>>(),
+            Direct::forward::<Geom<1, 1, 8, 64, 4, 4, 2, 2, 3, 1, 0, 1>>(),
+        ] {
+            assert!(plan::<f32>(&d).is_none(), "{d:?}");
+        }
+    }
+}
