@@ -3,7 +3,9 @@
 //!
 //! The row tiles of [`super::direct_any`] put one output row's columns along the lanes. A map of
 //! 7 or 14 columns (ResNet's last stages) fills 16 lanes half, so those rows run on AVX2's
-//! 8-lane tiles, at most half of what an AVX-512 CPU can do. Here the input of a block of
+//! 8-lane tiles, at most half of what an AVX-512 CPU can do. Here (forward problems of stride 1
+//! or 2, and the input gradients of stride 1: forward problems with the kernel flipped and
+//! padded by `(k − 1)·d − p`) the input of a block of
 //! channels is first copied with its padding written out as zeros and, for stride 2, split by
 //! the parity of rows and columns into four phase planes (stride 1: one plane). In a plane of
 //! rows of `wg` values, output position `(i, j)` reads through tap `(u, v)` the value
@@ -48,6 +50,9 @@ const SCRATCH_BYTES: usize = super::SPLIT_BYTES;
 /// How a problem runs here.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Plan {
+    /// Zero rows and columns around the input in the copy: the padding of a forward problem,
+    /// `(k − 1)·d − p` of a transposed one (stride 1: a forward one with the kernel flipped).
+    pad: usize,
     /// Values per row of a phase plane (`⌈(in_w + 2p) / s⌉`), and grid points per output row.
     wg: usize,
     /// Values of one phase plane (`⌈(in_h + 2p) / s⌉ · wg`).
@@ -66,21 +71,27 @@ pub(super) struct Plan {
 /// Taps of the kernels that run here (up to `8 × 8`).
 const MAX_TAPS: usize = 64;
 
-/// The plan for `d`, if it runs here: a forward (not transposed, not split) problem of stride 1
-/// or 2 and a kernel of 2 × 2 to 8 × 8 whose output rows are at most 16 wide, with enough
+/// The plan for `d`, if it runs here: a forward problem of stride 1 or 2 or a transposed one of
+/// stride 1 (not split), with a kernel of 2 × 2 to 8 × 8 whose output rows are at most 16 wide, with enough
 /// output channels and useful lanes to beat the 8-lane tiles, and at least one input channel's
 /// copy in the scratch.
 pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     // (A 1 × 1 kernel has one tap per channel: too little work per step of the loop over
     // channels; the row tiles do better.)
-    if d.transposed || d.split || d.r == 0 || d.m < 2 * MC || !(d.s == 1 || d.s == 2) || d.k == 1 {
+    if d.split || d.r == 0 || d.m < 2 * MC || !(d.s == 1 || d.s == 2) || d.k == 1 {
         return None;
     }
     if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || d.k * d.k > MAX_TAPS {
         return None;
     }
-    let wg = (d.in_w + 2 * d.p).div_ceil(d.s);
-    let pl = (d.in_h + 2 * d.p).div_ceil(d.s) * wg;
+    let span = (d.k - 1) * d.d;
+    let pad = match (d.transposed, d.s) {
+        (false, _) => d.p,
+        (true, 1) if span >= d.p => span - d.p,
+        _ => return None,
+    };
+    let wg = (d.in_w + 2 * pad).div_ceil(d.s);
+    let pl = (d.in_h + 2 * pad).div_ceil(d.s) * wg;
     let q = d.out_h * wg;
     let q_tiles = q.div_ceil(T);
     // Useful share of the computed lanes and channels: below about 60 % the 8-lane row tiles
@@ -95,15 +106,22 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     let cp = (d.s * d.s - 1) * pl + pl.max(q_tiles * T + reach);
     let kk = d.k * d.k;
     let room = SCRATCH_BYTES / core::mem::size_of::<E>();
-    let cb = (room / (cp + kk)).min(d.r);
+    let cb = ((room - kk) / cp).min(d.r);
     let mut taps = [0; MAX_TAPS];
     for (t, tap) in taps.iter_mut().enumerate().take(kk) {
         // Kernel row `u` reads padded row `s·i + u·d`: row `i + ⌊u·d/s⌋` of the phase planes of
-        // row parity `u·d mod s`; the same for columns.
-        let (u, v) = ((t / d.k) * d.d, (t % d.k) * d.d);
+        // row parity `u·d mod s`; the same for columns. (Transposed: row `i + (k − 1 − u)·d`.)
+        let (u, v) = (t / d.k, t % d.k);
+        let (u, v) = if d.transposed {
+            (d.k - 1 - u, d.k - 1 - v)
+        } else {
+            (u, v)
+        };
+        let (u, v) = (u * d.d, v * d.d);
         *tap = ((u % d.s) * d.s + v % d.s) * pl + (u / d.s) * wg + v / d.s;
     }
     (cb > 0).then_some(Plan {
+        pad,
         wg,
         pl,
         q,
@@ -161,8 +179,8 @@ fn passes<I: Isa, E: Element>(
 ) {
     let kk = d.k * d.k;
     let (copy, zeros) = scratch.split_at_mut(plan.cb * plan.cp);
-    // (stands for the missing output channels of a last, partial tile)
-    let zeros = &mut zeros[..plan.cb * kk];
+    // (stands for the weights of the missing output channels of a last, partial tile)
+    let zeros = &mut zeros[..kk];
     zeros.fill(E::zero());
     for c0 in (0..d.r).step_by(plan.cb) {
         let cn = plan.cb.min(d.r - c0);
@@ -170,22 +188,17 @@ fn passes<I: Isa, E: Element>(
         let init = if c0 == 0 { init } else { Init::Load };
         for m0 in (0..d.m).step_by(MC) {
             let mn = MC.min(d.m - m0);
-            // The weights of the block's channels: one run per output channel (a forward
-            // problem's `w_r` is `k²`), broadcast from where they lie.
-            let runs: [&[E]; MC] = core::array::from_fn(|i| {
-                if i < mn {
-                    &w[w0 + (m0 + i) * d.w_m + c0 * d.w_r..][..cn * kk]
-                } else {
-                    &zeros[..cn * kk]
-                }
-            });
+            // Where the weights of each output channel of the tile start, for the block's
+            // first input channel (`None`: a missing channel).
+            let wb: [Option<usize>; MC] =
+                core::array::from_fn(|i| (i < mn).then(|| w0 + (m0 + i) * d.w_m + c0 * d.w_r));
             for t in 0..plan.q_tiles {
                 tile(
                     isa,
                     d,
                     plan,
                     &copy[..cn * plan.cp],
-                    &runs,
+                    Weights { w, at: wb, zeros },
                     y,
                     y0 + m0 * d.out_plane,
                     m0,
@@ -198,12 +211,21 @@ fn passes<I: Isa, E: Element>(
     }
 }
 
+/// The weights of a tile: `w[at[i] + c·w_r + u·k + v]` for output channel `i` (zeros when
+/// `at[i]` is `None`), input channel `c` of the block and tap `(u, v)`.
+#[derive(Clone, Copy)]
+struct Weights<'a, E> {
+    w: &'a [E],
+    at: [Option<usize>; MC],
+    zeros: &'a [E],
+}
+
 /// Copies input channels `..cn` (from `x0`) into `copy`, `plan.cp` values each: the input
-/// with `d.p` zero rows and columns around it, as `s × s` phase planes (row parity, column
+/// with `plan.pad` zero rows and columns around it, as `s × s` phase planes (row parity, column
 /// parity) of `plan.wg`-value rows, zeros after.
 #[inline(always)]
 fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize, copy: &mut [E]) {
-    let (s, p, wg) = (d.s, d.p, plan.wg);
+    let (s, p, wg) = (d.s, plan.pad, plan.wg);
     for c in 0..cn {
         let dst = &mut copy[c * plan.cp..][..plan.cp];
         dst.fill(E::zero());
@@ -240,7 +262,7 @@ fn tile<I: Isa, E: Element>(
     d: &Direct,
     plan: &Plan,
     copy: &[E],
-    runs: &[&[E]; MC],
+    weights: Weights<'_, E>,
     y: &mut [E],
     y0: usize,
     m0: usize,
@@ -278,7 +300,10 @@ fn tile<I: Isa, E: Element>(
     let kk = d.k * d.k;
     let taps = &plan.taps[..kk];
     for (c, xc) in copy.chunks_exact(plan.cp).enumerate() {
-        let wc: [&[E]; MC] = core::array::from_fn(|i| &runs[i][c * kk..][..kk]);
+        let wc: [&[E]; MC] = core::array::from_fn(|i| match weights.at[i] {
+            Some(at) => &weights.w[at + c * d.w_r..][..kk],
+            None => weights.zeros,
+        });
         for (t, &tap) in taps.iter().enumerate() {
             let off = tap + q0;
             let mut xv = [[E::zero(); V]; NV];
@@ -335,8 +360,9 @@ mod tests {
     use super::*;
 
     /// The reference tests' small maps (`tests/it/kernels_reference.rs`) take this route, in
-    /// one or several blocks of input channels; wide rows, `1 × 1` kernels, transposed problems
-    /// and problems with too few useful lanes do not.
+    /// one or several blocks of input channels, forward and (stride 1) transposed; wide rows,
+    /// `1 × 1` kernels, transposed problems of stride 2 and problems with too few useful lanes
+    /// do not.
     #[test]
     fn which_problems_run_here() {
         type G<const CI: usize, const CO: usize, const H: usize, const HO: usize> =
@@ -352,10 +378,18 @@ mod tests {
         // plane, one column on.
         assert_eq!((p.wg, p.pl), (8, 64));
         assert_eq!(p.taps[5], 2 * 64 + 1);
+        // The input gradient of a stride-1 convolution: a forward one with the kernel flipped,
+        // padded by `(k − 1)·d − p`; tap (0, 0) reads the last row and column of the window.
+        let t = plan::<f32>(&Direct::transposed::<
+            Geom<1, 1, 96, 64, 9, 9, 7, 7, 3, 1, 0, 1>,
+        >())
+        .expect("transposed, stride 1");
+        assert_eq!((t.pad, t.wg), (2, 11));
+        assert_eq!(t.taps[0], 2 * 11 + 2);
         for d in [
             Direct::forward::<G<64, 64, 32, 32>>(),
             Direct::forward::<Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>>(),
-            Direct::transposed::<G<64, 64, 7, 7>>(),
+            Direct::transposed::<Geom<1, 1, 64, 64, 14, 14, 7, 7, 3, 2, 1, 1>>(),
             Direct::forward::<G<64, 16, 7, 7>>(),
             Direct::forward::<Geom<1, 1, 8, 64, 4, 4, 2, 2, 3, 1, 0, 1>>(),
         ] {
