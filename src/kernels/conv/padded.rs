@@ -17,7 +17,7 @@
 //! padding branches, no strided lanes.
 //!
 //! The 12 weights of a step are broadcast from where they lie (twelve runs of the forward
-//! layout, `[m][c][u][v]`, read side by side; zeros for the missing channels of a last tile):
+//! layout, `[m][c][u][v]`, read side by side; a last, partial tile repeats its last channel):
 //! packing them cost a quarter of the time on a 7 × 7 map, where each weight serves only four
 //! multiply-adds. Each block of input channels is one pass over the output; the first pass
 //! starts from the problem's [`Init`], the others add.
@@ -42,9 +42,8 @@ const V: usize = 16;
 /// Positions per tile.
 const T: usize = NV * V;
 
-/// Bytes of scratch: the copy of a block of input channels, and zeros standing for the weights
-/// of missing output channels (the column split's budget, [`super::SPLIT_BYTES`]: no larger
-/// frame than the other routes).
+/// Bytes of scratch: the copy of a block of input channels (the column split's budget,
+/// [`super::SPLIT_BYTES`]: no larger frame than the other routes).
 const SCRATCH_BYTES: usize = super::SPLIT_BYTES;
 
 /// How a problem runs here.
@@ -84,6 +83,11 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || d.k * d.k > MAX_TAPS {
         return None;
     }
+    // Even kernels of stride 2 have the column split (W5's input gradient, 4 × 4 of stride 2
+    // to 16 × 16: 213 µs there, 319 µs here).
+    if d.splits(super::SPLIT_BYTES / core::mem::size_of::<E>()) {
+        return None;
+    }
     let span = (d.k - 1) * d.d;
     let pad = match (d.transposed, d.s) {
         (false, _) => d.p,
@@ -106,7 +110,7 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     let cp = (d.s * d.s - 1) * pl + pl.max(q_tiles * T + reach);
     let kk = d.k * d.k;
     let room = SCRATCH_BYTES / core::mem::size_of::<E>();
-    let cb = ((room - kk) / cp).min(d.r);
+    let cb = (room / cp).min(d.r);
     let mut taps = [0; MAX_TAPS];
     for (t, tap) in taps.iter_mut().enumerate().take(kk) {
         // Kernel row `u` reads padded row `s·i + u·d`: row `i + ⌊u·d/s⌋` of the phase planes of
@@ -151,12 +155,18 @@ pub(super) fn run<I: Isa, E: Element>(
     isa.run(
         #[inline(always)]
         move || {
-            with_scratch::<E, { SCRATCH_BYTES / 4 }, { SCRATCH_BYTES / 8 }>(|scratch| {
-                for n in 0..d.n {
-                    let (x0, y0) = (x0 + n * d.x_n, y0 + n * d.y_n);
-                    passes(isa, d, plan, x, x0, w, w0, y, y0, init, scratch);
-                }
-            })
+            with_scratch::<E, { SCRATCH_BYTES / 4 }, { SCRATCH_BYTES / 8 }>(
+                // (inlined, so compiled with the instruction set's features: a crate built
+                // with 16 codegen units left it out of line, and its multiply-adds became
+                // calls to `fmaf`, 50× slower)
+                #[inline(always)]
+                |scratch| {
+                    for n in 0..d.n {
+                        let (x0, y0) = (x0 + n * d.x_n, y0 + n * d.y_n);
+                        passes(isa, d, plan, x, x0, w, w0, y, y0, init, scratch);
+                    }
+                },
+            )
         },
     )
 }
@@ -177,28 +187,27 @@ fn passes<I: Isa, E: Element>(
     init: Init<'_, E>,
     scratch: &mut [E],
 ) {
-    let kk = d.k * d.k;
-    let (copy, zeros) = scratch.split_at_mut(plan.cb * plan.cp);
-    // (stands for the weights of the missing output channels of a last, partial tile)
-    let zeros = &mut zeros[..kk];
-    zeros.fill(E::zero());
+    let copy = &mut scratch[..plan.cb * plan.cp];
     for c0 in (0..d.r).step_by(plan.cb) {
         let cn = plan.cb.min(d.r - c0);
         copy_block(d, plan, x, x0 + c0 * d.in_plane, cn, copy);
         let init = if c0 == 0 { init } else { Init::Load };
         for m0 in (0..d.m).step_by(MC) {
             let mn = MC.min(d.m - m0);
-            // Where the weights of each output channel of the tile start, for the block's
-            // first input channel (`None`: a missing channel).
-            let wb: [Option<usize>; MC] =
-                core::array::from_fn(|i| (i < mn).then(|| w0 + (m0 + i) * d.w_m + c0 * d.w_r));
+            // The weights of each output channel of the tile for the block's input channels:
+            // `cn` runs of `k²`, `w_r` apart (one run when `w_r = k²`, forward). A last,
+            // partial tile repeats its last channel (computed, not stored).
+            let len = (cn - 1) * d.w_r + d.k * d.k;
+            let runs: [&[E]; MC] = core::array::from_fn(|i| {
+                &w[w0 + (m0 + i.min(mn - 1)) * d.w_m + c0 * d.w_r..][..len]
+            });
             for t in 0..plan.q_tiles {
                 tile(
                     isa,
                     d,
                     plan,
                     &copy[..cn * plan.cp],
-                    Weights { w, at: wb, zeros },
+                    &runs,
                     y,
                     y0 + m0 * d.out_plane,
                     m0,
@@ -209,15 +218,6 @@ fn passes<I: Isa, E: Element>(
             }
         }
     }
-}
-
-/// The weights of a tile: `w[at[i] + c·w_r + u·k + v]` for output channel `i` (zeros when
-/// `at[i]` is `None`), input channel `c` of the block and tap `(u, v)`.
-#[derive(Clone, Copy)]
-struct Weights<'a, E> {
-    w: &'a [E],
-    at: [Option<usize>; MC],
-    zeros: &'a [E],
 }
 
 /// Copies input channels `..cn` (from `x0`) into `copy`, `plan.cp` values each: the input
@@ -262,7 +262,7 @@ fn tile<I: Isa, E: Element>(
     d: &Direct,
     plan: &Plan,
     copy: &[E],
-    weights: Weights<'_, E>,
+    runs: &[&[E]; MC],
     y: &mut [E],
     y0: usize,
     m0: usize,
@@ -300,10 +300,7 @@ fn tile<I: Isa, E: Element>(
     let kk = d.k * d.k;
     let taps = &plan.taps[..kk];
     for (c, xc) in copy.chunks_exact(plan.cp).enumerate() {
-        let wc: [&[E]; MC] = core::array::from_fn(|i| match weights.at[i] {
-            Some(at) => &weights.w[at + c * d.w_r..][..kk],
-            None => weights.zeros,
-        });
+        let wc: [&[E]; MC] = core::array::from_fn(|i| &runs[i][c * d.w_r..][..kk]);
         for (t, &tap) in taps.iter().enumerate() {
             let off = tap + q0;
             let mut xv = [[E::zero(); V]; NV];
