@@ -1,7 +1,8 @@
 //! The README's stack budget. A LeNet-5 training step and one through a 64-channel 3×3
 //! convolution and a 4×4 one of stride 2 run on a thread with a small stack. Together they use
 //! every convolution kernel: the forward and input-gradient weight pack, the column split of
-//! stride-2 inputs, and the weight gradient's block of `dy`.
+//! stride-2 inputs, the zero-padded copy of small maps (on AVX-512), and the weight gradient's
+//! block of `dy`.
 //! A kernel that put a bigger buffer on its stack would overflow it, aborting the test binary.
 use crate::common;
 use common::gradcheck::Lcg;
@@ -16,6 +17,10 @@ type Wide = (
     Relu,
     // Stride 2, even kernel: the forward pass splits the input's columns into its own buffer.
     Conv2d<64, 32, 4, 2, 1>,
+    Relu,
+    // A 16 × 16 map: on AVX-512, forward and input gradient copy the input into their own
+    // zero-padded buffer (`conv::padded`).
+    Conv2d<32, 32, 3, 1, 1>,
     GlobalAvgPool2d,
     Flatten,
     Linear<32, 10>,
