@@ -2897,6 +2897,10 @@ pub trait Instantiated: Sized {
 /// Runs `d` through [`padded`] (positions along the lanes across rows, on a zero-padded copy)
 /// when the kernels run on AVX-512 and `d` is a small-map problem that suits it (`f32` only).
 /// Whether it did.
+///
+/// Here, beside the dispatch rather than inside [`direct_any`]: there its 40 KiB frame stacked
+/// on the dispatch's own, and a training step overflowed the 64 KiB of
+/// `tests/it/stack_budget.rs` (it fits when called from here).
 // (Not collapsed into one `if … && let …` chain: a lone `if const` is what keeps `f64` from
 // instantiating the route, see `Instantiated`.)
 #[allow(clippy::too_many_arguments, clippy::collapsible_if)]

@@ -235,19 +235,14 @@ fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize
             if s == 1 {
                 dst[r * wg + p..][..d.in_w].copy_from_slice(row);
             } else {
-                // Padded column `ix + p` goes to the plane of its parity: the row's values
-                // alternate between the two planes of this row's parity.
-                let plane = (r % 2) * 2 * plan.pl + (r / 2) * wg;
-                let (even, odd) = dst[plane..].split_at_mut(plan.pl);
-                let (even, odd) = (&mut even[..wg], &mut odd[..wg]);
-                for (ix, &v) in row.iter().enumerate() {
-                    let col = ix + p;
-                    if col % 2 == 0 {
-                        even[col / 2] = v;
-                    } else {
-                        odd[col / 2] = v;
-                    }
-                }
+                // Padded column `ix + p` goes to the plane of its parity, at `(ix + p) / 2`:
+                // the column split's de-interleaving (even columns of `x` to the plane of
+                // parity `p mod 2`).
+                let at = (r % 2) * 2 * plan.pl + (r / 2) * wg;
+                let (lo, hi) = dst[at..].split_at_mut(plan.pl);
+                let (lo, hi) = (&mut lo[..wg], &mut hi[..wg]);
+                let (even, odd) = if p % 2 == 0 { (lo, hi) } else { (hi, lo) };
+                super::split_row(row, p, even, odd);
             }
         }
     }
