@@ -5,6 +5,95 @@ use crate::module::{Module, Path};
 use crate::summary::Row;
 use crate::tensor::Batch;
 
+/// Where an inference pass ([`Layer::infer_io`]) reads its input and writes its output.
+#[derive(Debug)]
+pub enum Io<'a, E> {
+    /// Read `x`, write `y` (two buffers).
+    Apart {
+        /// The input values.
+        x: &'a [E],
+        /// The output values, overwritten.
+        y: &'a mut [E],
+    },
+    /// The input values, overwritten by the output (only for layers whose
+    /// [`Layer::IN_PLACE`] is true).
+    InPlace(&'a mut [E]),
+}
+
+impl<'a, E> Io<'a, E> {
+    /// Reads batch `x`, writes batch `y`.
+    #[inline]
+    pub fn apart_of<X: Batch<Elem = E>, Y: Batch<Elem = E>>(x: &'a X, y: &'a mut Y) -> Self {
+        Io::Apart {
+            x: x.flat(),
+            y: y.flat_mut(),
+        }
+    }
+
+    /// The two buffers of a layer that cannot work in place.
+    ///
+    /// # Panics
+    /// On [`Io::InPlace`]: the caller broke [`Layer::infer_io`]'s contract (compositions pass
+    /// it only to layers whose [`Layer::IN_PLACE`] is true).
+    #[inline]
+    #[track_caller]
+    pub fn apart(self) -> (&'a [E], &'a mut [E]) {
+        match self {
+            Io::Apart { x, y } => (x, y),
+            Io::InPlace(_) => panic!("Io::InPlace passed to a layer whose IN_PLACE is false"),
+        }
+    }
+}
+
+/// The inference arena given to [`Layer::infer`] is shorter than the network needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArenaTooSmall {
+    /// Values needed ([`arena_len`]).
+    pub needed: usize,
+    /// Values given.
+    pub found: usize,
+}
+
+impl core::fmt::Display for ArenaTooSmall {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "the inference arena holds {} values, the network needs {}",
+            self.found, self.needed
+        )
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ArenaTooSmall {}
+
+/// Values of scratch that [`Layer::infer`] of `L` on `X` needs: a compile-time constant, so it
+/// can size an array or a `static`:
+///
+/// ```
+/// use constnet::prelude::*;
+/// use constnet::layer::arena_len;
+/// type Net = (Conv2d<1, 4, 3>, Relu, MaxPool2d<2>, Linear<100, 10>);
+/// type X = Tensor<1, 1, 12, 12>;
+/// // Two activations at a time: the convolution's and ReLU's output (4·10·10, in place),
+/// // then the pool's (4·5·5).
+/// const ARENA: usize = arena_len::<Net, X>();
+/// assert_eq!(ARENA, 400 + 100);
+/// let (net, x) = (Net::zeroed(), X::zeroed());
+/// let mut y = Out::<Net, X>::zeroed();
+/// let mut arena = [0.0f32; ARENA];
+/// net.infer(&x, &mut y, &mut arena).unwrap();
+/// assert!(net.infer(&x, &mut y, &mut arena[..ARENA - 1]).is_err());
+/// ```
+pub const fn arena_len<L: Layer<X>, X: Batch>() -> usize {
+    L::INFER_SCRATCH
+}
+
+/// The larger of two sizes (for [`Layer::INFER_SCRATCH`] in `const` context).
+pub(crate) const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
 /// The input of a backward pass: kept, or replaced by its gradient.
 ///
 /// Backward passes work in place to halve training memory: a layer reads its input `x`
@@ -90,6 +179,57 @@ pub trait Layer<X: Batch>: Module<X::Elem> {
         dy: &Self::Output,
         grads: &mut Self,
     );
+
+    /// Values of scratch [`Layer::infer_io`] needs besides its input and output: the size of
+    /// the inference arena, a compile-time constant of the network type (see [`arena_len`]).
+    const INFER_SCRATCH: usize = 0;
+
+    /// Whether [`Layer::infer_io`] accepts [`Io::InPlace`]: the output has as many values as the
+    /// input and can overwrite it (activations, eval-mode batch norm and dropout, flattening).
+    const IN_PLACE: bool = false;
+
+    /// Inference pass (eval mode) on flat values, with no trace: reads the input and writes the
+    /// output as `io` says, using `scratch` (at least [`Layer::INFER_SCRATCH`] values, contents
+    /// undefined on entry and exit) for everything in between. Same numbers as
+    /// [`Layer::forward`].
+    ///
+    /// This is the building block of compositions; call [`Layer::infer`] instead. The slices
+    /// of `io` hold exactly `X`'s and `Self::Output`'s values, and [`Io::InPlace`] is passed
+    /// only when [`Layer::IN_PLACE`] is true.
+    fn infer_io(&self, io: Io<'_, X::Elem>, scratch: &mut [X::Elem]);
+
+    /// Inference (eval mode) with no trace: `y = self(x)`, with every intermediate value in
+    /// `arena`, which needs at least [`arena_len::<Self, X>()`](arena_len) values (a longer one
+    /// is fine; its contents do not matter).
+    ///
+    /// Same numbers as [`Layer::forward`], in a fraction of its memory: a chain keeps two
+    /// activations at a time, at the two ends of the arena, and runs activations and batch
+    /// norm in place.
+    ///
+    /// # Errors
+    /// [`ArenaTooSmall`] if `arena` is shorter than [`Layer::INFER_SCRATCH`] (nothing is
+    /// written then).
+    #[inline]
+    fn infer(
+        &self,
+        x: &X,
+        y: &mut Self::Output,
+        arena: &mut [X::Elem],
+    ) -> Result<(), ArenaTooSmall> {
+        let needed = Self::INFER_SCRATCH;
+        let found = arena.len();
+        let scratch = arena
+            .get_mut(..needed)
+            .ok_or(ArenaTooSmall { needed, found })?;
+        self.infer_io(
+            Io::Apart {
+                x: x.flat(),
+                y: y.flat_mut(),
+            },
+            scratch,
+        );
+        Ok(())
+    }
 
     /// Floating-point operations of one forward pass over the batch (2 per multiply-add).
     fn flops() -> u64 {

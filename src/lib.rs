@@ -29,7 +29,7 @@ pub mod train;
 pub mod workspace;
 
 pub use element::Element;
-pub use layer::{Input, Layer, Out, TraceOf};
+pub use layer::{ArenaTooSmall, Input, Io, Layer, Out, TraceOf, arena_len};
 pub use memory::Zeroable;
 pub use module::{Module, ModuleExt, Path, Role, TensorInfo, Visitor};
 pub use tensor::{Batch, Tensor, Vector};
@@ -40,7 +40,7 @@ pub mod prelude {
     pub use crate::compose::named::{Inline, Named};
     pub use crate::compose::{Concat, Residual, ResidualProj};
     pub use crate::element::Element;
-    pub use crate::layer::{Input, Layer, Out, TraceOf};
+    pub use crate::layer::{ArenaTooSmall, Input, Io, Layer, Out, TraceOf, arena_len};
     pub use crate::layers::*;
     pub use crate::loss::{BceWithLogits, Loss, LossError, Mse, SoftmaxCrossEntropy};
     pub use crate::memory::Zeroable;

@@ -53,6 +53,8 @@ pub struct Row {
     pub trace_bytes: usize,
     /// `size_of` of the output if the enclosing chain's trace stores it, else 0.
     pub output_bytes: usize,
+    /// Bytes of the trace-free inference pass's scratch ([`crate::layer::arena_len`] values).
+    pub arena_bytes: usize,
 }
 
 impl Row {
@@ -74,6 +76,7 @@ impl Row {
             } else {
                 0
             },
+            arena_bytes: L::INFER_SCRATCH * size_of::<X::Elem>(),
         }
     }
 
@@ -221,6 +224,12 @@ mod table {
                 + self.input_bytes
                 + self.output_bytes
         }
+
+        /// Bytes of inference with [`Layer::infer`]: the model, the arena, the input and the
+        /// output.
+        pub fn inference_bytes(&self) -> usize {
+            self.total.param_bytes + self.total.arena_bytes + self.input_bytes + self.output_bytes
+        }
     }
 
     /// `44426` → `"44,426"`.
@@ -336,6 +345,12 @@ mod table {
                 f,
                 "Training step (model + gradients + trace + input + output): {} B",
                 grouped(self.training_step_bytes() as u64)
+            )?;
+            writeln!(
+                f,
+                "Inference (model + arena + input + output): {} B, the arena {} B (arena_len)",
+                grouped(self.inference_bytes() as u64),
+                grouped(t.arena_bytes as u64)
             )
         }
     }

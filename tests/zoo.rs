@@ -147,3 +147,75 @@ fn resnet20_trains_one_step() {
     }
     assert!(first.is_finite() && last < first, "loss {first} -> {last}");
 }
+
+/// `forward` (eval mode, with its trace) and the trace-free `infer` give the same bits for `L`
+/// on `X`, with seeded weights and non-trivial batch-norm statistics; the arena (filled with
+/// NaN, so a value read before it is written would show) is smaller than the trace. Returns
+/// `(arena bytes, trace bytes)`.
+fn infer_equals_forward<L, X>(seed: u64) -> (usize, usize)
+where
+    L: Layer<X> + Zeroable + Module<f32>,
+    X: Batch<Elem = f32>,
+{
+    let mut net = constnet::init::seeded::<L, f32>(seed);
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 // [0, 1)
+    };
+    net.for_each_tensor(|info, v| match info.path.leaf() {
+        Some("running_mean") => v.iter_mut().for_each(|w| *w = next() - 0.5),
+        Some("running_var") => v.iter_mut().for_each(|w| *w = next() + 0.5),
+        _ => {}
+    });
+    let mut x = X::boxed();
+    x.flat_mut()
+        .iter_mut()
+        .for_each(|v| *v = next() * 2.0 - 1.0);
+    let mut expected = L::Output::boxed();
+    let mut trace = L::Trace::boxed();
+    net.forward(&x, &mut expected, &mut trace);
+    let mut arena = vec![f32::NAN; arena_len::<L, X>()];
+    let mut y = L::Output::boxed();
+    net.infer(&x, &mut y, &mut arena).unwrap();
+    assert!(expected.flat().iter().all(|v| v.is_finite()));
+    assert!(expected.flat().iter().any(|&v| v != 0.0));
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(y.flat()), bits(expected.flat()));
+    let sizes = (4 * arena.len(), size_of::<L::Trace>());
+    assert!(sizes.0 < sizes.1, "{sizes:?}");
+    sizes
+}
+
+type Img<const N: usize, const S: usize> = Tensor<N, 3, S, S>;
+
+#[test]
+fn inference_equals_forward_over_the_zoo() {
+    infer_equals_forward::<LeNet5, Tensor<2, 1, 28, 28>>(1);
+    infer_equals_forward::<LeNet5Classic, Tensor<1, 1, 32, 32>>(2);
+    infer_equals_forward::<CifarBnNet, Img<2, 32>>(3);
+    infer_equals_forward::<CifarVgg<2>, Img<2, 32>>(4);
+    infer_equals_forward::<ResNet20Cifar, Img<2, 32>>(5);
+    // ImageNet models at 64² (each ends in a global average pool), batch 1 and 2.
+    infer_equals_forward::<ResNet18, Img<2, 64>>(6);
+    infer_equals_forward::<ResNet50, Img<1, 64>>(8);
+    infer_equals_forward::<MobileNetV1, Img<1, 64>>(11);
+}
+
+/// The models that take longest to compile (their forward passes and inference together add
+/// ≈ 2.5 min of CPU to this crate's build: DenseNet-121 and GoogLeNet, 58 and 9 `Concat`
+/// blocks), checked with the feature the AlexNet and VGG checks need anyway:
+/// `cargo test --test zoo --features wide-dims`. Their blocks (a dense layer, an Inception
+/// module) are checked in every build by `tests/it/inference.rs`.
+#[cfg(feature = "wide-dims")]
+#[test]
+fn inference_equals_forward_over_the_rest_of_the_zoo() {
+    infer_equals_forward::<ResNet34, Img<1, 64>>(7);
+    infer_equals_forward::<DenseNet121, Img<1, 64>>(9);
+    infer_equals_forward::<GoogLeNet, Img<2, 64>>(10);
+    infer_equals_forward::<AlexNet, Img224>(12);
+    infer_equals_forward::<Vgg11, Img224>(13);
+    infer_equals_forward::<Vgg16, Img224>(14);
+}

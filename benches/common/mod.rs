@@ -366,15 +366,15 @@ where
 // ---------------------------------------------------------------------------------------------
 // Real models: eval-mode inference through the public model types.
 
-/// Eval-mode forward pass of network `L` (PyTorch's default initialisation from a fixed seed:
-/// batch-norm running mean 0 and variance 1) on a fixed input, the way an application runs
-/// inference: `net.forward(x, y, trace)` with the trace as scratch (what [`Workspace::infer`]
-/// does, without the gradient buffers a `Workspace` also holds).
+/// Eval-mode inference of network `L` (PyTorch's default initialisation from a fixed seed:
+/// batch-norm running mean 0 and variance 1) on a fixed input, the way an application runs it:
+/// `net.infer(x, y, arena)`, with no trace (two activations at a time in the arena, batch norm
+/// and ReLU in place).
 pub struct Infer<L: Layer<X>, X: Batch<Elem = f32>> {
     net: Box<L>,
     x: Box<X>,
     y: Box<L::Output>,
-    trace: Box<L::Trace>,
+    arena: Vec<f32>,
     flops: u64,
 }
 
@@ -385,7 +385,7 @@ impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32>> Infer<L, X> {
             net: constnet::init::seeded::<L, f32>(1),
             x: filled::<X>(1),
             y: L::Output::boxed(),
-            trace: L::Trace::boxed(),
+            arena: vec![0.0; constnet::layer::arena_len::<L, X>()],
             flops,
         }
     }
@@ -396,7 +396,9 @@ impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32>> Workload for In
         self.flops
     }
     fn run(&mut self) {
-        self.net.forward(&self.x, &mut self.y, &mut self.trace);
+        self.net
+            .infer(&self.x, &mut self.y, &mut self.arena)
+            .expect("the arena has arena_len values");
         black_box(&mut self.y);
     }
 }

@@ -7,7 +7,7 @@
 //! gradient, so training memory is one buffer per activation. In weight files, element `i` of
 //! the tuple is named `i`, like PyTorch's `nn.Sequential`.
 
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer, max};
 use crate::module::{Module, Path, Visitor};
 use crate::summary::Row;
 use crate::tensor::Batch;
@@ -39,6 +39,12 @@ impl<X: Batch, A: Layer<X>> Layer<X> for (A,) {
     ) {
         self.0.backward(x, trace, dy, &mut grads.0)
     }
+    const INFER_SCRATCH: usize = A::INFER_SCRATCH;
+    const IN_PLACE: bool = A::IN_PLACE;
+    #[inline]
+    fn infer_io(&self, io: Io<'_, X::Elem>, scratch: &mut [X::Elem]) {
+        self.0.infer_io(io, scratch)
+    }
     fn flops() -> u64 {
         A::flops()
     }
@@ -46,6 +52,38 @@ impl<X: Batch, A: Layer<X>> Layer<X> for (A,) {
         f(path, &Row::of::<X, Self>(self, output_held, 1));
         self.0.describe(&path.index(0), output_held, f);
     }
+}
+
+/// The index from which every element of a chain works in place (`flags[i]`: element `i`
+/// does); `flags.len()` if the last one does not.
+const fn tail(flags: &[bool]) -> usize {
+    let mut t = flags.len();
+    while t > 0 && flags[t - 1] {
+        t -= 1;
+    }
+    t
+}
+
+/// The activation of `len` values at the low (`low`) or high end of a chain's arena `s`, and
+/// the rest of the arena.
+#[inline(always)]
+fn end<E>(s: &mut [E], low: bool, len: usize) -> (&mut [E], &mut [E]) {
+    if low {
+        s.split_at_mut(len)
+    } else {
+        let (rest, v) = s.split_at_mut(s.len() - len);
+        (v, rest)
+    }
+}
+
+/// An element's input (`inl` values at the low end if `low`, else at the high end), its output
+/// (`outl` values at the other end) and the arena between them.
+#[inline(always)]
+fn ends<E>(s: &mut [E], low: bool, inl: usize, outl: usize) -> (&[E], &mut [E], &mut [E]) {
+    let (first, second) = if low { (inl, outl) } else { (outl, inl) };
+    let (a, rest) = s.split_at_mut(first);
+    let (mid, b) = rest.split_at_mut(rest.len() - second);
+    if low { (a, b, mid) } else { (b, a, mid) }
 }
 
 /// Implements `Layer` and `Module` for one tuple arity.
@@ -101,6 +139,72 @@ macro_rules! chain {
                 self.$li.backward(Input::Grad(&mut mids.$lp), &mut traces.$li, dy, &mut grads.$li);
                 $( self.$ri.backward(Input::Grad(&mut mids.$rp), &mut traces.$ri, &mids.$ri, &mut grads.$ri); )*
                 self.0.backward(x, &mut traces.0, &mids.0, &mut grads.0);
+            }
+
+            /// The largest of what each element needs: its input and output activations
+            /// (one of them when it works in place; the chain's own input and output are the
+            /// caller's, and the in-place elements at the end of the chain work on the output)
+            /// and its own scratch.
+            const INFER_SCRATCH: usize = {
+                let t = tail(&[$L0::IN_PLACE, $( $L::IN_PLACE, )* $LL::IN_PLACE]);
+                #[allow(unused_mut)]
+                let mut need = $L0::INFER_SCRATCH + if 1 >= t { 0 } else { $X1::NUMEL };
+                $( need = max(need, $L::INFER_SCRATCH + if $i >= t {
+                    0
+                } else if $i + 1 >= t || $L::IN_PLACE {
+                    $Xi::NUMEL
+                } else {
+                    $Xi::NUMEL + $Xo::NUMEL
+                }); )*
+                max(need, $LL::INFER_SCRATCH + if $li >= t { 0 } else { $XL::NUMEL })
+            };
+            const IN_PLACE: bool = $L0::IN_PLACE $( && $L::IN_PLACE )* && $LL::IN_PLACE;
+
+            #[inline]
+            fn infer_io(&self, io: Io<'_, $X0::Elem>, s: &mut [$X0::Elem]) {
+                let (x, y) = match io {
+                    Io::Apart { x, y } => (x, y),
+                    Io::InPlace(v) => {
+                        // Every element works in place (`IN_PLACE`).
+                        self.0.infer_io(Io::InPlace(&mut *v), s);
+                        $( self.$i.infer_io(Io::InPlace(&mut *v), s); )*
+                        self.$li.infer_io(Io::InPlace(v), s);
+                        return;
+                    }
+                };
+                // Elements from `t` on work in place on `y`; element `t − 1` writes `y`. Before
+                // it, each element reads the activation at one end of the arena and writes the
+                // other end (or works in place), and its scratch is what lies between.
+                let t = const { tail(&[$L0::IN_PLACE, $( $L::IN_PLACE, )* $LL::IN_PLACE]) };
+                if 1 >= t {
+                    self.0.infer_io(Io::Apart { x, y: &mut *y }, s);
+                } else {
+                    let (mid, rest) = s.split_at_mut($X1::NUMEL);
+                    self.0.infer_io(Io::Apart { x, y: mid }, rest);
+                }
+                #[allow(unused_mut)]
+                let mut low = true;
+                $(
+                    if $i >= t {
+                        self.$i.infer_io(Io::InPlace(&mut *y), s);
+                    } else if $i + 1 >= t {
+                        let (x, rest) = end(s, low, $Xi::NUMEL);
+                        self.$i.infer_io(Io::Apart { x, y: &mut *y }, rest);
+                    } else if $L::IN_PLACE {
+                        let (v, rest) = end(s, low, $Xi::NUMEL);
+                        self.$i.infer_io(Io::InPlace(v), rest);
+                    } else {
+                        let (x, y, rest) = ends(s, low, $Xi::NUMEL, $Xo::NUMEL);
+                        self.$i.infer_io(Io::Apart { x, y }, rest);
+                        low = !low;
+                    }
+                )*
+                if $li >= t {
+                    self.$li.infer_io(Io::InPlace(y), s);
+                } else {
+                    let (x, rest) = end(s, low, $XL::NUMEL);
+                    self.$li.infer_io(Io::Apart { x, y }, rest);
+                }
             }
 
             fn flops() -> u64 {

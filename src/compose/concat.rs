@@ -31,11 +31,11 @@
 
 use crate::element::Element;
 use crate::kernels::{channels, pointwise};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
 use crate::shape::{AddDim, Dim, SizesEq};
-use crate::tensor::Tensor;
+use crate::tensor::{Batch, Tensor};
 use typenum::B1;
 
 /// Parallel branches on the same input, outputs concatenated along channels (see the
@@ -80,6 +80,46 @@ unsafe impl<T: Zeroable, Y: Zeroable, X: Zeroable, S: Zeroable> Zeroable
 )]
 pub trait SameSpatial<A, B> {}
 impl<A, B> SameSpatial<A, B> for B1 {}
+
+/// Inference scratch of branch `B` of a [`Concat`] on `X`: its own, plus its output when the
+/// batch has several samples (with one, the branch writes its channels of `y` directly).
+const fn branch_scratch<X: Batch, B: Layer<X>>() -> usize {
+    B::INFER_SCRATCH
+        + if X::BATCH == 1 {
+            0
+        } else {
+            <B::Output as Batch>::NUMEL
+        }
+}
+
+/// Runs branch `b` of a [`Concat`] on `x` into its channels of `y`, which start `offset` values
+/// into each sample of `whole` values; returns the branch's values per sample.
+#[inline(always)]
+fn infer_branch<X: Batch<Elem: Copy>, B: Layer<X>>(
+    b: &B,
+    x: &[X::Elem],
+    y: &mut [X::Elem],
+    s: &mut [X::Elem],
+    offset: usize,
+    whole: usize,
+) -> usize {
+    let len = <B::Output as Batch>::NUMEL;
+    let part = len / X::BATCH;
+    if X::BATCH == 1 {
+        b.infer_io(
+            Io::Apart {
+                x,
+                y: &mut y[offset..][..part],
+            },
+            s,
+        );
+    } else {
+        let (t, rest) = s.split_at_mut(len);
+        b.infer_io(Io::Apart { x, y: &mut *t }, rest);
+        channels::insert(t, y, part, whole, offset);
+    }
+    part
+}
 
 /// Implements `Module` and `Layer` for `Concat` of one arity.
 ///
@@ -210,6 +250,23 @@ macro_rules! concat {
                         pointwise::add_assign(x.as_mut_slice(), acc.as_slice());
                     }
                 }
+            }
+
+            const INFER_SCRATCH: usize = {
+                #[allow(unused_mut)]
+                let mut need = branch_scratch::<Tensor<N, C, H, W, E>, $B0>();
+                $( need = max(need, branch_scratch::<Tensor<N, C, H, W, E>, $B>()); )*
+                max(need, branch_scratch::<Tensor<N, C, H, W, E>, $BL>())
+            };
+
+            #[inline]
+            fn infer_io(&self, io: Io<'_, E>, s: &mut [E]) {
+                let (x, y) = io.apart();
+                let whole = Tensor::<N, CO, $H0, $W0, E>::SAMPLE_LEN;
+                let mut offset = 0;
+                offset += infer_branch::<Tensor<N, C, H, W, E>, $B0>(&self.0.0, x, y, s, offset, whole);
+                $( offset += infer_branch::<Tensor<N, C, H, W, E>, $B>(&self.0.$i, x, y, s, offset, whole); )*
+                infer_branch::<Tensor<N, C, H, W, E>, $BL>(&self.0.$l, x, y, s, offset, whole);
             }
 
             fn flops() -> u64 {

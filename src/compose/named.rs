@@ -18,7 +18,7 @@
 //! assert_eq!(names, ["features.0.weight", "features.0.bias", "classifier.weight", "classifier.bias"]);
 //! ```
 
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
 use crate::tensor::Batch;
@@ -119,6 +119,12 @@ impl<X: Batch, N: Name, L: Layer<X>> Layer<X> for Named<N, L> {
         grads: &mut Self,
     ) {
         self.0.backward(x, trace, dy, &mut grads.0)
+    }
+    const INFER_SCRATCH: usize = L::INFER_SCRATCH;
+    const IN_PLACE: bool = L::IN_PLACE;
+    #[inline]
+    fn infer_io(&self, io: Io<'_, X::Elem>, scratch: &mut [X::Elem]) {
+        self.0.infer_io(io, scratch)
     }
     fn flops() -> u64 {
         L::flops()

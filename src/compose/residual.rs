@@ -35,7 +35,7 @@
 
 use crate::element::Element;
 use crate::kernels::pointwise;
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
 use crate::shape::{Dim, SizesEq};
@@ -191,6 +191,16 @@ where
         }
     }
 
+    /// The branch's: `x` stays where it is (the caller's) while `F` writes `y`.
+    const INFER_SCRATCH: usize = F::INFER_SCRATCH;
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, scratch: &mut [E]) {
+        let (x, y) = io.apart();
+        self.0.infer_io(Io::Apart { x, y: &mut *y }, scratch);
+        pointwise::add_assign(y, x);
+    }
+
     /// The branch's, plus one addition per value.
     fn flops() -> u64 {
         F::flops() + Tensor::<N, C, H, W, E>::LEN as u64
@@ -277,6 +287,21 @@ where
                 pointwise::add_assign(x.as_mut_slice(), xc.as_slice());
             }
         }
+    }
+
+    /// The branch's scratch, or the shortcut's output and scratch.
+    const INFER_SCRATCH: usize = max(
+        F::INFER_SCRATCH,
+        Tensor::<N, CS, HS, WS, E>::LEN + Sc::INFER_SCRATCH,
+    );
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, scratch: &mut [E]) {
+        let (x, y) = io.apart();
+        self.branch.infer_io(Io::Apart { x, y: &mut *y }, scratch);
+        let (s, rest) = scratch.split_at_mut(Tensor::<N, CS, HS, WS, E>::LEN);
+        self.downsample.infer_io(Io::Apart { x, y: &mut *s }, rest);
+        pointwise::add_assign(y, s);
     }
 
     /// Both paths, plus one addition per output value.

@@ -83,7 +83,9 @@ pub fn var_to_inv_std<E: Element>(v: &mut [E], eps: E) {
     }
 }
 
-/// `y = γ·(x − μ)·istd + β` per channel. Overwrites `y`.
+/// `y = γ·(x − μ)·istd + β` per channel. Overwrites `y`. (Run-time geometry inside, like
+/// [`normalize_running`].)
+#[inline]
 pub fn normalize<G: ChannelGeometry, E: Element>(
     x: &[E],
     mean: &[E],
@@ -92,29 +94,105 @@ pub fn normalize<G: ChannelGeometry, E: Element>(
     beta: &[E],
     y: &mut [E],
 ) {
-    dispatch!(E, |isa| normalize_on::<_, G, E>(
-        isa, x, mean, istd, gamma, beta, y
+    let stats = [mean, istd, gamma, beta];
+    normalize_planes(&x[..G::LEN], stats, &mut y[..G::LEN], G::C, G::HW)
+}
+
+/// [`normalize`] over `y.len() / (c · hw)` samples of `c` planes of `hw` values (outside the
+/// generic function, so that its closure is not instantiated per geometry).
+fn normalize_planes<E: Element>(x: &[E], stats: [&[E]; 4], y: &mut [E], c: usize, hw: usize) {
+    dispatch!(E, |isa| normalize_on::<_, E>(isa, x, stats, y, c, hw))
+}
+
+#[inline(always)]
+fn normalize_on<I: Isa, E: Element>(
+    _isa: I,
+    x: &[E],
+    [mean, istd, gamma, beta]: [&[E]; 4],
+    y: &mut [E],
+    channels: usize,
+    hw: usize,
+) {
+    let samples = y.len() / (channels * hw).max(1);
+    for n in 0..samples {
+        for c in 0..channels {
+            let scale = gamma[c] * istd[c];
+            let shift = beta[c] - mean[c] * scale;
+            let off = (n * channels + c) * hw;
+            for (y, &x) in y[off..][..hw].iter_mut().zip(&x[off..][..hw]) {
+                *y = x * scale + shift;
+            }
+        }
+    }
+}
+
+/// Eval-mode batch norm from the running statistics: `y = γ·(x − μ)·istd + β` per channel,
+/// with `istd = 1/√(var + eps)` computed as [`var_to_inv_std`] does (so the values equal
+/// [`normalize`]'s after it). `x = None` normalizes `y` in place.
+///
+/// The geometry reaches the loops as run-time values: one instance per element type and
+/// instruction set serves every layer (a network such as DenseNet-121 has dozens of batch-norm
+/// geometries).
+#[inline]
+pub fn normalize_running<G: ChannelGeometry, E: Element>(
+    x: Option<&[E]>,
+    y: &mut [E],
+    stats: [&[E]; 4],
+    eps: E,
+) {
+    normalize_running_planes(
+        x.map(|x| &x[..G::LEN]),
+        &mut y[..G::LEN],
+        stats,
+        eps,
+        G::C,
+        G::HW,
+    )
+}
+
+/// [`normalize_running`] over `y.len() / (c · hw)` samples of `c` planes of `hw` values.
+fn normalize_running_planes<E: Element>(
+    x: Option<&[E]>,
+    y: &mut [E],
+    stats: [&[E]; 4],
+    eps: E,
+    c: usize,
+    hw: usize,
+) {
+    dispatch!(E, |isa| normalize_running_on::<_, E>(
+        isa, x, y, stats, eps, c, hw
     ))
 }
 
 #[inline(always)]
-fn normalize_on<I: Isa, G: ChannelGeometry, E: Element>(
+fn normalize_running_on<I: Isa, E: Element>(
     _isa: I,
-    x: &[E],
-    mean: &[E],
-    istd: &[E],
-    gamma: &[E],
-    beta: &[E],
+    x: Option<&[E]>,
     y: &mut [E],
+    [mean, var, gamma, beta]: [&[E]; 4],
+    eps: E,
+    channels: usize,
+    hw: usize,
 ) {
-    let (x, y) = (&x[..G::LEN], &mut y[..G::LEN]);
-    for n in 0..G::N {
-        for c in 0..G::C {
-            let scale = gamma[c] * istd[c];
-            let shift = beta[c] - mean[c] * scale;
-            let off = (n * G::C + c) * G::HW;
-            for (y, &x) in y[off..][..G::HW].iter_mut().zip(&x[off..][..G::HW]) {
-                *y = x * scale + shift;
+    let samples = y.len() / (channels * hw).max(1);
+    for c in 0..channels {
+        let istd = E::one() / (var[c] + eps).sqrt();
+        let scale = gamma[c] * istd;
+        let shift = beta[c] - mean[c] * scale;
+        for n in 0..samples {
+            let off = (n * channels + c) * hw;
+            let y = &mut y[off..][..hw];
+            match x {
+                Some(x) => {
+                    for (y, &x) in y.iter_mut().zip(&x[off..][..hw]) {
+                        *y = x * scale + shift;
+                    }
+                }
+                None => {
+                    for y in y {
+                        *y = *y * scale + shift;
+                    }
+                }
             }
         }
     }

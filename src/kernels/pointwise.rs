@@ -17,6 +17,19 @@ fn map_on<I: Isa, E: Element>(_isa: I, x: &[E], y: &mut [E], f: impl Fn(E) -> E)
     }
 }
 
+/// `v[i] = f(v[i])`.
+#[inline]
+pub fn map_in_place<E: Element>(v: &mut [E], f: impl Fn(E) -> E) {
+    dispatch!(E, |isa| map_in_place_on::<_, E>(isa, v, f))
+}
+
+#[inline(always)]
+fn map_in_place_on<I: Isa, E: Element>(_isa: I, v: &mut [E], f: impl Fn(E) -> E) {
+    for v in v {
+        *v = f(*v);
+    }
+}
+
 /// In-place backward of an element-wise function: `x[i] ← dy[i] · f′(x[i])`, where `df` is the
 /// derivative expressed in terms of the input.
 #[inline]

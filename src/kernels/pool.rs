@@ -124,24 +124,39 @@ fn beats<E: Element>(a: E, b: E) -> bool {
 /// Max pooling. Writes the maxima to `y` and, per output, the index `h·W + w` of the maximum
 /// within its input plane to `argmax` (the first maximum on ties, like PyTorch).
 pub fn max_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
-    dispatch!(E, |isa| max_forward_on::<_, G, E>(isa, x, y, argmax))
+    dispatch!(E, |isa| max_forward_on::<_, G, E, true>(isa, x, y, argmax))
 }
 
+/// Max pooling without the arg-max (inference): the maxima of [`max_forward`].
+pub fn max_values<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
+    dispatch!(E, |isa| max_forward_on::<_, G, E, false>(
+        isa,
+        x,
+        y,
+        &mut []
+    ))
+}
+
+/// `ARGMAX`: whether to write the arg-max (`argmax` is empty otherwise).
 #[inline(always)]
-fn max_forward_on<I: Isa, G: PoolGeometry, E: Element>(
+fn max_forward_on<I: Isa, G: PoolGeometry, E: Element, const ARGMAX: bool>(
     _isa: I,
     x: &[E],
     y: &mut [E],
     argmax: &mut [u32],
 ) {
     if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L } {
-        return max_forward_2x2::<G, E>(x, y, argmax);
+        return max_forward_2x2::<G, E, ARGMAX>(x, y, argmax);
     }
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     for p in 0..G::PLANES {
         let xp = &x[p * hw..][..hw];
         let yp = &mut y[p * ohw..][..ohw];
-        let ap = &mut argmax[p * ohw..][..ohw];
+        let ap = if ARGMAX {
+            &mut argmax[p * ohw..][..ohw]
+        } else {
+            &mut []
+        };
         for i in 0..G::HO {
             for j0 in chunks(G::WO) {
                 let mut best = [E::neg_infinity(); L];
@@ -169,7 +184,9 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element>(
                     }
                 }
                 store(&mut yp[i * G::WO..][..G::WO], j0, &best);
-                store(&mut ap[i * G::WO..][..G::WO], j0, &at);
+                if ARGMAX {
+                    store(&mut ap[i * G::WO..][..G::WO], j0, &at);
+                }
             }
         }
     }
@@ -179,12 +196,20 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element>(
 /// element-wise first (contiguous vectors), then the column pairs. A tie between the columns
 /// goes to the smaller index, so the result is exactly the first maximum in row-major order.
 #[inline(always)]
-fn max_forward_2x2<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
+fn max_forward_2x2<G: PoolGeometry, E: Element, const ARGMAX: bool>(
+    x: &[E],
+    y: &mut [E],
+    argmax: &mut [u32],
+) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     for p in 0..G::PLANES {
         let xp = &x[p * hw..][..hw];
         let yp = &mut y[p * ohw..][..ohw];
-        let ap = &mut argmax[p * ohw..][..ohw];
+        let ap = if ARGMAX {
+            &mut argmax[p * ohw..][..ohw]
+        } else {
+            &mut []
+        };
         for i in 0..G::HO {
             let (r0, r1) = (
                 &xp[2 * i * G::W..][..G::W],
@@ -216,7 +241,9 @@ fn max_forward_2x2<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &m
                     at[l] = if right { i1 } else { i0 };
                 }
                 store(&mut yp[i * G::WO..][..G::WO], j0, &best);
-                store(&mut ap[i * G::WO..][..G::WO], j0, &at);
+                if ARGMAX {
+                    store(&mut ap[i * G::WO..][..G::WO], j0, &at);
+                }
             }
         }
     }

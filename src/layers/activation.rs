@@ -6,7 +6,7 @@
 
 use crate::element::Element;
 use crate::kernels::pointwise;
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::module::stateless_module;
 use crate::tensor::Tensor;
@@ -144,7 +144,15 @@ macro_rules! activation_layer {
             type Trace = ();
             #[inline]
             fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-                pointwise::map(x.as_slice(), y.as_mut_slice(), <$t as Activation>::f::<E>);
+                Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+            }
+            const IN_PLACE: bool = true;
+            #[inline]
+            fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+                match io {
+                    Io::Apart { x, y } => pointwise::map(x, y, <$t as Activation>::f::<E>),
+                    Io::InPlace(v) => pointwise::map_in_place(v, <$t as Activation>::f::<E>),
+                }
             }
             #[inline]
             fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {

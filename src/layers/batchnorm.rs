@@ -3,7 +3,7 @@
 
 use crate::element::Element;
 use crate::kernels::norm::{self, ChannelGeom};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
@@ -168,6 +168,28 @@ where
             &self.bias,
             y.as_mut_slice(),
         );
+    }
+
+    /// Normalizes in place from the running statistics.
+    const IN_PLACE: bool = true;
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let stats = [
+            &self.running_mean[..],
+            &self.running_var,
+            &self.weight,
+            &self.bias,
+        ];
+        let eps = E::of(Self::EPS);
+        match io {
+            Io::Apart { x, y } => {
+                norm::normalize_running::<ChannelGeom<N, C, H, W>, E>(Some(x), y, stats, eps)
+            }
+            Io::InPlace(v) => {
+                norm::normalize_running::<ChannelGeom<N, C, H, W>, E>(None, v, stats, eps)
+            }
+        }
     }
 
     fn forward_train(

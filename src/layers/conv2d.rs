@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::kernels::conv::{self, Geom};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
@@ -135,11 +135,17 @@ where
 
     #[inline]
     fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        Layer::<Tensor<N, CI, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
         conv::forward::<Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
-            x.as_slice(),
+            x,
             self.weight_flat(),
             B::get(&self.bias),
-            y.as_mut_slice(),
+            y,
         );
     }
 

@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::kernels::dropout as kernel;
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::tensor::Tensor;
 
@@ -81,6 +81,17 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element,
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut Self::Trace) {
         let _ = Self::P; // compile-time check of P_E4
         y.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+
+    /// The identity in eval mode.
+    const IN_PLACE: bool = true;
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let _ = Self::P;
+        if let Io::Apart { x, y } = io {
+            y.copy_from_slice(x);
+        }
     }
 
     fn forward_train(

@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::kernels::reduce::{self, PlaneGeom};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::tensor::Tensor;
 
@@ -39,7 +39,13 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        reduce::mean_forward::<PlaneGeom<N, C, H, W>, E>(x.as_slice(), y.as_mut_slice());
+        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
+        reduce::mean_forward::<PlaneGeom<N, C, H, W>, E>(x, y);
     }
 
     #[inline]

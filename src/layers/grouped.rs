@@ -13,7 +13,7 @@
 use crate::element::Element;
 use crate::kernels::conv::{self, Geom};
 use crate::kernels::depthwise::{self, DepthwiseGeom};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode, NoBias};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
@@ -211,11 +211,17 @@ where
 
     #[inline]
     fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        Layer::<Tensor<N, CI, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
         conv::forward::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
-            x.as_slice(),
+            x,
             self.weight_flat(),
             <B as GroupBias>::get(&self.bias),
-            y.as_mut_slice(),
+            y,
         );
     }
 
@@ -376,11 +382,17 @@ where
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
         depthwise::forward::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
-            x.as_slice(),
+            x,
             self.weight_flat(),
             B::get(&self.bias),
-            y.as_mut_slice(),
+            y,
         );
     }
 

@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::kernels::channels;
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::module::stateless_module;
 use crate::tensor::Tensor;
@@ -27,8 +27,16 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        let len = Tensor::<N, C, H, W, E>::LEN;
-        channels::insert(x.as_slice(), y.as_mut_slice(), len, len, 0);
+        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+
+    const IN_PLACE: bool = true;
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        if let Io::Apart { x, y } = io {
+            y.copy_from_slice(x);
+        }
     }
 
     #[inline]

@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::kernels::conv::{self, Geom};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
@@ -71,11 +71,16 @@ where
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
+        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
         conv::forward::<LinearGeom<N, IN, OUT>, E>(
-            x.as_slice(),
+            x,
             self.weight.as_flattened(),
             B::get(&self.bias),
-            y.as_mut_slice(),
+            y,
         );
     }
     #[inline]
@@ -131,7 +136,15 @@ where
     type Trace = ();
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        y.as_mut_slice().copy_from_slice(x.as_slice());
+        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+    /// Nothing to do in place: the flat values are the same.
+    const IN_PLACE: bool = true;
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        if let Io::Apart { x, y } = io {
+            y.copy_from_slice(x);
+        }
     }
     #[inline]
     fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {

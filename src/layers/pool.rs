@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::kernels::pool::{self, PoolGeom};
-use crate::layer::{Input, Layer};
+use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::shape::{Dim, Window};
 use crate::tensor::Tensor;
@@ -69,6 +69,12 @@ where
     type Trace = Tensor<N, C, HO, WO, u32>;
 
     #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
+        pool::max_values::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(x, y);
+    }
+
+    #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, argmax: &mut Self::Trace) {
         pool::max_forward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(
             x.as_slice(),
@@ -124,10 +130,13 @@ where
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        pool::avg_forward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(
-            x.as_slice(),
-            y.as_mut_slice(),
-        );
+        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
+    }
+
+    #[inline]
+    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
+        let (x, y) = io.apart();
+        pool::avg_forward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(x, y);
     }
     #[inline]
     fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {

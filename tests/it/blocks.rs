@@ -33,6 +33,10 @@ impl<X: Batch, L: Layer<X>> Layer<X> for EvalMode<L> {
     fn backward(&self, x: Input<'_, X>, t: &mut L::Trace, dy: &L::Output, g: &mut Self) {
         self.0.backward(x, t, dy, &mut g.0)
     }
+    const INFER_SCRATCH: usize = L::INFER_SCRATCH;
+    fn infer_io(&self, io: Io<'_, X::Elem>, scratch: &mut [X::Elem]) {
+        self.0.infer_io(io, scratch)
+    }
 }
 
 /// A boxed network with every tensor random in ±0.5, batch-norm running variances in

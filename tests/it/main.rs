@@ -43,6 +43,8 @@ mod fixtures_layers;
 #[cfg(not(kernel_tests_only))]
 mod gradcheck_core;
 #[cfg(not(kernel_tests_only))]
+mod inference;
+#[cfg(not(kernel_tests_only))]
 mod losses;
 #[cfg(not(kernel_tests_only))]
 mod optim_lenet;

@@ -76,6 +76,25 @@ fn lenet5_totals_are_the_sizes_of_the_types() {
             + size_of::<X1>()
             + size_of::<Tensor<1, 10, 1, 1>>()
     );
+
+    // Inference: the arena holds two activations at a time (conv1's output, where ReLU runs
+    // in place, and the first pool's output), not the trace.
+    assert_eq!(s.total.arena_bytes, (6 * 24 * 24 + 6 * 12 * 12) * 4);
+    assert_eq!(
+        s.total.arena_bytes,
+        constnet::layer::arena_len::<LeNet, X1>() * 4
+    );
+    assert_eq!(
+        s.inference_bytes(),
+        size_of::<LeNet>()
+            + s.total.arena_bytes
+            + size_of::<X1>()
+            + size_of::<Tensor<1, 10, 1, 1>>()
+    );
+    assert!(
+        s.to_string()
+            .contains("Inference (model + arena + input + output): 198,160 B")
+    );
 }
 
 #[test]
