@@ -34,9 +34,8 @@ use crate::kernels::{channels, pointwise};
 use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
-use crate::shape::{AddDim, Dim, SizesEq};
+use crate::shape::{AddDim, Check, Dim, Holds, SizesEq};
 use crate::tensor::{Batch, Tensor};
-use typenum::B1;
 
 /// Parallel branches on the same input, outputs concatenated along channels (see the
 /// [module docs](self)). `B` is a tuple of 2, 3 or 4 layers.
@@ -79,7 +78,7 @@ unsafe impl<T: Zeroable, Y: Zeroable, X: Zeroable, S: Zeroable> Zeroable
     note = "check the padding and stride of each branch (a 3×3 convolution keeps the size with padding 1, a 5×5 with padding 2)"
 )]
 pub trait SameSpatial<A, B> {}
-impl<A, B> SameSpatial<A, B> for B1 {}
+impl<A, B> SameSpatial<A, B> for Check<true> {}
 
 /// Inference scratch of branch `B` of a [`Concat`] on `X`: its own, plus its output when the
 /// batch has several samples (with one, the branch writes its channels of `y` directly).
@@ -163,11 +162,11 @@ macro_rules! concat {
             $BL: Layer<Tensor<N, C, H, W, E>, Output = Tensor<N, $CL, $HL, $WL, E>>,
             $(
                 (Dim<$H0>, Dim<$W0>): SizesEq<(Dim<$Hm>, Dim<$Wm>)>,
-                <(Dim<$H0>, Dim<$W0>) as SizesEq<(Dim<$Hm>, Dim<$Wm>)>>::Out:
+                Holds<<(Dim<$H0>, Dim<$W0>) as SizesEq<(Dim<$Hm>, Dim<$Wm>)>>::Out>:
                     SameSpatial<Tensor<N, $C0, $H0, $W0, E>, Tensor<N, $Cm, $Hm, $Wm, E>>,
             )*
             (Dim<$H0>, Dim<$W0>): SizesEq<(Dim<$HL>, Dim<$WL>)>,
-            <(Dim<$H0>, Dim<$W0>) as SizesEq<(Dim<$HL>, Dim<$WL>)>>::Out:
+            Holds<<(Dim<$H0>, Dim<$W0>) as SizesEq<(Dim<$HL>, Dim<$WL>)>>::Out>:
                 SameSpatial<Tensor<N, $C0, $H0, $W0, E>, Tensor<N, $CL, $HL, $WL, E>>,
             $($sum)*
         {

@@ -38,9 +38,8 @@ use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
-use crate::shape::{Dim, SizesEq};
+use crate::shape::{Check, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
-use typenum::B1;
 
 /// `y = F(x) + x`: a residual block with an identity shortcut.
 ///
@@ -108,7 +107,7 @@ unsafe impl<F: Zeroable, Sc: Zeroable> Zeroable for ResidualProj<F, Sc> {}
     note = "for a branch that changes channels or resolution use `ResidualProj<F, Shortcut>` with a projection shortcut (e.g. a strided 1×1 convolution and a batch norm)"
 )]
 pub trait SameShape<X, Y> {}
-impl<X, Y> SameShape<X, Y> for B1 {}
+impl<X, Y> SameShape<X, Y> for Check<true> {}
 
 /// Precondition of [`ResidualProj<F, Sc>`]: the branch's output `Y` and the shortcut's `S`
 /// have the same shape. Implemented only for typenum's "true" bit.
@@ -118,7 +117,7 @@ impl<X, Y> SameShape<X, Y> for B1 {}
     note = "give the shortcut the branch's output channels and overall stride"
 )]
 pub trait SameOutput<Y, S> {}
-impl<Y, S> SameOutput<Y, S> for B1 {}
+impl<Y, S> SameOutput<Y, S> for Check<true> {}
 
 impl<E, F: Module<E>> Module<E> for Residual<F> {
     fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
@@ -150,7 +149,7 @@ impl<
 where
     F: Layer<Tensor<N, C, H, W, E>, Output = Tensor<N, CO, HO, WO, E>>,
     Chw<C, H, W>: SizesEq<Chw<CO, HO, WO>>,
-    <Chw<C, H, W> as SizesEq<Chw<CO, HO, WO>>>::Out:
+    Holds<<Chw<C, H, W> as SizesEq<Chw<CO, HO, WO>>>::Out>:
         SameShape<Tensor<N, C, H, W, E>, Tensor<N, CO, HO, WO, E>>,
 {
     /// The branch's output type, which is the input type.
@@ -226,7 +225,7 @@ where
     F: Layer<Tensor<N, C, H, W, E>, Output = Tensor<N, CO, HO, WO, E>>,
     Sc: Layer<Tensor<N, C, H, W, E>, Output = Tensor<N, CS, HS, WS, E>>,
     Chw<CO, HO, WO>: SizesEq<Chw<CS, HS, WS>>,
-    <Chw<CO, HO, WO> as SizesEq<Chw<CS, HS, WS>>>::Out:
+    Holds<<Chw<CO, HO, WO> as SizesEq<Chw<CS, HS, WS>>>::Out>:
         SameOutput<Tensor<N, CO, HO, WO, E>, Tensor<N, CS, HS, WS, E>>,
 {
     type Output = Tensor<N, CO, HO, WO, E>;

@@ -8,9 +8,8 @@ use crate::layers::bias::{Bias, BiasMode};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Dim, SizesEq};
+use crate::shape::{Check, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
-use typenum::B1;
 
 /// Batch normalisation over `C` channels (PyTorch's `nn.BatchNorm2d(C)` with its defaults:
 /// `eps = 1e-5`, `momentum = 0.1`, affine, tracking running statistics).
@@ -144,13 +143,13 @@ unsafe impl<const C: usize, E: Zeroable> Zeroable for BatchNormTrace<C, E> {}
     note = "`BatchNorm2d<C>` must follow a layer that outputs exactly C channels"
 )]
 pub trait ChannelsMatch<const C: usize, const CX: usize> {}
-impl<const C: usize, const CX: usize> ChannelsMatch<C, CX> for B1 {}
+impl<const C: usize, const CX: usize> ChannelsMatch<C, CX> for Check<true> {}
 
 impl<const N: usize, const C: usize, const CX: usize, const H: usize, const W: usize, E: Element>
     Layer<Tensor<N, CX, H, W, E>> for BatchNorm2d<C, E>
 where
     Dim<CX>: SizesEq<Dim<C>>,
-    <Dim<CX> as SizesEq<Dim<C>>>::Out: ChannelsMatch<C, CX>,
+    Holds<<Dim<CX> as SizesEq<Dim<C>>>::Out>: ChannelsMatch<C, CX>,
 {
     type Output = Tensor<N, CX, H, W, E>;
     type Trace = BatchNormTrace<C, E>;

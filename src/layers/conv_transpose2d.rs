@@ -25,9 +25,9 @@ use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Dim, Num, TransposedWindow};
+use crate::shape::{Check, Dim, Holds, Num, ToCheck, TransposedWindow};
 use crate::tensor::Tensor;
-use typenum::{B1, IsLess, Le};
+use typenum::{IsLess, Le};
 
 /// 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`, `groups = 1`): `CI` → `CO`
 /// channels, square kernel `K`, stride `S`, padding `P`, output padding `OP`, dilation `D`, with a
@@ -81,11 +81,12 @@ where
     Dim<OP>: Num,
     Dim<S>: Num,
     <Dim<OP> as Num>::T: IsLess<<Dim<S> as Num>::T>,
-    Le<<Dim<OP> as Num>::T, <Dim<S> as Num>::T>: BelowStride,
+    Le<<Dim<OP> as Num>::T, <Dim<S> as Num>::T>: ToCheck,
+    Holds<Le<<Dim<OP> as Num>::T, <Dim<S> as Num>::T>>: BelowStride,
 {
 }
 
-/// `OP < S` as a typenum bit (implemented only for "true").
+/// `OP < S` (implemented only for [`Check<true>`]).
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "output padding of a transposed convolution must be smaller than its stride",
@@ -93,7 +94,7 @@ where
     note = "PyTorch also accepts output_padding < dilation; constnet computes a transposed convolution as the input gradient of a convolution, which needs output_padding < stride"
 )]
 pub trait BelowStride {}
-impl BelowStride for B1 {}
+impl BelowStride for Check<true> {}
 
 // SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
 #[allow(unsafe_code)]

@@ -1,6 +1,6 @@
 //! Equality of sizes as a type-level bit, for readable "shapes differ" diagnostics.
 
-use super::{Dim, Num, T};
+use super::{Dim, Num, T, ToCheck};
 use core::ops::BitAnd;
 use typenum::{And, Bit, Eq, IsEqual};
 
@@ -14,8 +14,8 @@ use typenum::{And, Bit, Eq, IsEqual};
 /// layer ("expected `8`, found `4`" about some convolution window).
 #[doc(hidden)]
 pub trait SizesEq<Other> {
-    /// `B1` if equal, `B0` if not.
-    type Out: Bit;
+    /// `B1` if equal, `B0` if not (see [`super::Holds`]).
+    type Out: Bit + ToCheck;
 }
 
 impl<const A: usize, const B: usize> SizesEq<Dim<B>> for Dim<A>
@@ -23,7 +23,7 @@ where
     Dim<A>: Num,
     Dim<B>: Num,
     T<A>: IsEqual<T<B>>,
-    Eq<T<A>, T<B>>: Bit,
+    Eq<T<A>, T<B>>: Bit + ToCheck,
 {
     type Out = Eq<T<A>, T<B>>;
 }
@@ -33,7 +33,7 @@ where
     A0: SizesEq<B0>,
     A1: SizesEq<B1>,
     A0::Out: BitAnd<A1::Out>,
-    And<A0::Out, A1::Out>: Bit,
+    And<A0::Out, A1::Out>: Bit + ToCheck,
 {
     type Out = And<A0::Out, A1::Out>;
 }
@@ -43,7 +43,7 @@ where
     (A0, A1): SizesEq<(B0, B1)>,
     A2: SizesEq<B2>,
     <(A0, A1) as SizesEq<(B0, B1)>>::Out: BitAnd<A2::Out>,
-    And<<(A0, A1) as SizesEq<(B0, B1)>>::Out, A2::Out>: Bit,
+    And<<(A0, A1) as SizesEq<(B0, B1)>>::Out, A2::Out>: Bit + ToCheck,
 {
     type Out = And<<(A0, A1) as SizesEq<(B0, B1)>>::Out, A2::Out>;
 }

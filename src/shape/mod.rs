@@ -156,7 +156,8 @@ impl ToCheck for B1 {
     type C = Check<true>;
 }
 /// The [`Check`] of a typenum bit.
-type Holds<B> = <B as ToCheck>::C;
+#[doc(hidden)]
+pub type Holds<B> = <B as ToCheck>::C;
 
 /// Precondition: the (dilated) window fits into the (padded) input.
 #[diagnostic::on_unimplemented(
