@@ -11,7 +11,6 @@ pub mod compose;
 pub mod data;
 pub mod element;
 pub mod init;
-#[cfg(feature = "std")]
 pub mod io;
 pub mod kernels;
 pub mod layer;

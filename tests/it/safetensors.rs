@@ -81,14 +81,28 @@ fn edit_file(
 
 /// Asserts that loading `bytes` into `model` fails, that the model is unchanged, and returns
 /// the error.
+///
+/// The allocation-free reader (`io::load_bytes`) must fail the same way: the same sentence
+/// (with the byte offset added for a malformed file), the model unchanged.
 fn load_fails<M: Module<f32>>(model: &mut M, bytes: &[u8]) -> Error {
     let before = io::to_bytes(model).unwrap();
+    let raw = io::load_bytes(model, bytes).expect_err("the allocation-free load must fail");
+    assert_eq!(io::to_bytes(model).unwrap(), before, "changed by: {raw}");
     let err = io::from_bytes(model, bytes).expect_err("the load must fail");
     assert_eq!(
         io::to_bytes(model).unwrap(),
         before,
         "model changed by a failed load: {err}"
     );
+    assert_eq!(raw.key(), err.key());
+    if err.key().is_some() {
+        assert_eq!(raw.to_string(), err.to_string());
+    } else {
+        assert!(
+            raw.to_string().starts_with("malformed safetensors file: "),
+            "{raw}"
+        );
+    }
     err
 }
 
@@ -107,6 +121,12 @@ where
             .unwrap();
     let mut net = L::boxed();
     io::from_bytes(&mut *net, &file).unwrap();
+    // The allocation-free reader loads the same values, allocating nothing.
+    let mut raw = L::boxed();
+    let (allocs, loaded) = common::alloc::count(|| io::load_bytes(&mut *raw, &file).is_ok());
+    assert!(loaded, "{name}: load_bytes refused the file");
+    assert_eq!(allocs, 0, "{name}: load_bytes allocated");
+    assert_eq!(io::to_bytes(&mut *raw).unwrap(), file, "{name}: load_bytes");
 
     let x_data = floats(&json["inputs"]["x"]);
     let mut x = X::boxed();
@@ -539,6 +559,19 @@ fn duplicate_names_are_a_module_error() {
         matches!(&err, Error::InvalidModule { key, .. } if key == "weight"),
         "{err:?}"
     );
+    // Loading into it: both readers refuse, naming the key, and leave it unchanged.
+    let bytes = 3.0f32.to_le_bytes();
+    let view = TensorView::new(Dtype::F32, vec![1], &bytes).unwrap();
+    let file = safetensors::serialize([("weight", &view)], None).unwrap();
+    let mut twice = Twice([1.0, 2.0]);
+    let err = io::from_bytes(&mut twice, &file).unwrap_err();
+    let raw = io::load_bytes(&mut twice, &file).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidModule { key, .. } if key == "weight"),
+        "{err:?}"
+    );
+    assert_eq!(raw.to_string(), err.to_string());
+    assert_eq!(twice.0, [1.0, 2.0]);
 }
 
 /// PyTorch's `cifar_bn_sequential` (convolutions without bias, batch norm with non-trivial

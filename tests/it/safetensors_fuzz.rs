@@ -32,11 +32,15 @@ fn small_file() -> Vec<u8> {
 }
 
 /// Loads `bytes` into a fresh model; on failure the model must be unchanged, on success a
-/// re-save must load again.
+/// re-save must load again. The allocation-free reader (`io::load_bytes`) must agree: the same
+/// files accepted, the same values loaded, the same key in its errors, the model unchanged
+/// when it refuses.
 fn try_load<M: Module<f32> + Zeroable>(bytes: &[u8]) -> Result<(), io::Error> {
     let mut m = random::<M>(7);
     let before = io::to_bytes(&mut *m).unwrap();
-    match io::from_bytes(&mut *m, bytes) {
+    let mut raw = random::<M>(7);
+    let raw_result = io::load_bytes(&mut *raw, bytes);
+    let result = match io::from_bytes(&mut *m, bytes) {
         Ok(()) => {
             let again = io::to_bytes(&mut *m).unwrap();
             io::from_bytes(&mut *random::<M>(8), &again).unwrap();
@@ -47,7 +51,24 @@ fn try_load<M: Module<f32> + Zeroable>(bytes: &[u8]) -> Result<(), io::Error> {
             let _ = e.to_string();
             Err(e)
         }
+    };
+    match (&result, &raw_result) {
+        (Ok(()), Ok(())) => assert_eq!(
+            io::to_bytes(&mut *raw).unwrap(),
+            io::to_bytes(&mut *m).unwrap()
+        ),
+        (Err(e), Err(r)) => {
+            assert_eq!(io::to_bytes(&mut *raw).unwrap(), before, "changed by: {r}");
+            assert_eq!(e.key(), r.key(), "{e} / {r}");
+            if e.key().is_some() {
+                assert_eq!(e.to_string(), r.to_string());
+            }
+            let _ = r.to_string();
+        }
+        (Ok(()), Err(r)) => panic!("load_bytes refused a file from_bytes loads: {r}"),
+        (Err(e), Ok(())) => panic!("load_bytes loaded a file from_bytes refuses: {e}"),
     }
+    result
 }
 
 fn config(cases: u32) -> Config {
