@@ -7,7 +7,8 @@
 //! Environment: `CONSTNET_THREADS` (data-parallel threads: 1, 2 or 4; default: the machine's
 //! parallelism, at most 4), `CONSTNET_EPOCHS` (default 6), `CONSTNET_CHECKPOINTS` (a directory:
 //! write a checkpoint after every epoch), `CONSTNET_RESUME` (a checkpoint file to continue
-//! from), `CONSTNET_CURVE` (write the learning curves to this PNG file).
+//! from), `CONSTNET_CURVE` (write the learning curves to this PNG file), `CONSTNET_SAVE` (write
+//! the trained weights to this safetensors file).
 //!
 //! The batch is always 64 samples per optimizer step (64 × 1, 32 × 2 or 16 × 4 threads), so
 //! the result does not depend on the number of cores (up to the order of float additions).
@@ -70,6 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .fit(&mut *net, &mut *adam, &schedule, &train, &test, &MNIST)?,
     };
 
+    if let Ok(path) = std::env::var("CONSTNET_SAVE") {
+        constnet::io::save(&mut *net, &path)?;
+        println!("weights saved to {path}");
+    }
     let last = history.last().ok_or("no epoch was run")?;
     println!(
         "final test accuracy: {:.2}% ({} epochs, {} thread(s)); training time {:.1} s, total {:.1} s",

@@ -17,6 +17,11 @@
 /// tuples of them, and structs of those). No references, no `NonZero*`, no enums without a zero
 /// discriminant, no `bool`-like invariants.
 pub unsafe trait Zeroable: Sized {
+    /// The all-zero value as a constant, so that tensors, layers and whole networks can be
+    /// built in a `const` context (`static NET: LeNet5 = LeNet5::ZERO;`). Its bytes are all
+    /// zero, like [`Zeroable::zeroed`]'s (checked by the tests for every layer type).
+    const ZERO: Self;
+
     /// The all-zero value. Builds the value on the stack: use [`Zeroable::boxed`] for big types.
     #[inline]
     fn zeroed() -> Self {
@@ -44,20 +49,28 @@ pub unsafe trait Zeroable: Sized {
 macro_rules! zeroable_scalars {
     ($($t:ty),*) => { $(
         // SAFETY: zero is a valid value of every primitive number type.
-        unsafe impl Zeroable for $t {}
+        unsafe impl Zeroable for $t {
+            const ZERO: Self = 0 as $t;
+        }
     )* };
 }
 zeroable_scalars!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 
 // SAFETY: an array of zeroable elements is zeroable element by element.
-unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {
+    const ZERO: Self = [T::ZERO; N];
+}
 // SAFETY: the unit type has no bytes.
-unsafe impl Zeroable for () {}
+unsafe impl Zeroable for () {
+    const ZERO: Self = ();
+}
 
 macro_rules! zeroable_tuples {
     ($( ($($t:ident),+) )*) => { $(
         // SAFETY: a tuple of zeroable fields is zeroable field by field.
-        unsafe impl<$($t: Zeroable),+> Zeroable for ($($t,)+) {}
+        unsafe impl<$($t: Zeroable),+> Zeroable for ($($t,)+) {
+            const ZERO: Self = ($($t::ZERO,)+);
+        }
     )* };
 }
 zeroable_tuples! {

@@ -34,6 +34,7 @@ pub type Sample<const C: usize, const H: usize, const W: usize, E = f32> = [[[E;
 unsafe impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Zeroable> Zeroable
     for Tensor<N, C, H, W, E>
 {
+    const ZERO: Self = Tensor(Zeroable::ZERO);
 }
 
 impl<const N: usize, const C: usize, const H: usize, const W: usize, E> Tensor<N, C, H, W, E> {

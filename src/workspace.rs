@@ -69,7 +69,14 @@ pub struct Workspace<L: Layer<X>, X: Batch> {
 // SAFETY: every field is `Zeroable`: `L` by the bound, `L::Trace` and `L::Output` by the `Layer`
 // contract (`Trace: Zeroable`, `Output: Batch`, which requires `Zeroable`).
 #[allow(unsafe_code)]
-unsafe impl<L: Layer<X> + Zeroable, X: Batch> Zeroable for Workspace<L, X> {}
+unsafe impl<L: Layer<X> + Zeroable, X: Batch> Zeroable for Workspace<L, X> {
+    const ZERO: Self = Workspace {
+        grads: L::ZERO,
+        trace: <L::Trace as Zeroable>::ZERO,
+        output: <L::Output as Zeroable>::ZERO,
+        doutput: <L::Output as Zeroable>::ZERO,
+    };
+}
 
 impl<L: Layer<X>, X: Batch> Workspace<L, X>
 where

@@ -47,7 +47,9 @@ pub struct Concat<B>(
 
 // SAFETY: a wrapper around one zeroable field.
 #[allow(unsafe_code)]
-unsafe impl<B: Zeroable> Zeroable for Concat<B> {}
+unsafe impl<B: Zeroable> Zeroable for Concat<B> {
+    const ZERO: Self = Concat(B::ZERO);
+}
 
 /// The trace of a [`Concat`]: what backward needs, and where it sums input gradients.
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +70,12 @@ pub struct ConcatTrace<T, Y, X, S> {
 unsafe impl<T: Zeroable, Y: Zeroable, X: Zeroable, S: Zeroable> Zeroable
     for ConcatTrace<T, Y, X, S>
 {
+    const ZERO: Self = ConcatTrace {
+        traces: T::ZERO,
+        outputs: Y::ZERO,
+        acc: X::ZERO,
+        scratch: S::ZERO,
+    };
 }
 
 /// Precondition of [`Concat`]: every branch output (`B`) has the height and width of the first

@@ -82,7 +82,9 @@ impl<N: Name, L: core::fmt::Debug> core::fmt::Debug for Named<N, L> {
 
 // SAFETY: a transparent wrapper around a zeroable `L` plus a zero-sized marker.
 #[allow(unsafe_code)]
-unsafe impl<N: Name, L: Zeroable> Zeroable for Named<N, L> {}
+unsafe impl<N: Name, L: Zeroable> Zeroable for Named<N, L> {
+    const ZERO: Self = Named(L::ZERO, PhantomData);
+}
 
 impl<E, N: Name, L: Module<E>> Module<E> for Named<N, L> {
     fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {

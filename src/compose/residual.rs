@@ -69,7 +69,9 @@ pub struct Residual<F>(
 
 // SAFETY: a wrapper around one zeroable field.
 #[allow(unsafe_code)]
-unsafe impl<F: Zeroable> Zeroable for Residual<F> {}
+unsafe impl<F: Zeroable> Zeroable for Residual<F> {
+    const ZERO: Self = Residual(F::ZERO);
+}
 
 /// `y = F(x) + Sc(x)`: a residual block whose shortcut `Sc` changes the shape the same way the
 /// branch does (ResNet's projection shortcut, e.g.
@@ -97,7 +99,12 @@ pub struct ResidualProj<F, Sc> {
 
 // SAFETY: a struct of two zeroable fields.
 #[allow(unsafe_code)]
-unsafe impl<F: Zeroable, Sc: Zeroable> Zeroable for ResidualProj<F, Sc> {}
+unsafe impl<F: Zeroable, Sc: Zeroable> Zeroable for ResidualProj<F, Sc> {
+    const ZERO: Self = ResidualProj {
+        branch: F::ZERO,
+        downsample: Sc::ZERO,
+    };
+}
 
 /// Precondition of [`Residual<F>`]: the branch maps `X` to `Y = X`. Implemented only for
 /// typenum's "true" bit, which [`SizesEq`] computes from the two shapes.

@@ -302,7 +302,10 @@ macro_rules! dispatch {
     };
     ($e:ty, cap = $cap:expr, |$isa:ident| $body:expr) => {{
         use $crate::kernels::isa::{Isa as _, Token};
-        if const { core::mem::size_of::<$e>() == 4 } {
+        if const {
+            core::mem::size_of::<$e>() == 4
+                && matches!($crate::kernels::STRATEGY, $crate::kernels::Strategy::Speed)
+        } {
             match $crate::kernels::isa::token().capped($cap) {
                 #[cfg(target_arch = "x86_64")]
                 Token::Avx512($isa) => $isa.run(#[inline(always)] move || $body),

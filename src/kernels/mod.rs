@@ -18,6 +18,29 @@
 //! * [`norm`] — per-channel statistics for batch normalisation, its backward, folding.
 //! * [`channels`] — copying channel blocks (concatenation along channels).
 
+/// What the kernels are compiled for: speed or code size. One choice for the whole build,
+/// read by the instruction-set dispatch (`isa`) and the convolution tiles; nothing else in the
+/// kernels depends on the build's purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Every instruction set the CPU may have (AVX-512, AVX2, the baseline), chosen at run time,
+    /// with tiles unrolled per row width and channel count: the default on x86-64 and aarch64.
+    Speed,
+    /// The build's own instruction set only, no run-time dispatch, one tile shape (two vector
+    /// registers of lanes, six channels) and the general loops: the same results in a fraction
+    /// of the code. Feature `small-code`, and the default on every other target (Cortex-M…).
+    Size,
+}
+
+/// This build's [`Strategy`].
+pub const STRATEGY: Strategy = if cfg!(feature = "small-code")
+    || !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+{
+    Strategy::Size
+} else {
+    Strategy::Speed
+};
+
 pub mod channels;
 pub mod conv;
 pub mod depthwise;

@@ -135,7 +135,9 @@ macro_rules! activation_layer {
     ($t:ty $(, const $c:ident)?) => {
         // SAFETY: a field-less struct has no bytes.
         #[allow(unsafe_code)]
-        unsafe impl$(<const $c: u32>)? Zeroable for $t {}
+        unsafe impl$(<const $c: u32>)? Zeroable for $t {
+            const ZERO: Self = Self;
+        }
 
         impl<$(const $c: u32,)? const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
             Layer<Tensor<N, C, H, W, E>> for $t

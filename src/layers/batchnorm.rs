@@ -59,7 +59,15 @@ pub struct BatchNorm2d<const C: usize, E: Element = f32> {
 
 // SAFETY: float arrays and an integer: all-zero bytes are a valid value.
 #[allow(unsafe_code)]
-unsafe impl<const C: usize, E: Element> Zeroable for BatchNorm2d<C, E> {}
+unsafe impl<const C: usize, E: Element> Zeroable for BatchNorm2d<C, E> {
+    const ZERO: Self = Self {
+        weight: Zeroable::ZERO,
+        bias: Zeroable::ZERO,
+        running_mean: Zeroable::ZERO,
+        running_var: Zeroable::ZERO,
+        num_batches_tracked: 0,
+    };
+}
 
 impl<const C: usize, E: Element> BatchNorm2d<C, E> {
     /// `ε`, added to the variance before the square root (PyTorch's default).
@@ -132,7 +140,13 @@ pub struct BatchNormTrace<const C: usize, E> {
 
 // SAFETY: float arrays and an integer: all-zero bytes are a valid value.
 #[allow(unsafe_code)]
-unsafe impl<const C: usize, E: Zeroable> Zeroable for BatchNormTrace<C, E> {}
+unsafe impl<const C: usize, E: Zeroable> Zeroable for BatchNormTrace<C, E> {
+    const ZERO: Self = Self {
+        mean: Zeroable::ZERO,
+        inv_std: Zeroable::ZERO,
+        batch_stats: 0,
+    };
+}
 
 /// Precondition of [`BatchNorm2d<C>`]: the input has `CX = C` channels. Implemented only for
 /// typenum's "true" bit, computed from the two counts (so the compiler never assumes the input

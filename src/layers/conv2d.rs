@@ -54,6 +54,10 @@ unsafe impl<
     const D: usize,
 > Zeroable for Conv2d<CI, CO, K, S, P, B, E, D>
 {
+    const ZERO: Self = Self {
+        weight: Zeroable::ZERO,
+        bias: Zeroable::ZERO,
+    };
 }
 
 impl<

@@ -110,6 +110,10 @@ unsafe impl<
     const D: usize,
 > Zeroable for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
 {
+    const ZERO: Self = Self {
+        weight: Zeroable::ZERO,
+        bias: Zeroable::ZERO,
+    };
 }
 
 impl<

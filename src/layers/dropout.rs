@@ -37,7 +37,9 @@ pub struct Dropout<const P_E4: u32 = 5000> {
 
 // SAFETY: a `u64` is valid when zero (and any state is a valid generator state).
 #[allow(unsafe_code)]
-unsafe impl<const P_E4: u32> Zeroable for Dropout<P_E4> {}
+unsafe impl<const P_E4: u32> Zeroable for Dropout<P_E4> {
+    const ZERO: Self = Self { state: 0 };
+}
 
 impl<const P_E4: u32> Dropout<P_E4> {
     /// Drop probability `p`.

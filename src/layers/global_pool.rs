@@ -27,7 +27,9 @@ pub type AdaptiveAvgPool2d1x1 = GlobalAvgPool2d;
 
 // SAFETY: a field-less struct has no bytes.
 #[allow(unsafe_code)]
-unsafe impl Zeroable for GlobalAvgPool2d {}
+unsafe impl Zeroable for GlobalAvgPool2d {
+    const ZERO: Self = Self;
+}
 
 crate::module::stateless_module!(GlobalAvgPool2d);
 

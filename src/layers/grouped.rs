@@ -112,6 +112,10 @@ unsafe impl<
     const D: usize,
 > Zeroable for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
 {
+    const ZERO: Self = Self {
+        weight: Zeroable::ZERO,
+        bias: Zeroable::ZERO,
+    };
 }
 
 impl<
@@ -304,6 +308,10 @@ unsafe impl<
     const D: usize,
 > Zeroable for DepthwiseConv2d<C, K, S, P, B, E, D>
 {
+    const ZERO: Self = Self {
+        weight: Zeroable::ZERO,
+        bias: Zeroable::ZERO,
+    };
 }
 
 impl<

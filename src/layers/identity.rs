@@ -15,7 +15,9 @@ pub struct Identity;
 
 // SAFETY: a field-less struct has no bytes.
 #[allow(unsafe_code)]
-unsafe impl Zeroable for Identity {}
+unsafe impl Zeroable for Identity {
+    const ZERO: Self = Self;
+}
 
 stateless_module!(Identity);
 

@@ -29,6 +29,10 @@ pub struct Linear<const IN: usize, const OUT: usize, B: BiasMode = Bias, E: Elem
 unsafe impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Zeroable
     for Linear<IN, OUT, B, E>
 {
+    const ZERO: Self = Self {
+        weight: Zeroable::ZERO,
+        bias: Zeroable::ZERO,
+    };
 }
 
 impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Module<E>
@@ -121,7 +125,9 @@ pub struct Flatten;
 
 // SAFETY: a field-less struct has no bytes.
 #[allow(unsafe_code)]
-unsafe impl Zeroable for Flatten {}
+unsafe impl Zeroable for Flatten {
+    const ZERO: Self = Self;
+}
 impl<E> Module<E> for Flatten {
     #[inline]
     fn visit<V: Visitor<E, K>, const K: usize>(_: [&mut Self; K], _: &Path<'_>, _: &mut V) {}

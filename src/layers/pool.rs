@@ -20,10 +20,14 @@ pub struct AvgPool2d<const K: usize, const S: usize = K, const P: usize = 0>;
 
 // SAFETY: field-less structs have no bytes.
 #[allow(unsafe_code)]
-unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for MaxPool2d<K, S, P> {}
+unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for MaxPool2d<K, S, P> {
+    const ZERO: Self = Self;
+}
 // SAFETY: field-less structs have no bytes.
 #[allow(unsafe_code)]
-unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for AvgPool2d<K, S, P> {}
+unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for AvgPool2d<K, S, P> {
+    const ZERO: Self = Self;
+}
 
 impl<E, const K: usize, const S: usize, const P: usize> crate::module::Module<E>
     for MaxPool2d<K, S, P>

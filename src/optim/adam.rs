@@ -80,7 +80,20 @@ pub struct Adam<M> {
 
 // SAFETY: the fields are `f64`s, a `u64` and two `M`s, which are `Zeroable` by the bound.
 #[allow(unsafe_code)]
-unsafe impl<M: Zeroable> Zeroable for Adam<M> {}
+unsafe impl<M: Zeroable> Zeroable for Adam<M> {
+    const ZERO: Self = Adam {
+        config: AdamConfig {
+            lr: 0.0,
+            beta1: 0.0,
+            beta2: 0.0,
+            eps: 0.0,
+            weight_decay: 0.0,
+        },
+        t: 0,
+        m: M::ZERO,
+        v: M::ZERO,
+    };
+}
 
 impl<M: Zeroable> Adam<M> {
     /// A fresh optimizer (`t = 0`, zero moments), built in place (on the stack if it is a

@@ -79,7 +79,19 @@ pub struct Sgd<M> {
 // SAFETY: the fields are `f64`s, a `bool` (all-zero bytes are `false`), a `u64` and an `M`, which
 // is `Zeroable` by the bound.
 #[allow(unsafe_code)]
-unsafe impl<M: Zeroable> Zeroable for Sgd<M> {}
+unsafe impl<M: Zeroable> Zeroable for Sgd<M> {
+    const ZERO: Self = Sgd {
+        config: SgdConfig {
+            lr: 0.0,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+        },
+        steps: 0,
+        momentum: M::ZERO,
+    };
+}
 
 impl<M: Zeroable> Sgd<M> {
     /// A fresh optimizer, built in place (on the stack if it is a local: use [`Sgd::boxed`]
@@ -186,7 +198,12 @@ pub struct PlainSgd {
 
 // SAFETY: two `f64`s.
 #[allow(unsafe_code)]
-unsafe impl Zeroable for PlainSgd {}
+unsafe impl Zeroable for PlainSgd {
+    const ZERO: Self = PlainSgd {
+        lr: 0.0,
+        weight_decay: 0.0,
+    };
+}
 
 impl PlainSgd {
     /// Learning rate `lr`, no weight decay.

@@ -30,6 +30,8 @@ mod alloc_free_blocks;
 mod alloc_free_lenet;
 #[cfg(not(kernel_tests_only))]
 mod blocks;
+#[cfg(all(feature = "std", not(kernel_tests_only)))]
+mod const_zero;
 #[cfg(not(kernel_tests_only))]
 mod conv_family;
 #[cfg(all(feature = "std", not(kernel_tests_only)))]
@@ -38,6 +40,8 @@ mod data_fuzz;
 mod data_loaders;
 #[cfg(not(kernel_tests_only))]
 mod depthwise_reference;
+#[cfg(all(feature = "std", not(kernel_tests_only)))]
+mod embedded_assets;
 #[cfg(not(kernel_tests_only))]
 mod fixtures_layers;
 #[cfg(not(kernel_tests_only))]

@@ -974,6 +974,10 @@ fn direct_width<I: Isa, E: Element, const L: usize>(
     init: Init<'_, E>,
     pk: &mut [E],
 ) {
+    if const { matches!(crate::kernels::STRATEGY, crate::kernels::Strategy::Size) } {
+        // One instance, the lane stride read at run time.
+        return direct_stride::<I, E, L, 0>(isa, d, x, x0, w, w0, y, y0, init, pk);
+    }
     match d.lane_stride() {
         1 => direct_stride::<I, E, L, 1>(isa, d, x, x0, w, w0, y, y0, init, pk),
         2 => direct_stride::<I, E, L, 2>(isa, d, x, x0, w, w0, y, y0, init, pk),
@@ -1794,9 +1798,11 @@ fn gemm_steps<'a, I: Isa, E: Element + 'a, const M: usize, const L: usize, const
 ///   `CONSTNET_ISA=baseline`; and `f64`, the gradient-checking type, which always runs the
 ///   baseline): one row width (two registers), tiles of [`MC`] channels only (a partial block
 ///   repeats its last channel), the general loop of [`direct_tile`]. The same results; it keeps
-///   the third copy of the kernels from costing the build time of the other two.
+///   the third copy of the kernels from costing the build time of the other two. Every level
+///   is compact under [`crate::kernels::Strategy::Size`] (then the baseline is the only one).
 const fn compact<I: Isa>() -> bool {
-    cfg!(target_arch = "x86_64") && matches!(I::LEVEL, Level::Baseline)
+    matches!(crate::kernels::STRATEGY, crate::kernels::Strategy::Size)
+        || (cfg!(target_arch = "x86_64") && matches!(I::LEVEL, Level::Baseline))
 }
 
 type TileFn<I, E, const M: usize, const L: usize> = for<'a, 'b> fn(I, TileArgs<'a, 'b, E, M, L>);
@@ -2916,7 +2922,8 @@ fn padded_route<E: Element>(
     init: Init<'_, E>,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if const { is_f32::<E>() } {
+    if const { is_f32::<E>() && matches!(crate::kernels::STRATEGY, crate::kernels::Strategy::Speed) }
+    {
         if let crate::kernels::isa::Token::Avx512(isa) = crate::kernels::isa::token() {
             if let Some(plan) = padded::plan::<E>(d) {
                 padded::run(isa, d, &plan, x, x0, w, w0, y, y0, init);
