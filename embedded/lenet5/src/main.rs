@@ -3,11 +3,14 @@
 //! The network, its inference arena and the input live in `static`s built at compile time
 //! (`Zeroable::ZERO`, `arena_len`); the weights are the bytes of a safetensors file included in
 //! the binary, read in place (`io::load_bytes`). Everything here is safe code; the platform glue
-//! (entry point, output) is in `host.rs`.
+//! (entry point, output) is in `host.rs` (Linux) or `board.rs` (bare metal, Cortex-M).
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
+#[cfg(target_os = "none")]
+mod board;
+#[cfg(not(target_os = "none"))]
 mod host;
 
 use constnet::io::load_bytes;

@@ -50,6 +50,7 @@ use crate::kernels::lanes::{
 use crate::kernels::pointwise;
 use core::marker::PhantomData;
 
+#[cfg(target_arch = "x86_64")]
 mod padded;
 
 /// Compile-time geometry of a convolution.
