@@ -525,14 +525,6 @@ impl<const C: usize, const H: usize, const W: usize, const F: usize> FeaturesMat
 {
 }
 
-/// Two sizes that must be equal, with a message that says which rule was broken.
-#[diagnostic::on_unimplemented(
-    message = "spatial sizes differ: `{Self}` vs `{Other}`",
-    label = "branches that are concatenated or added must have the same height and width"
-)]
-pub trait SameSize<Other> {}
-impl<const N: usize> SameSize<Dim<N>> for Dim<N> {}
-
 // Keep the structural typenum types nameable by the generated tables.
 #[allow(dead_code)]
 type _Uses = (UInt<UTerm, B1>, Mod<U1, U1>);
