@@ -45,6 +45,17 @@ impl<'a, E> Io<'a, E> {
     }
 }
 
+impl<E: Copy> Io<'_, E> {
+    /// The identity's pass (`Identity`, `Flatten`, eval-mode `Dropout`): copies `x` into `y`
+    /// when apart; in place there is nothing to do.
+    #[inline]
+    pub fn identity(self) {
+        if let Io::Apart { x, y } = self {
+            y.copy_from_slice(x);
+        }
+    }
+}
+
 /// The inference arena given to [`Layer::infer`] is shorter than the network needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArenaTooSmall {

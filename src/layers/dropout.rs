@@ -91,9 +91,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element,
     #[inline]
     fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
         let _ = Self::P;
-        if let Io::Apart { x, y } = io {
-            y.copy_from_slice(x);
-        }
+        io.identity();
     }
 
     fn forward_train(
