@@ -30,6 +30,15 @@ impl<'a, E> Io<'a, E> {
         }
     }
 
+    /// The input (`None` when in place: it is in the output buffer) and the output.
+    #[inline]
+    pub fn split(self) -> (Option<&'a [E]>, &'a mut [E]) {
+        match self {
+            Io::Apart { x, y } => (Some(x), y),
+            Io::InPlace(v) => (None, v),
+        }
+    }
+
     /// The two buffers of a layer that cannot work in place.
     ///
     /// # Panics
@@ -232,13 +241,7 @@ pub trait Layer<X: Batch>: Module<X::Elem> {
         let scratch = arena
             .get_mut(..needed)
             .ok_or(ArenaTooSmall { needed, found })?;
-        self.infer_io(
-            Io::Apart {
-                x: x.flat(),
-                y: y.flat_mut(),
-            },
-            scratch,
-        );
+        self.infer_io(Io::apart_of(x, y), scratch);
         Ok(())
     }
 

@@ -319,13 +319,9 @@ pub fn load_bytes<E: RawElement, M: Module<E>>(
         }
     })?;
     if let Some((key, shape)) = left {
-        let mut found = [0; 8];
-        let rank = file.dims(shape, &mut found)?;
-        let mut dims = Dims::of(&found[..rank.min(8)]);
-        dims.rank = rank;
         return Err(BytesError::UnexpectedKey {
             key: file.name(key),
-            found: dims,
+            found: file.shape(shape)?,
         });
     }
     if check.tensors + check.counters > entries {
@@ -429,15 +425,12 @@ impl Check<'_, '_> {
                 expected: Dims::of(info.shape),
             });
         };
-        let mut found = [0; 8];
-        let rank = self.file.dims(entry.shape, &mut found)?;
-        if rank != info.shape.len() || found[..rank.min(8)] != *info.shape {
-            let mut dims = Dims::of(&found[..rank.min(8)]);
-            dims.rank = rank;
+        let found = self.file.shape(entry.shape)?;
+        if found.rank() != info.shape.len() || found.as_slice() != info.shape {
             return Err(BytesError::WrongShape {
                 key: key(),
                 expected: Dims::of(info.shape),
-                found: dims,
+                found,
             });
         }
         if self.file.text(entry.dtype) != dtype.as_bytes() {
@@ -456,15 +449,12 @@ impl Check<'_, '_> {
         };
         self.counters += 1;
         let key = || Name::of(path);
-        let mut found = [0; 8];
-        let rank = self.file.dims(entry.shape, &mut found)?;
-        if rank != 0 {
-            let mut dims = Dims::of(&found[..rank.min(8)]);
-            dims.rank = rank;
+        let found = self.file.shape(entry.shape)?;
+        if found.rank() != 0 {
             return Err(BytesError::WrongShape {
                 key: key(),
                 expected: Dims::of(&[]),
-                found: dims,
+                found,
             });
         }
         if self.file.text(entry.dtype) != b"I64" {
@@ -628,20 +618,20 @@ impl<'b> File<'b> {
         out
     }
 
-    /// The dimensions of a shape array (the first 8 into `out`); returns the rank.
-    fn dims(&self, s: Span, out: &mut [usize; 8]) -> Result<usize, BytesError> {
+    /// The dimensions of a shape array (its rank, and its first 8 dimensions).
+    fn shape(&self, s: Span) -> Result<Dims, BytesError> {
         let mut r = Reader {
             b: &self.bytes[..s.end],
             at: s.start,
         };
-        let mut rank = 0;
+        let mut d = Dims::of(&[]);
         r.uint_array(|v| {
-            if let Some(o) = out.get_mut(rank) {
+            if let Some(o) = d.dims.get_mut(d.rank) {
                 *o = v;
             }
-            rank += 1;
+            d.rank += 1;
         })?;
-        Ok(rank)
+        Ok(d)
     }
 
     /// The entry named like `path`, if any.

@@ -83,8 +83,7 @@ pub fn var_to_inv_std<E: Element>(v: &mut [E], eps: E) {
     }
 }
 
-/// `y = γ·(x − μ)·istd + β` per channel. Overwrites `y`. (Run-time geometry inside, like
-/// [`normalize_running`].)
+/// `y = γ·(x − μ)·istd + β` per channel. Overwrites `y`.
 #[inline]
 pub fn normalize<G: ChannelGeometry, E: Element>(
     x: &[E],
@@ -95,44 +94,19 @@ pub fn normalize<G: ChannelGeometry, E: Element>(
     y: &mut [E],
 ) {
     let stats = [mean, istd, gamma, beta];
-    normalize_planes(&x[..G::LEN], stats, &mut y[..G::LEN], G::C, G::HW)
+    affine(
+        Some(&x[..G::LEN]),
+        &mut y[..G::LEN],
+        stats,
+        None,
+        G::C,
+        G::HW,
+    )
 }
 
-/// [`normalize`] over `y.len() / (c · hw)` samples of `c` planes of `hw` values (outside the
-/// generic function, so that its closure is not instantiated per geometry).
-fn normalize_planes<E: Element>(x: &[E], stats: [&[E]; 4], y: &mut [E], c: usize, hw: usize) {
-    dispatch!(E, |isa| normalize_on::<_, E>(isa, x, stats, y, c, hw))
-}
-
-#[inline(always)]
-fn normalize_on<I: Isa, E: Element>(
-    _isa: I,
-    x: &[E],
-    [mean, istd, gamma, beta]: [&[E]; 4],
-    y: &mut [E],
-    channels: usize,
-    hw: usize,
-) {
-    let samples = y.len() / (channels * hw).max(1);
-    for n in 0..samples {
-        for c in 0..channels {
-            let scale = gamma[c] * istd[c];
-            let shift = beta[c] - mean[c] * scale;
-            let off = (n * channels + c) * hw;
-            for (y, &x) in y[off..][..hw].iter_mut().zip(&x[off..][..hw]) {
-                *y = x * scale + shift;
-            }
-        }
-    }
-}
-
-/// Eval-mode batch norm from the running statistics: `y = γ·(x − μ)·istd + β` per channel,
-/// with `istd = 1/√(var + eps)` computed as [`var_to_inv_std`] does (so the values equal
-/// [`normalize`]'s after it). `x = None` normalizes `y` in place.
-///
-/// The geometry reaches the loops as run-time values: one instance per element type and
-/// instruction set serves every layer (a network such as DenseNet-121 has dozens of batch-norm
-/// geometries).
+/// Eval-mode batch norm from the running statistics (`[mean, var, γ, β]`): [`normalize`] with
+/// `istd = 1/√(var + eps)` computed as [`var_to_inv_std`] does (so the values are the same).
+/// `x = None` normalizes `y` in place.
 #[inline]
 pub fn normalize_running<G: ChannelGeometry, E: Element>(
     x: Option<&[E]>,
@@ -140,45 +114,55 @@ pub fn normalize_running<G: ChannelGeometry, E: Element>(
     stats: [&[E]; 4],
     eps: E,
 ) {
-    normalize_running_planes(
-        x.map(|x| &x[..G::LEN]),
-        &mut y[..G::LEN],
-        stats,
-        eps,
-        G::C,
-        G::HW,
-    )
+    let x = x.map(|x| &x[..G::LEN]);
+    affine(x, &mut y[..G::LEN], stats, Some(eps), G::C, G::HW)
 }
 
-/// [`normalize_running`] over `y.len() / (c · hw)` samples of `c` planes of `hw` values.
-fn normalize_running_planes<E: Element>(
+/// `y = γ·(x − μ)·istd + β` over `y.len() / (c · hw)` samples of `channels` planes of `hw`
+/// values, with `[μ, d, γ, β] = stats` and `istd = d`, or `1/√(d + eps)` when `eps` is given
+/// (`d` is then the variance); in place when `x` is `None`. Not generic over the geometry: one
+/// instance per element type and instruction set serves every layer (DenseNet-121 alone has
+/// dozens of batch-norm geometries).
+fn affine<E: Element>(
     x: Option<&[E]>,
     y: &mut [E],
-    stats: [&[E]; 4],
-    eps: E,
-    c: usize,
-    hw: usize,
-) {
-    dispatch!(E, |isa| normalize_running_on::<_, E>(
-        isa, x, y, stats, eps, c, hw
-    ))
-}
-
-#[inline(always)]
-fn normalize_running_on<I: Isa, E: Element>(
-    _isa: I,
-    x: Option<&[E]>,
-    y: &mut [E],
-    [mean, var, gamma, beta]: [&[E]; 4],
-    eps: E,
+    [mean, d, gamma, beta]: [&[E]; 4],
+    eps: Option<E>,
     channels: usize,
     hw: usize,
 ) {
+    dispatch!(E, |isa| affine_on::<_, E>(
+        isa,
+        x,
+        y,
+        channels,
+        hw,
+        #[inline(always)]
+        |c| {
+            let istd = match eps {
+                Some(eps) => E::one() / (d[c] + eps).sqrt(),
+                None => d[c],
+            };
+            let scale = gamma[c] * istd;
+            (scale, beta[c] - mean[c] * scale)
+        }
+    ))
+}
+
+/// `y = scale·x + shift` per channel, `(scale, shift) = coef(c)`; `y = scale·y + shift` when
+/// `x` is `None`.
+#[inline(always)]
+fn affine_on<I: Isa, E: Element>(
+    _isa: I,
+    x: Option<&[E]>,
+    y: &mut [E],
+    channels: usize,
+    hw: usize,
+    coef: impl Fn(usize) -> (E, E),
+) {
     let samples = y.len() / (channels * hw).max(1);
     for c in 0..channels {
-        let istd = E::one() / (var[c] + eps).sqrt();
-        let scale = gamma[c] * istd;
-        let shift = beta[c] - mean[c] * scale;
+        let (scale, shift) = coef(c);
         for n in 0..samples {
             let off = (n * channels + c) * hw;
             let y = &mut y[off..][..hw];

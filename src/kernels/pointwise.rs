@@ -4,29 +4,25 @@ use crate::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::sum;
 
-/// `y[i] = f(x[i])`.
+/// `y[i] = f(x[i])`; in place, `y[i] = f(y[i])`, when `x` is `None`.
 #[inline]
-pub fn map<E: Element>(x: &[E], y: &mut [E], f: impl Fn(E) -> E) {
+pub fn map<E: Element>(x: Option<&[E]>, y: &mut [E], f: impl Fn(E) -> E) {
     dispatch!(E, |isa| map_on::<_, E>(isa, x, y, f))
 }
 
 #[inline(always)]
-fn map_on<I: Isa, E: Element>(_isa: I, x: &[E], y: &mut [E], f: impl Fn(E) -> E) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y = f(x);
-    }
-}
-
-/// `v[i] = f(v[i])`.
-#[inline]
-pub fn map_in_place<E: Element>(v: &mut [E], f: impl Fn(E) -> E) {
-    dispatch!(E, |isa| map_in_place_on::<_, E>(isa, v, f))
-}
-
-#[inline(always)]
-fn map_in_place_on<I: Isa, E: Element>(_isa: I, v: &mut [E], f: impl Fn(E) -> E) {
-    for v in v {
-        *v = f(*v);
+fn map_on<I: Isa, E: Element>(_isa: I, x: Option<&[E]>, y: &mut [E], f: impl Fn(E) -> E) {
+    match x {
+        Some(x) => {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = f(x);
+            }
+        }
+        None => {
+            for y in y {
+                *y = f(*y);
+            }
+        }
     }
 }
 

@@ -151,10 +151,8 @@ macro_rules! activation_layer {
             const IN_PLACE: bool = true;
             #[inline]
             fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
-                match io {
-                    Io::Apart { x, y } => pointwise::map(x, y, <$t as Activation>::f::<E>),
-                    Io::InPlace(v) => pointwise::map_in_place(v, <$t as Activation>::f::<E>),
-                }
+                let (x, y) = io.split();
+                pointwise::map(x, y, <$t as Activation>::f::<E>);
             }
             #[inline]
             fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {

@@ -194,15 +194,8 @@ where
             &self.weight,
             &self.bias,
         ];
-        let eps = E::of(Self::EPS);
-        match io {
-            Io::Apart { x, y } => {
-                norm::normalize_running::<ChannelGeom<N, C, H, W>, E>(Some(x), y, stats, eps)
-            }
-            Io::InPlace(v) => {
-                norm::normalize_running::<ChannelGeom<N, C, H, W>, E>(None, v, stats, eps)
-            }
-        }
+        let (x, y) = io.split();
+        norm::normalize_running::<ChannelGeom<N, C, H, W>, E>(x, y, stats, E::of(Self::EPS));
     }
 
     fn forward_train(
