@@ -2,6 +2,7 @@
 
 use crate::memory::Zeroable;
 use crate::module::{Module, Path};
+use crate::shape::Trainable;
 use crate::summary::Row;
 use crate::tensor::Batch;
 
@@ -187,8 +188,30 @@ pub trait Layer<X: Batch>: Module<X::Elem> {
     /// Forward pass in eval mode.
     fn forward(&self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace);
 
+    /// What training mode requires of this layer on `X`, checked by [`Layer::forward_train`]
+    /// through [`Trainable`]: [`Check<true>`](crate::shape::Check) (nothing) for every layer
+    /// but batch norm, whose [`BatchStats`](crate::shape::BatchStats) needs more than one value
+    /// per channel; a composition's is the tuple of its parts'.
+    type Training;
+
     /// Forward pass in training mode, recording what [`Layer::backward`] needs.
-    fn forward_train(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace);
+    ///
+    /// Exists when the network can be trained on `X` ([`Layer::Training`]): a batch norm that
+    /// would see one value per channel (`N·H·W = 1`) is a compile error here, with a sentence
+    /// that names the sizes.
+    #[inline]
+    fn forward_train(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace)
+    where
+        Self::Training: Trainable,
+    {
+        self.forward_train_unchecked(x, y, trace)
+    }
+
+    /// [`Layer::forward_train`] without the compile-time check of [`Layer::Training`]: what a
+    /// layer implements, and what a composition calls on its parts (its own `Training` carries
+    /// theirs). Not unsafe: batch norm still refuses single values when its code is generated
+    /// (a `const` assertion at `cargo build`). Call [`Layer::forward_train`] instead.
+    fn forward_train_unchecked(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace);
 
     /// Backward pass: accumulate parameter gradients into `grads`; if `x` is
     /// [`Input::Grad`], overwrite it with the input gradient.

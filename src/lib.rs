@@ -45,6 +45,7 @@ pub mod prelude {
     pub use crate::memory::Zeroable;
     pub use crate::module::{Module, ModuleExt};
     pub use crate::optim::{Adam, AdamConfig, Optimizer, PlainSgd, Sgd, SgdConfig};
+    pub use crate::shape::Trainable;
     pub use crate::tensor::{Batch, Tensor, Vector};
     pub use crate::workspace::Workspace;
 }

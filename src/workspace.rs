@@ -49,6 +49,7 @@ use crate::loss::{Loss, LossError};
 use crate::memory::Zeroable;
 use crate::module::ModuleExt;
 use crate::optim::Optimizer;
+use crate::shape::Trainable;
 use crate::tensor::Batch;
 
 /// The buffers of a training step of network `L` on input batches `X` (see the
@@ -123,7 +124,10 @@ where
         x: &X,
         loss: &F,
         target: &F::Target,
-    ) -> Result<X::Elem, LossError> {
+    ) -> Result<X::Elem, LossError>
+    where
+        L::Training: Trainable,
+    {
         net.forward_train(x, &mut self.output, &mut self.trace);
         let value = loss.loss(&self.output, target, &mut self.doutput)?;
         self.grads.zero_params();
@@ -149,7 +153,10 @@ where
         loss: &F,
         target: &F::Target,
         optimizer: &mut O,
-    ) -> Result<X::Elem, LossError> {
+    ) -> Result<X::Elem, LossError>
+    where
+        L::Training: Trainable,
+    {
         let value = self.forward_backward(net, x, loss, target)?;
         optimizer.step::<X::Elem>(net, &mut self.grads);
         Ok(value)

@@ -258,8 +258,8 @@ impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32> + Clone> LayerRu
     }
 }
 
-impl<L: Layer<X> + Zeroable + Module<f32>, X: Batch<Elem = f32> + Clone> Workload
-    for LayerRun<L, X>
+impl<L: Layer<X, Training: Trainable> + Zeroable + Module<f32>, X: Batch<Elem = f32> + Clone>
+    Workload for LayerRun<L, X>
 {
     fn flops(&self) -> u64 {
         L::flops() * if self.backward { 3 } else { 1 }
@@ -339,7 +339,7 @@ where
 
 impl<L, X, const N: usize, const K: usize> Workload for TrainStep<L, X, N, K>
 where
-    L: Layer<X, Output = Tensor<N, K, 1, 1>> + Zeroable + Module<f32>,
+    L: Layer<X, Output = Tensor<N, K, 1, 1>, Training: Trainable> + Zeroable + Module<f32>,
     X: Batch<Elem = f32>,
 {
     fn flops(&self) -> u64 {

@@ -21,13 +21,14 @@ impl<E, A: Module<E>> Module<E> for (A,) {
 impl<X: Batch, A: Layer<X>> Layer<X> for (A,) {
     type Output = A::Output;
     type Trace = A::Trace;
+    type Training = A::Training;
     #[inline]
     fn forward(&self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
         self.0.forward(x, y, trace)
     }
     #[inline]
-    fn forward_train(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
-        self.0.forward_train(x, y, trace)
+    fn forward_train_unchecked(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
+        self.0.forward_train_unchecked(x, y, trace)
     }
     #[inline]
     fn backward(
@@ -116,6 +117,7 @@ macro_rules! chain {
         {
             type Output = $Y;
             type Trace = (($L0::Trace, $( $L::Trace, )* $LL::Trace), ($X1, $( $Xo, )*));
+            type Training = ($L0::Training, $( $L::Training, )* $LL::Training);
 
             #[inline]
             fn forward(&self, x: &$X0, y: &mut $Y, trace: &mut Self::Trace) {
@@ -126,11 +128,11 @@ macro_rules! chain {
             }
 
             #[inline]
-            fn forward_train(&mut self, x: &$X0, y: &mut $Y, trace: &mut Self::Trace) {
+            fn forward_train_unchecked(&mut self, x: &$X0, y: &mut $Y, trace: &mut Self::Trace) {
                 let (traces, mids) = trace;
-                self.0.forward_train(x, &mut mids.0, &mut traces.0);
-                $( self.$i.forward_train(&mids.$p, &mut mids.$i, &mut traces.$i); )*
-                self.$li.forward_train(&mids.$lp, y, &mut traces.$li);
+                self.0.forward_train_unchecked(x, &mut mids.0, &mut traces.0);
+                $( self.$i.forward_train_unchecked(&mids.$p, &mut mids.$i, &mut traces.$i); )*
+                self.$li.forward_train_unchecked(&mids.$lp, y, &mut traces.$li);
             }
 
             #[inline]

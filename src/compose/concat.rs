@@ -185,6 +185,7 @@ macro_rules! concat {
                 Tensor<N, C, H, W, E>,
                 $S,
             >;
+            type Training = ($B0::Training, $( $B::Training, )* $BL::Training);
 
             #[inline]
             fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut Self::Trace) {
@@ -203,10 +204,10 @@ macro_rules! concat {
             }
 
             #[inline]
-            fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut Self::Trace) {
-                self.0.0.forward_train(x, &mut t.outputs.0, &mut t.traces.0);
-                $( self.0.$i.forward_train(x, &mut t.outputs.$i, &mut t.traces.$i); )*
-                self.0.$l.forward_train(x, &mut t.outputs.$l, &mut t.traces.$l);
+            fn forward_train_unchecked(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut Self::Trace) {
+                self.0.0.forward_train_unchecked(x, &mut t.outputs.0, &mut t.traces.0);
+                $( self.0.$i.forward_train_unchecked(x, &mut t.outputs.$i, &mut t.traces.$i); )*
+                self.0.$l.forward_train_unchecked(x, &mut t.outputs.$l, &mut t.traces.$l);
                 channels::concat(
                     [
                         (t.outputs.0.as_slice(), Tensor::<N, $C0, $H0, $W0, E>::SAMPLE_LEN),

@@ -104,13 +104,14 @@ impl<E, N: Name, L: Module<E>> Module<E> for Named<N, L> {
 impl<X: Batch, N: Name, L: Layer<X>> Layer<X> for Named<N, L> {
     type Output = L::Output;
     type Trace = L::Trace;
+    type Training = L::Training;
     #[inline]
     fn forward(&self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
         self.0.forward(x, y, trace)
     }
     #[inline]
-    fn forward_train(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
-        self.0.forward_train(x, y, trace)
+    fn forward_train_unchecked(&mut self, x: &X, y: &mut Self::Output, trace: &mut Self::Trace) {
+        self.0.forward_train_unchecked(x, y, trace)
     }
     #[inline]
     fn backward(

@@ -163,6 +163,7 @@ where
     type Output = Tensor<N, CO, HO, WO, E>;
     /// The branch's trace: the identity path needs nothing.
     type Trace = F::Trace;
+    type Training = F::Training;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, trace: &mut F::Trace) {
@@ -171,13 +172,13 @@ where
     }
 
     #[inline]
-    fn forward_train(
+    fn forward_train_unchecked(
         &mut self,
         x: &Tensor<N, C, H, W, E>,
         y: &mut Self::Output,
         trace: &mut F::Trace,
     ) {
-        self.0.forward_train(x, y, trace);
+        self.0.forward_train_unchecked(x, y, trace);
         pointwise::add_assign(y.as_mut_slice(), x.as_slice());
     }
 
@@ -244,6 +245,7 @@ where
         Tensor<N, CS, HS, WS, E>,
         Tensor<N, C, H, W, E>,
     );
+    type Training = (F::Training, Sc::Training);
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, trace: &mut Self::Trace) {
@@ -254,15 +256,15 @@ where
     }
 
     #[inline]
-    fn forward_train(
+    fn forward_train_unchecked(
         &mut self,
         x: &Tensor<N, C, H, W, E>,
         y: &mut Self::Output,
         trace: &mut Self::Trace,
     ) {
         let (tf, ts, s, _) = trace;
-        self.branch.forward_train(x, y, tf);
-        self.downsample.forward_train(x, s, ts);
+        self.branch.forward_train_unchecked(x, y, tf);
+        self.downsample.forward_train_unchecked(x, s, ts);
         pointwise::add_assign(y.as_mut_slice(), s.as_slice());
     }
 

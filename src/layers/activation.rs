@@ -9,6 +9,7 @@ use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::module::stateless_module;
+use crate::shape::Check;
 use crate::tensor::Tensor;
 
 /// An element-wise function and its derivative, written in terms of the input.
@@ -144,6 +145,7 @@ macro_rules! activation_layer {
         {
             type Output = Tensor<N, C, H, W, E>;
             type Trace = ();
+            type Training = Check<true>;
             #[inline]
             fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
                 Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
@@ -155,7 +157,7 @@ macro_rules! activation_layer {
                 pointwise::map(x, y, <$t as Activation>::f::<E>);
             }
             #[inline]
-            fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+            fn forward_train_unchecked(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
                 self.forward(x, y, t)
             }
             #[inline]

@@ -8,7 +8,7 @@ use crate::layers::bias::{Bias, BiasMode};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Check, Dim, Holds, SizesEq};
+use crate::shape::{BatchStats, Check, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
 
 /// Batch normalisation over `C` channels (PyTorch's `nn.BatchNorm2d(C)` with its defaults:
@@ -19,8 +19,10 @@ use crate::tensor::Tensor;
 /// * Training ([`Layer::forward_train`]): `μ`, `σ²` are the batch mean and **biased** variance.
 ///   The running statistics move towards the batch's with weight [`Self::MOMENTUM`] on the new
 ///   value, using the **unbiased** variance `σ²·M/(M − 1)`; `num_batches_tracked` counts the
-///   steps. Backward propagates through the batch statistics. Training needs `M > 1` (checked
-///   when the code is generated, like PyTorch's runtime error).
+///   steps. Backward propagates through the batch statistics. Training needs `M > 1`, a
+///   compile-time rule ([`Layer::Training`] is [`BatchStats<N, H, W>`], which
+///   [`Layer::forward_train`] requires to be [`Trainable`](crate::shape::Trainable)), where
+///   PyTorch raises an error at run time. Eval mode has no such rule.
 /// * Eval ([`Layer::forward`]): `μ`, `σ²` are the running statistics; backward is
 ///   `dx = dy·γ/√(σ² + ε)`.
 ///
@@ -167,6 +169,7 @@ where
 {
     type Output = Tensor<N, CX, H, W, E>;
     type Trace = BatchNormTrace<C, E>;
+    type Training = BatchStats<N, H, W>;
 
     fn forward(&self, x: &Tensor<N, CX, H, W, E>, y: &mut Self::Output, t: &mut Self::Trace) {
         t.mean = self.running_mean;
@@ -198,12 +201,13 @@ where
         norm::normalize_running::<ChannelGeom<N, C, H, W>, E>(x, y, stats, E::of(Self::EPS));
     }
 
-    fn forward_train(
+    fn forward_train_unchecked(
         &mut self,
         x: &Tensor<N, CX, H, W, E>,
         y: &mut Self::Output,
         t: &mut Self::Trace,
     ) {
+        // The backstop of `Self::Training` for callers of the unchecked pass.
         const {
             assert!(
                 N * H * W > 1,

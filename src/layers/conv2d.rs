@@ -6,7 +6,7 @@ use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Dim, Window};
+use crate::shape::{Check, Dim, Window};
 use crate::tensor::Tensor;
 
 /// 2-D convolution (PyTorch's `nn.Conv2d`): `CI` → `CO` channels, square kernel `K`,
@@ -136,6 +136,7 @@ where
 {
     type Output = Tensor<N, CO, HO, WO, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -154,7 +155,12 @@ where
     }
 
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, CI, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
 

@@ -216,6 +216,7 @@ where
 {
     type Output = Tensor<N, CO, HO, WO, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -234,7 +235,12 @@ where
     }
 
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, CI, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
 

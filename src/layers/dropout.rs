@@ -4,6 +4,7 @@ use crate::element::Element;
 use crate::kernels::dropout as kernel;
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
+use crate::shape::Check;
 use crate::tensor::Tensor;
 
 /// Dropout with probability `P_E4 / 10 000` (`Dropout` = `Dropout<5000>` = PyTorch's default
@@ -78,6 +79,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element,
     type Output = Tensor<N, C, H, W, E>;
     /// The keep-mask of the last training forward pass (`1` kept, `0` dropped).
     type Trace = Tensor<N, C, H, W, u8>;
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut Self::Trace) {
@@ -94,7 +96,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element,
         io.identity();
     }
 
-    fn forward_train(
+    fn forward_train_unchecked(
         &mut self,
         x: &Tensor<N, C, H, W, E>,
         y: &mut Self::Output,

@@ -4,6 +4,7 @@ use crate::element::Element;
 use crate::kernels::reduce::{self, PlaneGeom};
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
+use crate::shape::Check;
 use crate::tensor::Tensor;
 
 /// Global average pooling: `Tensor<N, C, H, W>` → `Tensor<N, C, 1, 1>`, each output the mean of
@@ -38,6 +39,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
 {
     type Output = Tensor<N, C, 1, 1, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -51,7 +53,12 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
     }
 
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
 

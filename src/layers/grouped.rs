@@ -18,7 +18,7 @@ use crate::layers::bias::{Bias, BiasMode, NoBias};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Dim, MulDim, Window};
+use crate::shape::{Check, Dim, MulDim, Window};
 use crate::tensor::Tensor;
 
 /// Bias storage of a grouped layer: `G · COG` values stored as `G` groups of `COG`.
@@ -212,6 +212,7 @@ where
 {
     type Output = Tensor<N, CO, HO, WO, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -230,7 +231,12 @@ where
     }
 
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, CI, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
 
@@ -387,6 +393,7 @@ where
 {
     type Output = Tensor<N, C, HO, WO, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -405,7 +412,12 @@ where
     }
 
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
 

@@ -5,6 +5,7 @@ use crate::kernels::channels;
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
 use crate::module::stateless_module;
+use crate::shape::Check;
 use crate::tensor::Tensor;
 
 /// `y = x` (PyTorch's `nn.Identity`). Useful as a branch of a
@@ -26,6 +27,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
 {
     type Output = Tensor<N, C, H, W, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -40,7 +42,12 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
     }
 
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
 

@@ -6,7 +6,7 @@ use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Dim, FlattensTo, Volume};
+use crate::shape::{Check, Dim, FlattensTo, Volume};
 use crate::tensor::Tensor;
 
 /// Fully connected layer (PyTorch's `nn.Linear`): `y = x·Wᵀ + b`, `IN` → `OUT` features.
@@ -72,6 +72,7 @@ where
 {
     type Output = Tensor<N, OUT, 1, 1, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -88,7 +89,12 @@ where
         );
     }
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
     fn backward(
@@ -140,6 +146,7 @@ where
 {
     type Output = Tensor<N, F, 1, 1, E>;
     type Trace = ();
+    type Training = Check<true>;
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
         Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
@@ -151,7 +158,12 @@ where
         io.identity();
     }
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
     #[inline]

@@ -4,7 +4,7 @@ use crate::element::Element;
 use crate::kernels::pool::{self, PoolGeom};
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
-use crate::shape::{Dim, Window};
+use crate::shape::{Check, Dim, Window};
 use crate::tensor::Tensor;
 
 /// Max pooling (PyTorch's `nn.MaxPool2d`, floor mode): window `K`, stride `S` (default `K`),
@@ -71,6 +71,7 @@ where
     type Output = Tensor<N, C, HO, WO, E>;
     /// Arg-max of every window, as an index `h·W + w` into its input plane (like PyTorch).
     type Trace = Tensor<N, C, HO, WO, u32>;
+    type Training = Check<true>;
 
     #[inline]
     fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
@@ -87,7 +88,7 @@ where
         );
     }
     #[inline]
-    fn forward_train(
+    fn forward_train_unchecked(
         &mut self,
         x: &Tensor<N, C, H, W, E>,
         y: &mut Self::Output,
@@ -131,6 +132,7 @@ where
 {
     type Output = Tensor<N, C, HO, WO, E>;
     type Trace = ();
+    type Training = Check<true>;
 
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
@@ -143,7 +145,12 @@ where
         pool::avg_forward::<PoolGeom<N, C, H, W, HO, WO, K, S, P>, E>(x, y);
     }
     #[inline]
-    fn forward_train(&mut self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut ()) {
+    fn forward_train_unchecked(
+        &mut self,
+        x: &Tensor<N, C, H, W, E>,
+        y: &mut Self::Output,
+        t: &mut (),
+    ) {
         self.forward(x, y, t)
     }
     #[inline]

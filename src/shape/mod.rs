@@ -84,6 +84,8 @@ pub struct L<const N: usize>;
 
 mod eq;
 pub use eq::SizesEq;
+mod training;
+pub use training::{BatchStats, MoreThanOneValue, Trainable};
 
 mod tables {
     use super::{Dim, High, Join, L, Low, Num};

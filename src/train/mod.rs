@@ -82,6 +82,7 @@ use crate::memory::Zeroable;
 use crate::module::Module;
 use crate::optim::Optimizer;
 use crate::optim::schedule::LrSchedule;
+use crate::shape::Trainable;
 use crate::tensor::Tensor;
 use engine::{Data, Exec, Fail, Parallel, Serial, Shared};
 use progress::Reporter;
@@ -90,18 +91,23 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// A network the [`Trainer`] can train: it classifies batches `Tensor<N, C, H, W>` into `K`
-/// classes (logits `Tensor<N, K, 1, 1>`), is plain data ([`Zeroable`], for replicas and
-/// buffers allocated on the heap) and can be moved to another thread. Implemented for every
-/// such layer.
+/// classes (logits `Tensor<N, K, 1, 1>`), can run in training mode on such batches
+/// ([`Trainable`]: no batch norm sees a single value per channel), is plain data
+/// ([`Zeroable`], for replicas and buffers allocated on the heap) and can be moved to another
+/// thread. Implemented for every such layer.
 pub trait Classifier<const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>:
-    Layer<Tensor<N, C, H, W>, Output = Tensor<N, K, 1, 1>, Trace: Send> + Zeroable + Send
+    Layer<Tensor<N, C, H, W>, Output = Tensor<N, K, 1, 1>, Trace: Send, Training: Trainable>
+    + Zeroable
+    + Send
 {
 }
 
 impl<L, const N: usize, const C: usize, const H: usize, const W: usize, const K: usize>
     Classifier<N, C, H, W, K> for L
 where
-    L: Layer<Tensor<N, C, H, W>, Output = Tensor<N, K, 1, 1>, Trace: Send> + Zeroable + Send,
+    L: Layer<Tensor<N, C, H, W>, Output = Tensor<N, K, 1, 1>, Trace: Send, Training: Trainable>
+        + Zeroable
+        + Send,
 {
 }
 

@@ -68,7 +68,7 @@ fn init<M: Module<f32>>(m: &mut M) {
 /// One training step (forward_train + backward) allocates nothing.
 fn step_allocates_nothing<L, X>()
 where
-    L: Layer<X> + Zeroable,
+    L: Layer<X, Training: Trainable> + Zeroable,
     X: Batch<Elem = f32>,
 {
     let mut net = L::boxed();
@@ -102,7 +102,7 @@ where
 /// SGD with momentum and Adam) allocates nothing.
 fn optimizer_steps_allocate_nothing<L, X>()
 where
-    L: Layer<X> + Zeroable + Clone,
+    L: Layer<X, Training: Trainable> + Zeroable + Clone,
     X: Batch<Elem = f32>,
     Mse: constnet::loss::Loss<L::Output, Target = L::Output>,
 {

@@ -24,10 +24,12 @@ impl<E, L: Module<E>> Module<E> for EvalMode<L> {
 impl<X: Batch, L: Layer<X>> Layer<X> for EvalMode<L> {
     type Output = L::Output;
     type Trace = L::Trace;
+    /// Eval mode has no batch statistics, so nothing to require.
+    type Training = constnet::shape::Check<true>;
     fn forward(&self, x: &X, y: &mut L::Output, t: &mut L::Trace) {
         self.0.forward(x, y, t)
     }
-    fn forward_train(&mut self, x: &X, y: &mut L::Output, t: &mut L::Trace) {
+    fn forward_train_unchecked(&mut self, x: &X, y: &mut L::Output, t: &mut L::Trace) {
         self.0.forward(x, y, t)
     }
     fn backward(&self, x: Input<'_, X>, t: &mut L::Trace, dy: &L::Output, g: &mut Self) {
@@ -331,7 +333,7 @@ fn dense_block_gradcheck() {
 /// `Input::Keep` skips the input gradient but accumulates the same parameter gradients.
 fn keep_matches_grad<L, X>(net: &L, x: &X)
 where
-    L: Layer<X> + Clone + Module<f64>,
+    L: Layer<X, Training: Trainable> + Clone + Module<f64>,
     X: Batch<Elem = f64> + Clone,
 {
     let dy = random_input::<L::Output>(99);

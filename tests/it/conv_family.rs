@@ -277,7 +277,7 @@ fn depthwise_agrees_with_grouped_conv() {
 /// of the gradients compared.
 fn run_fixture<L, X>(fx: &Fixture, x_shape: [usize; 4], y_shape: [usize; 4])
 where
-    L: Layer<X> + Zeroable,
+    L: Layer<X, Training: Trainable> + Zeroable,
     X: Batch<Elem = f32> + Clone,
     L::Output: Batch<Elem = f32>,
 {
@@ -518,7 +518,7 @@ fn dropout_is_seeded_and_deterministic() {
 // No allocation
 // ---------------------------------------------------------------------------------------------
 
-fn assert_no_alloc<L: Layer<X> + Zeroable, X: Batch>(name: &str) {
+fn assert_no_alloc<L: Layer<X, Training: Trainable> + Zeroable, X: Batch>(name: &str) {
     let mut layer = L::boxed();
     let x = X::boxed();
     let mut dx = X::boxed();

@@ -118,7 +118,7 @@ fn count_keys(f: &Fixture, section: &str, skip: &str) -> usize {
 /// backward) for op-specific checks.
 fn check<L, X>(name: &str) -> (Fixture, Box<L::Trace>)
 where
-    L: Layer<X, Output: Shape4> + Hyper + Zeroable,
+    L: Layer<X, Output: Shape4, Training: Trainable> + Hyper + Zeroable,
     X: Batch<Elem = f32> + Shape4,
 {
     let f = load(name);
@@ -228,7 +228,7 @@ fn conv2d_dilated_c2o2_k3s1p2d2_7x7() {
 /// Max pooling also records PyTorch's arg-max (`h·W + w` in the input plane): compare exactly.
 fn check_max_pool<L, X>(name: &str)
 where
-    L: Layer<X, Output: Shape4> + Hyper + Zeroable,
+    L: Layer<X, Output: Shape4, Training: Trainable> + Hyper + Zeroable,
     X: Batch<Elem = f32> + Shape4,
     L::Trace: Batch<Elem = u32> + Shape4,
 {

@@ -142,6 +142,32 @@ fn residual_blocks_and_concat() {
     }
 }
 
+/// Batch norm on a 1 × 1 map at batch 1 cannot be trained (a compile error: see
+/// `tests/ui/batchnorm_train_single_value.rs`), but runs in eval mode; the same network trains
+/// at batch 2.
+#[test]
+fn batch_norm_on_single_values_runs_in_eval_mode() {
+    type Head = (
+        Conv2d<3, 8, 3>,
+        GlobalAvgPool2d,
+        BatchNorm2d<8>,
+        Flatten,
+        Linear<8, 2>,
+    );
+    same_as_forward::<Head, Img<1, 3, 8>>(11);
+
+    let mut net = init::seeded::<Head, f32>(12);
+    let mut x = Img::<2, 3, 8>::boxed();
+    x.fill_with(|i| (i % 7) as f32 - 3.0);
+    let mut ws = Workspace::<Head, Img<2, 3, 8>>::boxed();
+    let mut sgd = Sgd::<Head>::boxed(SgdConfig::new(0.1));
+    let loss = ws
+        .train_step(&mut *net, &x, &SoftmaxCrossEntropy, &[0, 1], &mut *sgd)
+        .unwrap();
+    assert!(loss.is_finite());
+    assert_eq!(net.2.num_batches_tracked, 1);
+}
+
 #[test]
 fn the_rest_of_the_conv_family() {
     same_as_forward::<SeparableBlock<4, 8, 2>, Img<2, 4, 8>>(7);

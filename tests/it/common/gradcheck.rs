@@ -25,7 +25,7 @@ pub fn randomize<M: Module<f64>>(net: &mut M, rng: &mut Lcg, scale: f64) {
 
 fn loss<L, X>(net: &L, x: &X, r: &L::Output) -> f64
 where
-    L: Layer<X> + Clone,
+    L: Layer<X, Training: Trainable> + Clone,
     X: Batch<Elem = f64>,
 {
     let mut net = net.clone();
@@ -51,7 +51,7 @@ fn check(what: &str, analytic: f64, numeric: f64, tol: f64) {
 /// smooth layers in f64).
 pub fn check_layer<L, X>(net: &L, x: &X, seed: u64, tol: f64)
 where
-    L: Layer<X> + Clone,
+    L: Layer<X, Training: Trainable> + Clone,
     X: Batch<Elem = f64> + Clone,
 {
     let h = 1e-6;
