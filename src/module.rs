@@ -121,6 +121,11 @@ pub trait Visitor<E, const K: usize> {
     fn tensor(&mut self, info: TensorInfo<'_>, values: [&mut [E]; K]);
     /// An integer counter that PyTorch stores (batch norm's `num_batches_tracked`).
     fn counter(&mut self, _path: &Path<'_>, _values: [&mut u64; K]) {}
+    /// The state of a random generator inside the model (dropout's). Not a PyTorch tensor:
+    /// weight files neither save nor expect it (the default ignores it). Training checkpoints
+    /// save it, so that a resumed run draws the same numbers, and the data-parallel trainer
+    /// gives each worker its own stream derived from it.
+    fn generator(&mut self, _path: &Path<'_>, _states: [&mut u64; K]) {}
 }
 
 /// A layer or network whose tensors can be visited.

@@ -20,7 +20,12 @@ use crate::tensor::Tensor;
 /// field: the same seed gives the same sequence of masks, on every platform. A zeroed layer is
 /// valid (seed 0); use [`Dropout::new`] or [`Dropout::set_seed`] to choose another. Each
 /// training forward pass advances the state by one step per element. The state is not a tensor:
-/// it is not visited, saved, or touched by optimizers.
+/// weight files do not hold it and optimizers do not touch it; [`Module::visit`] reports it as a
+/// [`Visitor::generator`], so training checkpoints save it (a resumed run draws the same masks)
+/// and each worker of a data-parallel run draws its own masks.
+///
+/// [`Module::visit`]: crate::module::Module::visit
+/// [`Visitor::generator`]: crate::module::Visitor::generator
 ///
 /// ```
 /// use constnet::prelude::*;
@@ -66,10 +71,11 @@ impl<const P_E4: u32> Dropout<P_E4> {
 impl<E, const P_E4: u32> crate::module::Module<E> for Dropout<P_E4> {
     #[inline]
     fn visit<V: crate::module::Visitor<E, K>, const K: usize>(
-        _: [&mut Self; K],
-        _: &crate::module::Path<'_>,
-        _: &mut V,
+        m: [&mut Self; K],
+        path: &crate::module::Path<'_>,
+        v: &mut V,
     ) {
+        v.generator(&path.field("state"), m.map(|l| &mut l.state));
     }
 }
 

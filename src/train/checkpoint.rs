@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `epoch` (counter) | epochs completed |
 //! | `model.<name>` | the model's `state_dict` (`model.0.weight`, ...) |
+//! | `model.<name>.state.hi`, `.lo` (counters) | the upper and lower 32 bits of a random generator's state (dropout's), which weight files do not hold |
 //! | `optimizer.<name>` | the optimizer's state (`optimizer.step`, `optimizer.exp_avg.0.weight`, ... — see the optimizer's `Module` implementation) |
 //! | `history.<column>` (`[epoch]`) | `lr`, `train_loss`, `train_accuracy`, `test_loss`, `test_accuracy`, `seconds`, `train_seconds` of each epoch |
 //! | `history.train_samples.<i>` (counter) | training samples of epoch `i` |
@@ -129,7 +130,11 @@ impl<L: Module<f32>, O: Module<f32>> Module<f32> for Checkpoint<'_, L, O> {
         let p = path.field("epoch");
         visitor.counter(&p, cs.each_mut().map(|c| &mut c.epoch));
         let p = path.field("model");
-        L::visit(cs.each_mut().map(|c| &mut *c.model), &p, visitor);
+        L::visit(
+            cs.each_mut().map(|c| &mut *c.model),
+            &p,
+            &mut WithGenerators(&mut *visitor),
+        );
         let p = path.field("optimizer");
         O::visit(cs.each_mut().map(|c| &mut *c.optimizer), &p, visitor);
         let h = path.field("history");
@@ -146,6 +151,29 @@ impl<L: Module<f32>, O: Module<f32>> Module<f32> for Checkpoint<'_, L, O> {
         for i in 0..cs[0].history.samples.len() {
             let p = s.index(i);
             visitor.counter(&p, cs.each_mut().map(|c| &mut c.history.samples[i]));
+        }
+    }
+}
+
+/// Passes everything to `V` and reports each generator state as two counters, its upper and
+/// lower 32 bits (a counter of a weight file is a non-negative `i64`, a state any `u64`).
+struct WithGenerators<'v, V>(&'v mut V);
+
+impl<V: Visitor<f32, K>, const K: usize> Visitor<f32, K> for WithGenerators<'_, V> {
+    fn tensor(&mut self, info: TensorInfo<'_>, values: [&mut [f32]; K]) {
+        self.0.tensor(info, values);
+    }
+    fn counter(&mut self, path: &Path<'_>, values: [&mut u64; K]) {
+        self.0.counter(path, values);
+    }
+    fn generator(&mut self, path: &Path<'_>, mut states: [&mut u64; K]) {
+        let mut hi = states.each_ref().map(|s| **s >> 32);
+        let mut lo = states.each_ref().map(|s| **s & 0xffff_ffff);
+        self.0.counter(&path.field("hi"), hi.each_mut());
+        self.0.counter(&path.field("lo"), lo.each_mut());
+        // Halves read from a file (`save` writes none above 32 bits; any `u64` is a state).
+        for ((s, h), l) in states.iter_mut().zip(hi).zip(lo) {
+            **s = (h << 32) | (l & 0xffff_ffff);
         }
     }
 }

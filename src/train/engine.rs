@@ -12,7 +12,10 @@
 //! every replica. Layers whose training forward pass updates buffers (batch-norm running
 //! statistics) update them on each replica from its own `N` samples; the master gets their
 //! mean (exact for running means; batch statistics themselves are per worker, as in PyTorch's
-//! `DistributedDataParallel` without `SyncBatchNorm`).
+//! `DistributedDataParallel` without `SyncBatchNorm`). Random generators (dropout's) are
+//! derived per worker from the master's at every step: worker 0 continues the master's stream
+//! and hands it back, worker `w` draws from [`fork`]`(state, w)`, so every mask of a run follows
+//! from the master model's state, which checkpoints save.
 //!
 //! Threads are spawned once per run ([`std::thread::scope`]) and synchronised by two barriers
 //! per step; every buffer is allocated when the run starts, so a step allocates nothing.
@@ -450,9 +453,13 @@ impl<
 
     /// Copy the master model (parameters, buffers, counters) into every replica.
     fn broadcast(&self, model: &mut L) {
-        for slot in &self.shared.slots {
+        for (w, slot) in self.shared.slots.iter().enumerate() {
             let mut slot = lock(slot);
-            L::visit([&mut *slot.replica, model], &Path::Root, &mut Assign(None));
+            L::visit(
+                [&mut *slot.replica, model],
+                &Path::Root,
+                &mut Assign::all(w),
+            );
         }
     }
 
@@ -546,11 +553,15 @@ impl<
             &Path::Root,
             &mut Scale(Role::Param, inv),
         );
-        // Buffers (running statistics): the mean over the replicas; counters from worker 0.
+        // Buffers (running statistics): the mean over the replicas; counters and generator
+        // states from worker 0.
         L::visit(
             [&mut *model, &mut first.replica],
             &Path::Root,
-            &mut Assign(Some(Role::Buffer)),
+            &mut Assign {
+                role: Some(Role::Buffer),
+                worker: 0,
+            },
         );
         for slot in &slots[1..] {
             let mut other = lock(slot);
@@ -563,10 +574,18 @@ impl<
         L::visit([&mut *model], &Path::Root, &mut Scale(Role::Buffer, inv));
         optimizer.step::<f32>(model, &mut first.buf.ws.grads);
         // The updated model back into every replica.
-        L::visit([&mut *first.replica, model], &Path::Root, &mut Assign(None));
-        for slot in &slots[1..] {
+        L::visit(
+            [&mut *first.replica, model],
+            &Path::Root,
+            &mut Assign::all(0),
+        );
+        for (w, slot) in slots.iter().enumerate().skip(1) {
             let mut other = lock(slot);
-            L::visit([&mut *other.replica, model], &Path::Root, &mut Assign(None));
+            L::visit(
+                [&mut *other.replica, model],
+                &Path::Root,
+                &mut Assign::all(w),
+            );
         }
         Ok((loss * inv, correct))
     }
@@ -582,17 +601,42 @@ impl<
     }
 }
 
-/// `a ← b` for the tensors of `role` (all tensors for `None`) and every counter.
-struct Assign(Option<Role>);
+/// `a ← b` for the tensors of `role` (all tensors for `None`) and every counter; generator
+/// states `a ← fork(b, worker)`.
+struct Assign {
+    role: Option<Role>,
+    worker: usize,
+}
+impl Assign {
+    /// Everything, into the replica of `worker`.
+    fn all(worker: usize) -> Self {
+        Assign { role: None, worker }
+    }
+}
 impl Visitor<f32, 2> for Assign {
     fn tensor(&mut self, info: TensorInfo<'_>, [a, b]: [&mut [f32]; 2]) {
-        if self.0.is_none_or(|r| r == info.role) {
+        if self.role.is_none_or(|r| r == info.role) {
             a.copy_from_slice(b);
         }
     }
     fn counter(&mut self, _: &Path<'_>, [a, b]: [&mut u64; 2]) {
         *a = *b;
     }
+    fn generator(&mut self, _: &Path<'_>, [a, b]: [&mut u64; 2]) {
+        *a = fork(*b, self.worker);
+    }
+}
+
+/// The generator state of worker `w` when the master's is `state`: the state itself for worker
+/// 0, else a SplitMix64 output of the state and `w` (distinct streams for distinct workers).
+fn fork(state: u64, w: usize) -> u64 {
+    if w == 0 {
+        return state;
+    }
+    let mut z = state ^ (w as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// `a += b` for the tensors of a role.

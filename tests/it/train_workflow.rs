@@ -24,6 +24,15 @@ type BnNet = (
     Flatten,
     Linear<64, 3>,
 );
+/// Batch norm and dropout: buffers, counters and a random generator.
+type DropNet = (
+    Conv2d<1, 4, 3>,
+    BatchNorm2d<4>,
+    Relu,
+    Dropout<2000>,
+    Flatten,
+    Linear<64, 3>,
+);
 /// A linear classifier: NaN and infinite inputs reach its logits (a ReLU would map NaN to 0).
 type Lin = (Flatten, Linear<36, 3>);
 type X<const N: usize> = Tensor<N, 1, 6, 6>;
@@ -130,7 +139,8 @@ fn learns_and_is_deterministic_under_a_seed() {
 }
 
 /// Resuming at epoch `k` from a checkpoint gives exactly the uninterrupted run: model
-/// (parameters, running statistics, counters), optimizer state and history.
+/// (parameters, running statistics, counters, the dropout generator's state, so the same
+/// masks), optimizer state and history.
 fn resume_equals_uninterrupted(threads: usize) {
     let (train, test) = (synthetic(100, 3), synthetic(30, 4));
     let schedule = StepDecay {
@@ -139,8 +149,9 @@ fn resume_equals_uninterrupted(threads: usize) {
         gamma: 0.7,
     };
     let fit = |config: TrainConfig, init: u64| {
-        let mut net = constnet::init::seeded::<BnNet, f32>(init);
-        let mut opt = Adam::<BnNet>::boxed(AdamConfig::new(0.02));
+        let mut net = constnet::init::seeded::<DropNet, f32>(init);
+        net.3.set_seed(init);
+        let mut opt = Adam::<DropNet>::boxed(AdamConfig::new(0.02));
         let h = Trainer::<X<4>>::new(config.threads(threads))
             .fit(&mut *net, &mut *opt, &schedule, &train, &test, &UNIT)
             .unwrap();
@@ -152,7 +163,11 @@ fn resume_equals_uninterrupted(threads: usize) {
     let part_dir = tmpdir(&format!("part{threads}"));
     let (_, _, hist_b) = fit(quiet(2).checkpoints(&part_dir), 5);
     assert_eq!(hist_b.len(), 2);
+    assert_ne!(net_a.3.state, 5, "dropout drew masks");
     let ckpt = latest_checkpoint(&part_dir).unwrap().unwrap();
+    let file = std::fs::read(&ckpt).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&file).unwrap();
+    assert!(st.tensor("model.3.state.hi").is_ok() && st.tensor("model.3.state.lo").is_ok());
     assert_eq!(ckpt, part_dir.join(checkpoint_name(2)));
     // The partial run's checkpoint is byte-identical to the full run's at epoch 2 except for
     // the wall-clock times in the history; resume from it with a model initialised otherwise.
@@ -160,11 +175,12 @@ fn resume_equals_uninterrupted(threads: usize) {
     assert_eq!(hist_c.len(), 4);
     assert!(hist_a.same_metrics(&hist_c), "{hist_a:?}\n{hist_c:?}");
     assert_eq!(bytes(&mut *net_a), bytes(&mut *net_c));
+    assert_eq!(net_a.3.state, net_c.3.state);
     assert_eq!(bytes(&mut *opt_a), bytes(&mut *opt_c));
     assert_eq!(opt_a.steps(), 4 * (100 / (4 * threads)) as u64);
     // The epoch-4 checkpoint of the full run holds the same model.
-    let mut net_d = BnNet::boxed();
-    let mut opt_d = Adam::<BnNet>::boxed(AdamConfig::new(0.0));
+    let mut net_d = DropNet::boxed();
+    let mut opt_d = Adam::<DropNet>::boxed(AdamConfig::new(0.0));
     let (_, _, hist_d) = {
         let config = quiet(4).resume_from(full_dir.join(checkpoint_name(4)));
         let h = Trainer::<X<4>>::new(config.threads(threads))
@@ -174,6 +190,7 @@ fn resume_equals_uninterrupted(threads: usize) {
     };
     assert!(hist_a.same_metrics(&hist_d));
     assert_eq!(bytes(&mut *net_a), bytes(&mut *net_d));
+    assert_eq!(net_a.3.state, net_d.3.state);
     assert_eq!(bytes(&mut *opt_a), bytes(&mut *opt_d));
     let _ = std::fs::remove_dir_all(full_dir);
     let _ = std::fs::remove_dir_all(part_dir);
