@@ -9,7 +9,7 @@ extern crate alloc;
 pub mod compose;
 #[cfg(feature = "std")]
 pub mod data;
-pub mod element;
+pub use kernels::element;
 pub mod init;
 pub mod io;
 pub mod kernels;

@@ -27,42 +27,8 @@
 use crate::element::Element;
 use crate::kernels::loss as k;
 use crate::tensor::{Batch, Tensor};
-use core::fmt;
 
-/// Why a loss could not be computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LossError {
-    /// A class index is not below the number of classes.
-    TargetOutOfRange {
-        /// The sample (row of the batch) with the bad target.
-        sample: usize,
-        /// The target given.
-        target: usize,
-        /// The number of classes.
-        classes: usize,
-    },
-    /// The loss is NaN or infinite (diverged training, or NaN/inf in the input or target).
-    NonFinite,
-}
-
-impl fmt::Display for LossError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LossError::TargetOutOfRange {
-                sample,
-                target,
-                classes,
-            } => write!(
-                f,
-                "target class {target} of sample {sample} is out of range: there are {classes} classes"
-            ),
-            LossError::NonFinite => write!(f, "the loss is not a finite number (NaN or infinite)"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for LossError {}
+pub use crate::kernels::loss::LossError;
 
 /// Softmax cross-entropy (PyTorch's `CrossEntropyLoss` with class-index targets), mean over the
 /// batch. Writes `dx = (softmax(logits) − onehot(targets)) / N`.

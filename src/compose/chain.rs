@@ -7,9 +7,9 @@
 //! gradient, so training memory is one buffer per activation. In weight files, element `i` of
 //! the tuple is named `i`, like PyTorch's `nn.Sequential`.
 
+use crate::layer::Row;
 use crate::layer::{Input, Io, Layer, max};
 use crate::module::{Module, Path, Visitor};
-use crate::summary::Row;
 use crate::tensor::Batch;
 
 impl<E, A: Module<E>> Module<E> for (A,) {

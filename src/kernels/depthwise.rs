@@ -20,7 +20,7 @@
 //! * backward-weight keeps one vector accumulator per kernel tap (up to [`TAPS`] taps per pass
 //!   over the plane) and reduces them once per channel; the bias gradient rides along.
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{fmadd, hsum, keep, lanes};
 use core::marker::PhantomData;

@@ -4,7 +4,7 @@
 //! by a constant, then mixed. Every state, including zero, is valid, so a zero-initialised layer
 //! is usable; one output per element decides whether the element is dropped.
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 
 /// Advances a SplitMix64 state and returns the next 64 random bits.

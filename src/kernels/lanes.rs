@@ -7,7 +7,7 @@
 //! (see `.cargo/config.toml` and BENCHMARKS.md). No `unsafe`, no intrinsics: the same code is
 //! correct, only slower, on any other target.
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use core::any::Any;
 

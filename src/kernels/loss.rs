@@ -4,8 +4,43 @@
 //! its input into a caller-provided slice. Nothing allocates. On an error the gradient slice
 //! holds unspecified values (it is left untouched when a class index is out of range).
 
-use crate::element::Element;
-use crate::loss::LossError;
+use crate::kernels::element::Element;
+use core::fmt;
+
+/// Why a loss could not be computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossError {
+    /// A class index is not below the number of classes.
+    TargetOutOfRange {
+        /// The sample (row of the batch) with the bad target.
+        sample: usize,
+        /// The target given.
+        target: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// The loss is NaN or infinite (diverged training, or NaN/inf in the input or target).
+    NonFinite,
+}
+
+impl fmt::Display for LossError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LossError::TargetOutOfRange {
+                sample,
+                target,
+                classes,
+            } => write!(
+                f,
+                "target class {target} of sample {sample} is out of range: there are {classes} classes"
+            ),
+            LossError::NonFinite => write!(f, "the loss is not a finite number (NaN or infinite)"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for LossError {}
 
 /// `Err(NonFinite)` unless `loss` is a finite number.
 #[inline]

@@ -45,6 +45,7 @@ pub mod channels;
 pub mod conv;
 pub mod depthwise;
 pub mod dropout;
+pub mod element;
 pub mod isa;
 mod lanes;
 pub mod loss;

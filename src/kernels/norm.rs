@@ -9,7 +9,7 @@
 //! The loops go channel by channel, over the `N` contiguous `H·W` planes of that channel, so no
 //! per-channel scratch array is needed: every function works in the caller's storage.
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{sum, sum_and_dot_dev, sum_sq_dev};
 

@@ -2,7 +2,7 @@
 //! flat slices of one tensor: parameters `p`, gradients `g` and the optimizer's state.
 //! Formulas are PyTorch's (`torch.optim.SGD`, `torch.optim.Adam`).
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 
 /// Hyper-parameters of an SGD step, converted to the element type.

@@ -1,6 +1,6 @@
 //! Element-wise kernels: activations and their derivatives, per-channel bias.
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::sum;
 

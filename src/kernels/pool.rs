@@ -10,7 +10,7 @@
 //! windows accumulate by scattering. No branch depends on the data (comparisons become vector
 //! selects).
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{keep, lanes, load};
 

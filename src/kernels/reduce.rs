@@ -1,7 +1,7 @@
 //! Reductions over whole planes: the mean of each `H × W` feature map (global average pooling)
 //! and its backward.
 
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::sum;
 

@@ -41,8 +41,8 @@
 //! kernels (the public functions pass the compile-time geometry down), so the micro-kernels
 //! are compiled once per element type instead of once per layer shape.
 
-use crate::element::Element;
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
+use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, Level, dispatch};
 use crate::kernels::lanes::{
     fmadd, hsum, is_f32, keep, lane_order, lanes, load, one_vector, store_prefix, sum,

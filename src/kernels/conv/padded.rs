@@ -29,7 +29,7 @@
 //! little work per step: 297 → 690 µs here).
 
 use super::{Direct, Init, with_scratch};
-use crate::element::Element;
+use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, load};
 

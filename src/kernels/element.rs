@@ -1,4 +1,6 @@
-//! [`Element`]: the floating-point types a network computes in (`f32`, `f64`).
+//! [`Element`]: the floating-point types a network computes in (`f32`, `f64`). It lives with
+//! the kernels, which are compiled for exactly these types, and is re-exported as
+//! `constnet::element`.
 
 use crate::memory::Zeroable;
 use core::fmt::Debug;

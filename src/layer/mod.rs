@@ -3,8 +3,10 @@
 use crate::memory::Zeroable;
 use crate::module::{Module, Path};
 use crate::shape::Trainable;
-use crate::summary::Row;
 use crate::tensor::Batch;
+
+mod row;
+pub use row::{Row, ShortName};
 
 /// Where an inference pass ([`Layer::infer_io`]) reads its input and writes its output.
 #[derive(Debug)]
