@@ -1,11 +1,11 @@
-//! Kernel benchmarks (criterion, f32, single thread): `cargo bench --bench kernels`.
+//! Kernel benchmarks (criterion, f32, single thread): `cargo bench -p constnet-benches --bench kernels`.
 //!
 //! Every workload reports its throughput in GFLOP/s (criterion's "elem/s" with one element per
 //! floating-point operation, 2 per multiply-add). The first benchmark measures the machine's f32
 //! FMA peak in the same run, and a summary table at the end gives each workload's time,
 //! GFLOP/s and percentage of that peak, from criterion's estimate and from its best sample
 //! (timings on a shared machine are noisy: compare within a run). A filter argument selects
-//! workloads by name (`cargo bench --bench kernels W2`); criterion treats it as a regular
+//! workloads by name (`cargo bench -p constnet-benches --bench kernels W2`); criterion treats it as a regular
 //! expression, so the peak, which the summary needs, is selected with it: `'peak|W5'`.
 
 mod common;

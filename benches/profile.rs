@@ -2,7 +2,7 @@
 //! instruction-level profiling and min-of-N timings (`benches/pytorch/compare.py` runs it):
 //!
 //! ```text
-//! cargo bench --bench profile --no-run
+//! cargo bench -p constnet-benches --bench profile --no-run
 //! target/release/deps/profile-<hash> W2f 30        # min / median of 30 runs
 //! valgrind --tool=callgrind target/release/deps/profile-<hash> W2b 3
 //! callgrind_annotate callgrind.out.<pid>

@@ -15,7 +15,7 @@ set the peak used, and what each binary reports about its build.
 The script installs nothing. It needs torch, and torchvision for the ResNets, from the Python
 package registry (`pip install torch torchvision`), and constnet's driver binaries:
 
-    cargo bench --bench profile --no-run                        # the repo build
+    cargo bench -p constnet-benches --bench profile --no-run    # the repo build
     (cd benches/dependent && cargo build --release)  # a dependent crate's build
     python3 benches/pytorch/compare.py                          # both, found automatically
 
