@@ -34,7 +34,7 @@ use crate::kernels::{channels, pointwise};
 use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
-use crate::shape::{AddDim, Check, Dim, Holds, SizesEq};
+use crate::shape::{AddDim, Dim, Holds, SizesEq};
 use crate::tensor::{Batch, Tensor};
 
 /// Parallel branches on the same input, outputs concatenated along channels (see the
@@ -78,15 +78,7 @@ unsafe impl<T: Zeroable, Y: Zeroable, X: Zeroable, S: Zeroable> Zeroable
     };
 }
 
-/// Precondition of [`Concat`]: every branch output (`B`) has the height and width of the first
-/// branch's (`A`). Implemented only for typenum's "true" bit, computed from the two shapes.
-#[diagnostic::on_unimplemented(
-    message = "concatenated branches differ in height or width: the first branch gives `{A}`, another `{B}`",
-    label = "branches joined along channels must produce the same height and width",
-    note = "check the padding and stride of each branch (a 3×3 convolution keeps the size with padding 1, a 5×5 with padding 2)"
-)]
-pub trait SameSpatial<A, B> {}
-impl<A, B> SameSpatial<A, B> for Check<true> {}
+pub use crate::shape::SameSpatial;
 
 /// Inference scratch of branch `B` of a [`Concat`] on `X`: its own, plus its output when the
 /// batch has several samples (with one, the branch writes its channels of `y` directly).

@@ -38,7 +38,7 @@ use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, Visitor};
-use crate::shape::{Check, Dim, Holds, SizesEq};
+use crate::shape::{Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
 
 /// `y = F(x) + x`: a residual block with an identity shortcut.
@@ -106,25 +106,7 @@ unsafe impl<F: Zeroable, Sc: Zeroable> Zeroable for ResidualProj<F, Sc> {
     };
 }
 
-/// Precondition of [`Residual<F>`]: the branch maps `X` to `Y = X`. Implemented only for
-/// typenum's "true" bit, which [`SizesEq`] computes from the two shapes.
-#[diagnostic::on_unimplemented(
-    message = "residual branch changes the shape: it maps `{X}` to `{Y}`",
-    label = "`Residual<F>` adds x to F(x), so F's output must have exactly the input's shape",
-    note = "for a branch that changes channels or resolution use `ResidualProj<F, Shortcut>` with a projection shortcut (e.g. a strided 1×1 convolution and a batch norm)"
-)]
-pub trait SameShape<X, Y> {}
-impl<X, Y> SameShape<X, Y> for Check<true> {}
-
-/// Precondition of [`ResidualProj<F, Sc>`]: the branch's output `Y` and the shortcut's `S`
-/// have the same shape. Implemented only for typenum's "true" bit.
-#[diagnostic::on_unimplemented(
-    message = "the residual branch and the shortcut produce different shapes: `{Y}` vs `{S}`",
-    label = "F(x) + Sc(x) needs both to have the same channels, height and width",
-    note = "give the shortcut the branch's output channels and overall stride"
-)]
-pub trait SameOutput<Y, S> {}
-impl<Y, S> SameOutput<Y, S> for Check<true> {}
+pub use crate::shape::{SameOutput, SameShape};
 
 impl<E, F: Module<E>> Module<E> for Residual<F> {
     fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {

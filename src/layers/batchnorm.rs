@@ -8,7 +8,7 @@ use crate::layers::bias::{Bias, BiasMode};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{BatchStats, Check, Dim, Holds, SizesEq};
+use crate::shape::{BatchStats, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
 
 /// Batch normalisation over `C` channels (PyTorch's `nn.BatchNorm2d(C)` with its defaults:
@@ -150,16 +150,7 @@ unsafe impl<const C: usize, E: Zeroable> Zeroable for BatchNormTrace<C, E> {
     };
 }
 
-/// Precondition of [`BatchNorm2d<C>`]: the input has `CX = C` channels. Implemented only for
-/// typenum's "true" bit, computed from the two counts (so the compiler never assumes the input
-/// has `C` channels while still computing it, and reports this message instead).
-#[diagnostic::on_unimplemented(
-    message = "batch norm over {C} channels cannot take an input with {CX} channels",
-    label = "channel count mismatch",
-    note = "`BatchNorm2d<C>` must follow a layer that outputs exactly C channels"
-)]
-pub trait ChannelsMatch<const C: usize, const CX: usize> {}
-impl<const C: usize, const CX: usize> ChannelsMatch<C, CX> for Check<true> {}
+pub use crate::shape::ChannelsMatch;
 
 impl<const N: usize, const C: usize, const CX: usize, const H: usize, const W: usize, E: Element>
     Layer<Tensor<N, CX, H, W, E>> for BatchNorm2d<C, E>

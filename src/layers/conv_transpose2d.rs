@@ -25,9 +25,8 @@ use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
-use crate::shape::{Check, Dim, Holds, Num, ToCheck, TransposedWindow};
+use crate::shape::{Check, Dim, TransposedWindow};
 use crate::tensor::Tensor;
-use typenum::{IsLess, Le};
 
 /// 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`, `groups = 1`): `CI` → `CO`
 /// channels, square kernel `K`, stride `S`, padding `P`, output padding `OP`, dilation `D`, with a
@@ -67,34 +66,7 @@ pub struct ConvTranspose2d<
     pub bias: B::Store<E, CO>,
 }
 
-/// Precondition of [`ConvTranspose2d`]: output padding below the stride.
-///
-/// `Dim<OP>: OutputPaddingBelowStride<S>` holds when `OP < S`.
-#[diagnostic::on_unimplemented(
-    message = "output padding {Self} of a transposed convolution must be smaller than its stride {S}",
-    label = "output_padding ≥ stride",
-    note = "PyTorch also accepts output_padding < dilation; constnet computes a transposed convolution as the input gradient of a convolution, which needs output_padding < stride"
-)]
-pub trait OutputPaddingBelowStride<const S: usize> {}
-impl<const OP: usize, const S: usize> OutputPaddingBelowStride<S> for Dim<OP>
-where
-    Dim<OP>: Num,
-    Dim<S>: Num,
-    <Dim<OP> as Num>::T: IsLess<<Dim<S> as Num>::T>,
-    Le<<Dim<OP> as Num>::T, <Dim<S> as Num>::T>: ToCheck,
-    Holds<Le<<Dim<OP> as Num>::T, <Dim<S> as Num>::T>>: BelowStride,
-{
-}
-
-/// `OP < S` (implemented only for [`Check<true>`]).
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "output padding of a transposed convolution must be smaller than its stride",
-    label = "output_padding ≥ stride",
-    note = "PyTorch also accepts output_padding < dilation; constnet computes a transposed convolution as the input gradient of a convolution, which needs output_padding < stride"
-)]
-pub trait BelowStride {}
-impl BelowStride for Check<true> {}
+pub use crate::shape::{BelowStride, OutputPaddingBelowStride};
 
 // SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
 #[allow(unsafe_code)]

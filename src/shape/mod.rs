@@ -86,6 +86,10 @@ mod eq;
 pub use eq::SizesEq;
 mod training;
 pub use training::{BatchStats, MoreThanOneValue, Trainable};
+mod rules;
+pub use rules::{
+    BelowStride, ChannelsMatch, OutputPaddingBelowStride, SameOutput, SameShape, SameSpatial,
+};
 
 mod tables {
     use super::{Dim, High, Join, L, Low, Num};
