@@ -28,7 +28,8 @@
 //! from 2.21 to 1.74 ms. `1 × 1` kernels stay on the row tiles (one tap per channel is too
 //! little work per step: 297 → 690 µs here).
 
-use super::{Direct, Init, with_scratch};
+use super::direct::with_scratch;
+use super::plan::{Direct, Init};
 use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, load};
@@ -43,8 +44,8 @@ const V: usize = 16;
 const T: usize = NV * V;
 
 /// Bytes of scratch: the copy of a block of input channels (the column split's budget,
-/// [`super::SPLIT_BYTES`]: no larger frame than the other routes).
-const SCRATCH_BYTES: usize = super::SPLIT_BYTES;
+/// [`super::plan::SPLIT_BYTES`]: no larger frame than the other routes).
+const SCRATCH_BYTES: usize = super::plan::SPLIT_BYTES;
 
 /// How a problem runs here.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +86,7 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     }
     // Even kernels of stride 2 have the column split (W5's input gradient, 4 × 4 of stride 2
     // to 16 × 16: 213 µs there, 319 µs here).
-    if d.splits(super::SPLIT_BYTES / core::mem::size_of::<E>()) {
+    if d.splits(super::plan::SPLIT_BYTES / core::mem::size_of::<E>()) {
         return None;
     }
     let span = (d.k - 1) * d.d;
@@ -242,7 +243,7 @@ fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize
                 let (lo, hi) = dst[at..].split_at_mut(plan.pl);
                 let (lo, hi) = (&mut lo[..wg], &mut hi[..wg]);
                 let (even, odd) = if p % 2 == 0 { (lo, hi) } else { (hi, lo) };
-                super::split_row(row, p, even, odd);
+                super::direct::split_row(row, p, even, odd);
             }
         }
     }

@@ -1,0 +1,376 @@
+//! The problem a convolution pass hands to the micro-kernels ([`Direct`]: one group of one or
+//! more samples as an output-stationary problem, with every size a run-time value), how its
+//! tiles start ([`Init`]), the taps of a tile ([`RowTap`], [`ColTap`]) and the stack budgets of
+//! the passes (`PACK_BYTES`, `SPLIT_BYTES`, smaller with the `small-stack` feature).
+
+use super::ConvGeometry;
+
+// =============================================================================================
+// Output-stationary tiles
+// =============================================================================================
+
+/// One group of one sample as an output-stationary problem:
+///
+/// `out[m, oy, ox] (=|+=) Σ_r Σ_(u,v) in[r, iy, ix] · w[m·w_m + r·w_r + u·k + v]` with
+/// `iy = oy·s − p + u·d` (forward) or `iy = (oy + p − u·d) / s` when that divides exactly
+/// (transposed), and the same for columns.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Direct {
+    /// Output channels.
+    pub(super) m: usize,
+    /// Reduction channels (input channels of this problem).
+    pub(super) r: usize,
+    pub(super) in_h: usize,
+    pub(super) in_w: usize,
+    /// Distance between two input channels.
+    pub(super) in_plane: usize,
+    pub(super) out_h: usize,
+    pub(super) out_w: usize,
+    /// Distance between two output channels.
+    pub(super) out_plane: usize,
+    /// Weight distance between two output channels.
+    pub(super) w_m: usize,
+    /// Weight distance between two reduction channels.
+    pub(super) w_r: usize,
+    pub(super) k: usize,
+    pub(super) s: usize,
+    pub(super) p: usize,
+    pub(super) d: usize,
+    pub(super) transposed: bool,
+    /// The input is a column-split copy ([`direct_split`](super::direct::direct_split)): channel `r` holds the columns
+    /// `2i + r mod 2 − p` of input channel `r / 2`, so kernel column `t` of channel `r` is
+    /// weight column `2t + r mod 2`, read at lane stride 1 without padding.
+    pub(super) split: bool,
+    /// Samples in one problem (they share the packed weights), and their distances in the
+    /// input and the output.
+    pub(super) n: usize,
+    pub(super) x_n: usize,
+    pub(super) y_n: usize,
+}
+
+/// How a tile's accumulators start.
+#[derive(Clone, Copy)]
+pub(super) enum Init<'a, E> {
+    /// From zero (the output is overwritten).
+    Zero,
+    /// From the bias of each output channel (overwritten).
+    Bias(&'a [E]),
+    /// From the output's current values (accumulated).
+    Load,
+}
+
+impl Direct {
+    pub(super) fn forward<C: ConvGeometry>() -> Self {
+        Self {
+            m: C::COG,
+            r: C::CIG,
+            in_h: C::H,
+            in_w: C::W,
+            in_plane: C::H * C::W,
+            out_h: C::HO,
+            out_w: C::WO,
+            out_plane: C::HO * C::WO,
+            w_m: C::CIG * C::K * C::K,
+            w_r: C::K * C::K,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            transposed: false,
+            split: false,
+            n: 1,
+            x_n: 0,
+            y_n: 0,
+        }
+        .flat_pointwise()
+    }
+
+    pub(super) fn transposed<C: ConvGeometry>() -> Self {
+        Self {
+            m: C::CIG,
+            r: C::COG,
+            in_h: C::HO,
+            in_w: C::WO,
+            in_plane: C::HO * C::WO,
+            out_h: C::H,
+            out_w: C::W,
+            out_plane: C::H * C::W,
+            w_m: C::K * C::K,
+            w_r: C::CIG * C::K * C::K,
+            k: C::K,
+            s: C::S,
+            p: C::P,
+            d: C::D,
+            transposed: true,
+            split: false,
+            n: 1,
+            x_n: 0,
+            y_n: 0,
+        }
+        .flat_pointwise()
+    }
+
+    /// A matrix product `out[m, j] (+)= Σ_r w[m·w_m + r·w_r] · in[r, j]` over rows of
+    /// length `len`.
+    pub(super) fn gemm(m: usize, r: usize, len: usize, w_m: usize, w_r: usize) -> Self {
+        Self {
+            m,
+            r,
+            in_h: 1,
+            in_w: len,
+            in_plane: len,
+            out_h: 1,
+            out_w: len,
+            out_plane: len,
+            w_m,
+            w_r,
+            k: 1,
+            s: 1,
+            p: 0,
+            d: 1,
+            transposed: false,
+            split: false,
+            n: 1,
+            x_n: 0,
+            y_n: 0,
+        }
+    }
+
+    /// `n` samples in one problem, `x_n` and `y_n` apart, when their inputs together are small
+    /// enough to stay in cache while every block of output channels sweeps them (then each
+    /// pass packs its weights once for all of them). `None` otherwise: one problem per sample.
+    pub(super) fn samples<E>(self, n: usize, x_n: usize, y_n: usize) -> Option<Self> {
+        (n > 1 && n * x_n * core::mem::size_of::<E>() <= L2_BLOCK).then_some(Self {
+            n,
+            x_n,
+            y_n,
+            ..self
+        })
+    }
+
+    /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by
+    /// position: treat the plane as one long row (full-width tiles, no row overhead).
+    pub(super) fn flat_pointwise(self) -> Self {
+        if self.k == 1 && self.s == 1 && self.p == 0 {
+            Self {
+                in_h: 1,
+                in_w: self.in_plane,
+                out_h: 1,
+                out_w: self.out_plane,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    /// A `1 × 1` convolution over planes flattened to one row ([`Self::flat_pointwise`]), with
+    /// every row of weights contiguous: what [`pointwise`](super::block::pointwise) computes.
+    pub(super) fn is_pointwise(&self) -> bool {
+        !self.transposed
+            && self.k == 1
+            && self.s == 1
+            && self.p == 0
+            && self.in_h == 1
+            && self.out_h == 1
+            && self.w_r == 1
+            && self.in_w == self.out_w
+    }
+
+    /// Output rows and columns (a multiple of `lanes`) per cache block: the input they read,
+    /// over all reduction channels, is about [`L2_BLOCK`] bytes.
+    pub(super) fn block<E>(&self, lanes: usize) -> (usize, usize) {
+        let per_value = self.r * core::mem::size_of::<E>();
+        // Input rows read per output row (at least one; a transposed stride reads fewer).
+        let step = if self.transposed { 1 } else { self.s };
+        let row_bytes = (per_value * self.in_w * step).max(1);
+        let halo = (self.k - 1) * self.d;
+        let rows = (L2_BLOCK / row_bytes).saturating_sub(halo).max(1);
+        if rows >= self.out_h || self.out_h > 1 {
+            (rows.min(self.out_h).max(1), self.out_w.max(1))
+        } else {
+            // One long row (1 × 1 convolutions): block its columns.
+            let cols = (L2_BLOCK / (per_value * step).max(1)).max(lanes);
+            (1, cols.div_ceil(lanes) * lanes)
+        }
+    }
+
+    /// Distance in the input between two lanes of a tile.
+    pub(super) fn lane_stride(&self) -> usize {
+        if self.transposed || self.split {
+            1
+        } else {
+            self.s
+        }
+    }
+
+    /// Whether [`direct_split`](super::direct::direct_split) computes this problem with `room` values of scratch: a
+    /// forward stride-2 convolution of dilation 1 and an even kernel (with input channels and
+    /// rows) when one input channel's copy and packs fit.
+    pub(super) fn splits(&self, room: usize) -> bool {
+        !self.transposed
+            && !self.split
+            && self.r > 0
+            && self.in_h > 0
+            && self.s == 2
+            && self.d == 1
+            && self.k.is_multiple_of(2)
+            && self.split_cap(room) > 0
+    }
+
+    /// Input channels per block of a column split with `room` values of scratch: each takes
+    /// its copy (two halves of `in_h × (WO + K/2 − 1)`) and its share of a pack, `K²` weights
+    /// for each of up to 12 output channels (the tallest tile), so one pass per block.
+    pub(super) fn split_cap(&self, room: usize) -> usize {
+        room / (2 * self.in_h * self.split_width() + self.k * self.k * 12)
+    }
+
+    /// Columns of each half of a column-split copy: `WO + K/2 − 1`.
+    pub(super) fn split_width(&self) -> usize {
+        self.out_w + self.k / 2 - 1
+    }
+
+    /// Kernel columns (half of them in a column-split problem).
+    pub(super) fn cols(&self) -> usize {
+        if self.split { self.k / 2 } else { self.k }
+    }
+
+    /// The weight of reduction channel `r`, kernel row `u`, kernel column `v` (relative to the
+    /// output channel's first weight).
+    #[inline(always)]
+    pub(super) fn w_at(&self, r: usize, u: usize, v: usize) -> usize {
+        if self.split {
+            (r / 2) * self.w_r + u * self.k + 2 * v + r % 2
+        } else {
+            r * self.w_r + u * self.k + v
+        }
+    }
+
+    /// Column phases: a transposed tile holds output columns `ph, ph + s, ph + 2s, …` so
+    /// that its lanes read consecutive input columns.
+    pub(super) fn phases(&self) -> usize {
+        if self.transposed { self.s } else { 1 }
+    }
+
+    /// Output columns of phase `ph`.
+    pub(super) fn phase_len(&self, ph: usize) -> usize {
+        if !self.transposed {
+            self.out_w
+        } else if ph < self.out_w {
+            (self.out_w - ph).div_ceil(self.s)
+        } else {
+            0
+        }
+    }
+
+    /// Output column `q` of phase `ph`.
+    #[inline(always)]
+    pub(super) fn out_col(&self, ph: usize, q: usize) -> usize {
+        if self.transposed { ph + self.s * q } else { q }
+    }
+
+    /// Whether kernel row (or column) `u` reaches the outputs of phase `ph` (always, unless
+    /// transposed: then only when `(ph + p − u·d) mod s = 0`).
+    pub(super) fn in_phase(&self, ph: usize, u: usize) -> bool {
+        let num = (ph + self.p) as isize - (u * self.d) as isize;
+        !self.transposed || num.rem_euclid(self.s as isize) == 0
+    }
+
+    /// The input row read by output row `oy` through kernel row `u`, if any.
+    pub(super) fn row_tap(&self, oy: usize, u: usize) -> Option<usize> {
+        let iy = if self.transposed {
+            let num = (oy + self.p) as isize - (u * self.d) as isize;
+            if num < 0 || !self.in_phase(oy, u) {
+                return None;
+            }
+            num / self.s as isize
+        } else {
+            (oy * self.s + u * self.d) as isize - self.p as isize
+        };
+        (iy >= 0 && (iy as usize) < self.in_h).then_some(iy as usize)
+    }
+
+    /// The input column read by lane 0 of the tile starting at column `q0` of phase `ph`
+    /// through kernel column `v` (may lie outside the input), if that tap applies.
+    pub(super) fn col_tap(&self, ph: usize, q0: usize, v: usize) -> Option<isize> {
+        if self.transposed {
+            let num = (ph + self.p) as isize - (v * self.d) as isize;
+            self.in_phase(ph, v)
+                .then(|| q0 as isize + num.div_euclid(self.s as isize))
+        } else if self.split {
+            Some((q0 + v) as isize)
+        } else {
+            Some((q0 * self.s + v * self.d) as isize - self.p as isize)
+        }
+    }
+}
+
+/// The lanes `lo..hi` (of `lanes`) whose input column `c0 + l·is` lies in `0..w`.
+#[inline]
+pub(super) fn lane_range(c0: isize, is: usize, w: usize, lanes: usize) -> (usize, usize) {
+    // The last valid lane has `l·is ≤ w − 1 − c0`.
+    let last = w as isize - 1 - c0;
+    if last < 0 {
+        return (0, 0);
+    }
+    let (lo, hi) = if is == 1 {
+        (c0.min(0).unsigned_abs(), last as usize + 1)
+    } else {
+        (
+            c0.min(0).unsigned_abs().div_ceil(is),
+            last as usize / is + 1,
+        )
+    };
+    (lo.min(lanes), hi.min(lanes))
+}
+
+/// A kernel row of a tile: input row offset `iy · in_w` and index of its first tap in a packed
+/// reduction channel.
+#[derive(Clone, Copy, Default)]
+pub(super) struct RowTap {
+    pub(super) x: usize,
+    pub(super) w: usize,
+}
+
+/// A kernel column of a tile: offset of its lane 0 in the tile's input row segment, and which
+/// lanes read inside the input (`u32::MAX`) or stand for padding (`0`).
+#[derive(Clone, Copy)]
+pub(super) struct ColTap<const L: usize> {
+    pub(super) off: usize,
+    pub(super) keep: [u32; L],
+}
+
+/// Taps gathered per pass (kernels wider than this take several passes).
+pub(super) const MAX_TAPS: usize = 16;
+
+/// Output channels per tile.
+pub(super) const MC: usize = 6;
+
+/// Bytes of input per cache block (a quarter of a 1 MiB L2).
+pub(super) const L2_BLOCK: usize = 256 * 1024;
+
+/// Bytes of weights packed per pass, `[r][u][v][m]`, on the stack (4096 `f32` or 2048 `f64`;
+/// 4 KiB with the `small-stack` feature). Packing makes the `MC` weights of a step one
+/// contiguous `[E; MC]` (they are `CIG·K²` apart in PyTorch's layout) read without bounds
+/// checks, and costs one read of the weights per pass; a larger pack means fewer passes over
+/// the output, each of which reads and writes every output once more. 16 KiB: 75 input
+/// channels of a `3 × 3` kernel per pass, one pass for 64 channels (two with 8 KiB: 1–2 % more
+/// instructions on 64-channel `3 × 3` layers, 11 % more on LeNet-5's second input gradient,
+/// whose pack is 9.4 KiB). A column split has its own scratch ([`SPLIT_BYTES`]).
+pub(super) const PACK_BYTES: usize = if cfg!(feature = "small-stack") {
+    4096
+} else {
+    16384
+};
+
+/// Bytes of scratch for a column split ([`direct_split`](super::direct::direct_split)): its copy of the input and its weight
+/// packs (40 KiB, the size of the weight gradient's buffers, so a training step's stack need
+/// does not grow; 8 KiB with `small-stack`). Each block of input channels that fits is one
+/// more pass over the output: W5's input gradient takes 4 passes, 10.76 M instructions for
+/// 3 runs (with 32 KiB, a fixed quarter of it for the packs: 7 passes, 11.82 M; 237–240 →
+/// 221 µs).
+pub(super) const SPLIT_BYTES: usize = if cfg!(feature = "small-stack") {
+    PACK_BYTES * 2
+} else {
+    PACK_BYTES * 5 / 2
+};
