@@ -7,10 +7,7 @@ use super::plan::{ColTap, Direct, Init, MAX_TAPS, MC, RowTap, lane_range};
 use super::tile::{Segment, direct_tile};
 use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
-use crate::kernels::lanes::fmadd;
-use crate::kernels::lanes::lanes;
-use crate::kernels::lanes::load;
-use crate::kernels::lanes::store_prefix;
+use crate::kernels::lanes::{fmadd, lanes, load, store_prefix};
 
 /// A pointwise problem ([`Direct::is_pointwise`]) in whole tiles of `L` columns, column tiles
 /// outside and output channels inside: a tile's input (`L` columns of every reduction channel)
@@ -501,37 +498,4 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
         }
         q0 += L;
     }
-}
-
-/// [`direct_tile`]'s taps for a segment that is not inside `x`, lane by lane.
-#[cold]
-// (out of line, with the instruction set's features: see `Isa::run`)
-#[inline(always)]
-pub(super) fn edge_taps<I: Isa, E: Element, const M: usize, const L: usize>(
-    isa: I,
-    x: &[E],
-    start: isize,
-    is: usize,
-    cols: &[ColTap<L>],
-    taps: &[[E; M]],
-    acc: &mut [[E; L]; M],
-) {
-    isa.run(
-        #[inline(always)]
-        move || {
-            for (ct, wv) in cols.iter().zip(taps) {
-                let mut xs = [E::zero(); L];
-                for (l, v) in xs.iter_mut().enumerate() {
-                    if ct.keep[l] != 0 {
-                        *v = x[(start + (ct.off + l * is) as isize) as usize];
-                    }
-                }
-                for m in 0..M {
-                    for l in 0..L {
-                        acc[m][l] = fmadd::<I, _>(wv[m], xs[l], acc[m][l]);
-                    }
-                }
-            }
-        },
-    )
 }

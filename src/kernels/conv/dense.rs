@@ -3,10 +3,7 @@
 
 use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
-use crate::kernels::lanes::fmadd;
-use crate::kernels::lanes::hsum;
-use crate::kernels::lanes::is_f32;
-use crate::kernels::lanes::lanes;
+use crate::kernels::lanes::{fmadd, hsum, is_f32, lanes};
 
 // =============================================================================================
 // Dense forward: dot products of rows

@@ -8,8 +8,7 @@ use super::plan::{Direct, Init, MC, PACK_BYTES, SPLIT_BYTES};
 use super::tile::compact;
 use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
-use crate::kernels::lanes::is_f32;
-use crate::kernels::lanes::one_vector;
+use crate::kernels::lanes::{is_f32, one_vector};
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///

@@ -40,6 +40,11 @@
 //! is empty is skipped. Every size is a run-time value inside the
 //! kernels (the public functions pass the compile-time geometry down), so the micro-kernels
 //! are compiled once per element type instead of once per layer shape.
+//!
+//! Files, from the entry points down: `geometry.rs` (the compile-time geometry), this file (the
+//! public passes and the per-element instantiation), `plan.rs` (the run-time problem and the
+//! stack budgets), `direct.rs` (routes), `block.rs` (passes over packed weights), `tile.rs`
+//! (register tiles), `dense.rs`, `wgrad.rs`, and `padded.rs` (small maps on AVX-512).
 
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
 use crate::kernels::element::Element;
@@ -51,102 +56,19 @@ use core::marker::PhantomData;
 mod block;
 mod dense;
 mod direct;
+mod geometry;
 mod plan;
 mod tile;
 mod wgrad;
+
 use dense::{dense_forward, dense_forward_any};
 use direct::{direct, direct_any};
+pub use geometry::{ConvGeometry, Geom};
 use plan::{Direct, Init};
 use wgrad::{Reduce, wgrad, wgrad_any};
 
 #[cfg(target_arch = "x86_64")]
 mod padded;
-
-/// Compile-time geometry of a convolution.
-pub trait ConvGeometry {
-    /// Batch size.
-    const N: usize;
-    /// Groups.
-    const G: usize;
-    /// Input channels per group.
-    const CIG: usize;
-    /// Output channels per group.
-    const COG: usize;
-    /// Input height.
-    const H: usize;
-    /// Input width.
-    const W: usize;
-    /// Output height.
-    const HO: usize;
-    /// Output width.
-    const WO: usize;
-    /// Kernel size.
-    const K: usize;
-    /// Stride.
-    const S: usize;
-    /// Padding.
-    const P: usize;
-    /// Dilation.
-    const D: usize;
-
-    /// Input channels.
-    const CI: usize = Self::G * Self::CIG;
-    /// Output channels.
-    const CO: usize = Self::G * Self::COG;
-    /// Values of the input.
-    const X_LEN: usize = Self::N * Self::CI * Self::H * Self::W;
-    /// Values of the output.
-    const Y_LEN: usize = Self::N * Self::CO * Self::HO * Self::WO;
-    /// Values of the weight.
-    const W_LEN: usize = Self::CO * Self::CIG * Self::K * Self::K;
-    /// Multiply-adds of one forward pass.
-    const MACS: usize = Self::Y_LEN * Self::CIG * Self::K * Self::K;
-}
-
-/// A [`ConvGeometry`] given by const parameters.
-pub struct Geom<
-    const N: usize,
-    const G: usize,
-    const CIG: usize,
-    const COG: usize,
-    const H: usize,
-    const W: usize,
-    const HO: usize,
-    const WO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const D: usize,
->;
-
-impl<
-    const N: usize,
-    const G: usize,
-    const CIG: usize,
-    const COG: usize,
-    const H: usize,
-    const W: usize,
-    const HO: usize,
-    const WO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const D: usize,
-> ConvGeometry for Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>
-{
-    const N: usize = N;
-    const G: usize = G;
-    const CIG: usize = CIG;
-    const COG: usize = COG;
-    const H: usize = H;
-    const W: usize = W;
-    const HO: usize = HO;
-    const WO: usize = WO;
-    const K: usize = K;
-    const S: usize = S;
-    const P: usize = P;
-    const D: usize = D;
-}
 
 // =============================================================================================
 // Public entry points

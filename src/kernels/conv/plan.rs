@@ -3,7 +3,7 @@
 //! tiles start ([`Init`]), the taps of a tile ([`RowTap`], [`ColTap`]) and the stack budgets of
 //! the passes (`PACK_BYTES`, `SPLIT_BYTES`, smaller with the `small-stack` feature).
 
-use super::ConvGeometry;
+use super::geometry::ConvGeometry;
 
 // =============================================================================================
 // Output-stationary tiles

@@ -2,17 +2,10 @@
 //! over input channels and kernel taps in registers (`direct_tile`), with constant trip counts
 //! for the common kernel shapes (`tile_fixed`) and one compact tile for the size strategy.
 
-use super::block::edge_taps;
 use super::plan::{ColTap, MC, RowTap};
 use crate::kernels::element::Element;
-use crate::kernels::isa::Isa;
-use crate::kernels::isa::Level;
-use crate::kernels::lanes::fmadd;
-use crate::kernels::lanes::is_f32;
-use crate::kernels::lanes::keep;
-use crate::kernels::lanes::lane_order;
-use crate::kernels::lanes::lanes;
-use crate::kernels::lanes::one_vector;
+use crate::kernels::isa::{Isa, Level};
+use crate::kernels::lanes::{fmadd, is_f32, keep, lane_order, lanes, one_vector};
 
 /// The input columns a tile reads in one row: `start` (relative to the row, may be negative)
 /// and `len` values from there.
@@ -498,4 +491,37 @@ pub(super) fn segment_steps<
         }
     }
     a
+}
+
+/// [`direct_tile`]'s taps for a segment that is not inside `x`, lane by lane.
+#[cold]
+// (out of line, with the instruction set's features: see `Isa::run`)
+#[inline(always)]
+pub(super) fn edge_taps<I: Isa, E: Element, const M: usize, const L: usize>(
+    isa: I,
+    x: &[E],
+    start: isize,
+    is: usize,
+    cols: &[ColTap<L>],
+    taps: &[[E; M]],
+    acc: &mut [[E; L]; M],
+) {
+    isa.run(
+        #[inline(always)]
+        move || {
+            for (ct, wv) in cols.iter().zip(taps) {
+                let mut xs = [E::zero(); L];
+                for (l, v) in xs.iter_mut().enumerate() {
+                    if ct.keep[l] != 0 {
+                        *v = x[(start + (ct.off + l * is) as isize) as usize];
+                    }
+                }
+                for m in 0..M {
+                    for l in 0..L {
+                        acc[m][l] = fmadd::<I, _>(wv[m], xs[l], acc[m][l]);
+                    }
+                }
+            }
+        },
+    )
 }

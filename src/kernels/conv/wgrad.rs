@@ -3,11 +3,10 @@
 //! buffer (`WGRAD_PACK_BYTES`), then tiles of output channels × weight rows accumulate with no
 //! horizontal sums.
 
-use super::ConvGeometry;
+use super::geometry::ConvGeometry;
 use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
-use crate::kernels::lanes::fmadd;
-use crate::kernels::lanes::is_f32;
+use crate::kernels::lanes::{fmadd, is_f32};
 
 /// One group's weight gradient as dot products:
 /// `dw[m, c, u, v] += Σ_(n, i, j) dy[n, m, i, j] · x[n, c, i·s − p + u·d, j·s − p + v·d]`.
