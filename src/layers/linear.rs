@@ -68,7 +68,7 @@ impl<
     E: Element,
 > Layer<Tensor<N, C, H, W, E>> for Linear<IN, OUT, B, E>
 where
-    Dim<C>: FlattensTo<H, W, IN>,
+    Dim<C>: FlattensTo<C, H, W, IN>,
 {
     type Output = Tensor<N, OUT, 1, 1, E>;
     type Trace = ();

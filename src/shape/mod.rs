@@ -501,17 +501,18 @@ where
 
 /// Precondition of a dense layer: a `C × H × W` input flattens to exactly `IN` features.
 ///
-/// `Dim<C>: FlattensTo<H, W, IN>` holds exactly when `C·H·W = IN` (and `C·H·W` is in the table
-/// of compile-time sizes).
+/// `Dim<C>: FlattensTo<C, H, W, IN>` holds exactly when `C·H·W = IN` (and `C·H·W` is in the
+/// table of compile-time sizes). (`C` is also a parameter so that the message can print it:
+/// rustc reports this bound, not [`FeaturesMatch`], when the input type is named first.)
 #[diagnostic::on_unimplemented(
-    message = "a dense layer with {IN} inputs cannot take a `{Self}` × {H} × {W} feature map",
+    message = "a dense layer with {IN} inputs cannot take a {C} × {H} × {W} feature map ({C}·{H}·{W} ≠ {IN})",
     label = "the flattened size C·H·W of the input must equal the dense layer's input size"
 )]
-pub trait FlattensTo<const H: usize, const W: usize, const IN: usize> {}
+pub trait FlattensTo<const C: usize, const H: usize, const W: usize, const IN: usize> {}
 // The flattened size is kept a projection (not bound to a fresh `F` through `Out = Dim<F>`):
 // with a fresh `F`, rustc would infer `F = IN` from the single `FeaturesMatch` impl and report
 // the mismatch inside the typenum arithmetic instead of through `FeaturesMatch`'s message.
-impl<const C: usize, const H: usize, const W: usize, const IN: usize> FlattensTo<H, W, IN>
+impl<const C: usize, const H: usize, const W: usize, const IN: usize> FlattensTo<C, H, W, IN>
     for Dim<C>
 where
     Dim<C>: Volume<H, W>,
@@ -606,7 +607,7 @@ mod tests {
     }
     fn flattens<const C: usize, const H: usize, const W: usize, const IN: usize>()
     where
-        Dim<C>: FlattensTo<H, W, IN>,
+        Dim<C>: FlattensTo<C, H, W, IN>,
     {
     }
 
