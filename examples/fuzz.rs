@@ -24,12 +24,15 @@
 //!   error naming the same key and, when there is one, the same sentence; a refused file leaves
 //!   the model unchanged; an accepted one saves and loads again.
 
+#[path = "../tests/it/common/files.rs"]
+mod files;
+use files::{cifar, gzip, idx_images, idx_labels};
+
 use constnet::data::{idx_dataset, parse_cifar10, parse_idx_images, parse_idx_labels};
 use constnet::io;
 use constnet::models::LeNet5;
 use constnet::prelude::*;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// A small network: its whole file is a few hundred bytes, so mutations often hit the header.
@@ -77,37 +80,6 @@ const TARGETS: [Target; 7] = [
     Target::NormWeights,
     Target::LeNetWeights,
 ];
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).expect("writing to a Vec");
-    e.finish().expect("writing to a Vec")
-}
-
-fn idx_images(n: usize, rows: usize, cols: usize, seed: u8) -> Vec<u8> {
-    let mut f = vec![0, 0, 8, 3];
-    for d in [n, rows, cols] {
-        f.extend((d as u32).to_be_bytes());
-    }
-    f.extend((0..n * rows * cols).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
-    f
-}
-
-fn idx_labels(n: usize, seed: u8) -> Vec<u8> {
-    let mut f = vec![0, 0, 8, 1];
-    f.extend((n as u32).to_be_bytes());
-    f.extend((0..n).map(|i| (i as u8).wrapping_add(seed) % 10));
-    f
-}
-
-fn cifar(n: usize, seed: u8) -> Vec<u8> {
-    let mut f = Vec::new();
-    for r in 0..n {
-        f.push((r as u8).wrapping_add(seed) % 10);
-        f.extend((0..3072).map(|i| (i as u8) ^ seed ^ (r as u8)));
-    }
-    f
-}
 
 /// A model with every value random in ±1 (and batch-norm variances positive).
 fn random<M: Module<f32> + Zeroable>(seed: u64) -> Box<M> {

@@ -1,44 +1,10 @@
 //! Property tests for the dataset parsers: random bytes, and truncations / bit flips of small
 //! valid files (raw and gzip), never panic and always give `Ok` or a `DataError`. Where the
 //! outcome is certain (valid file, strict truncation) it is checked too.
+use crate::common::files::{cifar, gzip, idx_images, idx_labels};
 use constnet::Tensor;
 use constnet::data::*;
 use proptest::prelude::*;
-use std::io::Write;
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-/// A valid IDX image file: `n` images of `rows × cols`.
-fn idx_images(n: usize, rows: usize, cols: usize, seed: u8) -> Vec<u8> {
-    let mut f = vec![0, 0, 8, 3];
-    for d in [n, rows, cols] {
-        f.extend((d as u32).to_be_bytes());
-    }
-    f.extend((0..n * rows * cols).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
-    f
-}
-
-/// A valid IDX label file with labels in `0..10`.
-fn idx_labels(n: usize, seed: u8) -> Vec<u8> {
-    let mut f = vec![0, 0, 8, 1];
-    f.extend((n as u32).to_be_bytes());
-    f.extend((0..n).map(|i| (i as u8).wrapping_add(seed) % 10));
-    f
-}
-
-/// A valid CIFAR-10 binary batch of `n` records.
-fn cifar(n: usize, seed: u8) -> Vec<u8> {
-    let mut f = Vec::new();
-    for r in 0..n {
-        f.push((r as u8).wrapping_add(seed) % 10);
-        f.extend((0..3072).map(|i| (i as u8) ^ seed ^ (r as u8)));
-    }
-    f
-}
 
 /// Every successful parse must respect the dataset invariants.
 fn check_dataset(ds: &Dataset) {

@@ -1,8 +1,10 @@
 //! Shared test utilities, compiled once for the whole test binary: the PyTorch fixture reader,
+//! small valid data files,
 //! the finite-difference gradient checker, the counting allocator, and LeNet-5 in any element
 //! type.
 
 pub mod alloc;
+pub mod files;
 pub mod fixture;
 pub mod gradcheck;
 
