@@ -30,6 +30,7 @@ use files::{cifar, gzip, idx_images, idx_labels};
 
 use constnet::data::{idx_dataset, parse_cifar10, parse_idx_images, parse_idx_labels};
 use constnet::io;
+use constnet::kernels::dropout::splitmix64;
 use constnet::models::LeNet5;
 use constnet::prelude::*;
 use std::collections::BTreeMap;
@@ -40,15 +41,11 @@ type Small = (Conv2d<1, 2, 3>, Relu, Flatten, Linear<32, 3>);
 /// Batch norm: buffers and an integer counter (`num_batches_tracked`, dtype `I64`).
 type Norm = (Conv2d<1, 2, 3>, BatchNorm2d<2>, Flatten, Linear<18, 2>);
 
-/// SplitMix64: deterministic, seedable, the same on every platform.
+/// Dropout's SplitMix64: deterministic, seedable, the same on every platform.
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        splitmix64(&mut self.0)
     }
     /// Uniform in `0..n` (`n > 0`).
     fn below(&mut self, n: usize) -> usize {

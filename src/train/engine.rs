@@ -22,6 +22,7 @@
 
 use super::Classifier;
 use crate::data::{Batches, DataError, Dataset, Normalization};
+use crate::kernels::dropout::splitmix64;
 use crate::kernels::{loss as kloss, pointwise};
 use crate::loss::{LossError, SoftmaxCrossEntropy, count_correct};
 use crate::memory::Zeroable;
@@ -628,15 +629,13 @@ impl Visitor<f32, 2> for Assign {
 }
 
 /// The generator state of worker `w` when the master's is `state`: the state itself for worker
-/// 0, else a SplitMix64 output of the state and `w` (distinct streams for distinct workers).
+/// 0, else dropout's own SplitMix64 output of `state + w` (distinct streams for distinct
+/// workers).
 fn fork(state: u64, w: usize) -> u64 {
     if w == 0 {
         return state;
     }
-    let mut z = state ^ (w as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    splitmix64(&mut state.wrapping_add(w as u64))
 }
 
 /// `a += b` for the tensors of a role.
