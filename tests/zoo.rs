@@ -108,9 +108,51 @@ fn densenet121_matches_torchvision() {
 
 #[test]
 fn googlenet_and_mobilenet() {
-    assert_eq!(inspect::<GoogLeNet, Img224, Logits1000>().0, 6_998_552);
+    // torchvision's `googlenet(aux_logits=False)`: its count and its state dict's 57 convolution
+    // + batch-norm blocks (5 float tensors each: conv weight, bn weight, bias, running mean and
+    // variance) and the classifier.
+    let (n, names) = inspect::<GoogLeNet, Img224, Logits1000>();
+    assert_eq!(n, 6_624_904);
+    assert_eq!(names.len(), 57 * 5 + 2);
+    for key in [
+        "conv1.conv.weight",
+        "conv1.bn.running_var",
+        "conv3.bn.bias",
+        "inception3a.branch1.conv.weight",
+        "inception4c.branch2.1.bn.running_mean",
+        "inception5b.branch3.1.conv.weight",
+        "inception5b.branch4.1.bn.weight",
+        "fc.weight",
+        "fc.bias",
+    ] {
+        assert!(names.iter().any(|n| n == key), "missing {key}");
+    }
+    assert_eq!(inspect::<GoogLeNetPaper, Img224, Logits1000>().0, 6_998_552);
     assert_eq!(inspect::<MobileNetV1, Img224, Logits1000>().0, 4_231_976);
     inspect::<InvertedResidual<24, 144>, Tensor<1, 24, 56, 56>, Tensor<1, 24, 56, 56>>();
+    // torchvision's `mobilenet_v2()`: 52 convolution + batch-norm pairs (6 float tensors: conv
+    // weight, bn weight, bias, running mean and variance) and the classifier.
+    let (n, names) = inspect::<MobileNetV2, Img224, Logits1000>();
+    assert_eq!(n, 3_504_872);
+    assert_eq!(names.len(), 52 * 5 + 2);
+    for key in [
+        "features.0.0.weight",
+        "features.0.1.running_mean",
+        "features.1.conv.0.0.weight",
+        "features.1.conv.1.weight",
+        "features.1.conv.2.bias",
+        "features.2.conv.0.0.weight",
+        "features.3.conv.1.0.weight",
+        "features.3.conv.2.weight",
+        "features.3.conv.3.running_var",
+        "features.17.conv.3.weight",
+        "features.18.0.weight",
+        "features.18.1.bias",
+        "classifier.1.weight",
+        "classifier.1.bias",
+    ] {
+        assert!(names.iter().any(|n| n == key), "missing {key}");
+    }
 }
 
 #[cfg(feature = "wide-dims")]

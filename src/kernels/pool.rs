@@ -69,6 +69,17 @@ impl<
     const P: usize = P;
 }
 
+/// Whether every window lies inside the padded input. Always in floor mode; in ceil mode
+/// (PyTorch's `ceil_mode=True`, an output size one larger) the last window of a row or column
+/// may stick out: it covers the values it reaches, and the fast paths below, which assume
+/// whole windows, are not taken.
+const fn windows_inside<G: PoolGeometry>() -> bool {
+    const fn fits(o: usize, extent: usize, k: usize, s: usize, p: usize) -> bool {
+        o == 0 || (o - 1) * s + k <= extent + 2 * p
+    }
+    fits(G::HO, G::H, G::K, G::S, G::P) && fits(G::WO, G::W, G::K, G::S, G::P)
+}
+
 /// The input rows (or columns) covered by window `o`, clipped to the input.
 #[inline(always)]
 fn span<G: PoolGeometry>(o: usize, extent: usize) -> core::ops::Range<usize> {
@@ -145,7 +156,7 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element, const ARGMAX: bool>(
     y: &mut [E],
     argmax: &mut [u32],
 ) {
-    if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L } {
+    if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L && windows_inside::<G>() } {
         return max_forward_2x2::<G, E, ARGMAX>(x, y, argmax);
     }
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
@@ -287,7 +298,8 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
     dx: &mut [E],
 ) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
-    if const { G::K > G::S || G::WO == 0 } {
+    // (overlapping windows, and windows that stick out of the input: scatter by the arg-max)
+    if const { G::K > G::S || G::WO == 0 || !windows_inside::<G>() } {
         dx[..G::PLANES * hw].fill(E::zero());
         for p in 0..G::PLANES {
             let dxp = &mut dx[p * hw..][..hw];

@@ -10,16 +10,20 @@ use crate::memory::Zeroable;
 use crate::module::{Module, Path, TensorInfo, Visitor};
 use crate::shape::{BatchStats, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
+use core::marker::PhantomData;
 
-/// Batch normalisation over `C` channels (PyTorch's `nn.BatchNorm2d(C)` with its defaults:
-/// `eps = 1e-5`, `momentum = 0.1`, affine, tracking running statistics).
+/// Batch normalisation over `C` channels (PyTorch's `nn.BatchNorm2d(C)`: affine, tracking
+/// running statistics), with `eps` and `momentum` from the configuration type `Cfg`
+/// ([`BatchNormConfig`]; by default PyTorch's, [`BnDefaults`]: `eps = 1e-5`,
+/// `momentum = 0.1`).
 ///
 /// `y = γ·(x − μ)/√(σ² + ε) + β`, per channel, over the `M = N·H·W` values of that channel.
 ///
 /// * Training ([`Layer::forward_train`]): `μ`, `σ²` are the batch mean and **biased** variance.
 ///   The running statistics move towards the batch's with weight [`Self::MOMENTUM`] on the new
-///   value, using the **unbiased** variance `σ²·M/(M − 1)`; `num_batches_tracked` counts the
-///   steps. Backward propagates through the batch statistics. Training needs `M > 1`, a
+///   value (`None`: the cumulative average, weight `1/num_batches_tracked`, as PyTorch's
+///   `momentum=None`), using the **unbiased** variance `σ²·M/(M − 1)`; `num_batches_tracked`
+///   counts the steps. Backward propagates through the batch statistics. Training needs `M > 1`, a
 ///   compile-time rule ([`Layer::Training`] is [`BatchStats<N, H, W>`], which
 ///   [`Layer::forward_train`] requires to be [`Trainable`](crate::shape::Trainable)), where
 ///   PyTorch raises an error at run time. Eval mode has no such rule.
@@ -45,8 +49,24 @@ use crate::tensor::Tensor;
 /// assert!((bn.running_mean[0] - 0.25).abs() < 1e-6);
 /// assert_eq!(bn.num_batches_tracked, 1);
 /// ```
+///
+/// Other constants, per layer, as PyTorch's `nn.BatchNorm2d(C, eps=1e-3, momentum=0.01)`:
+///
+/// ```
+/// use constnet::prelude::*;
+/// #[derive(Clone, Copy, Debug)]
+/// struct Slow;
+/// impl BatchNormConfig for Slow {
+///     const EPS: f64 = 1e-3;
+///     const MOMENTUM: Option<f64> = Some(0.01);
+/// }
+/// let bn = BatchNorm2d::<2, f32, Slow>::new();
+/// assert_eq!(BatchNorm2d::<2, f32, Slow>::EPS, 1e-3);
+/// // torchvision's GoogLeNet and Inception-v3: `eps = 1e-3`, `momentum = 0.1`.
+/// assert_eq!(BatchNorm2d::<2, f32, BnEps1e3>::EPS, 1e-3);
+/// ```
 #[derive(Clone, Copy, Debug)]
-pub struct BatchNorm2d<const C: usize, E: Element = f32> {
+pub struct BatchNorm2d<const C: usize, E: Element = f32, Cfg: BatchNormConfig = BnDefaults> {
     /// Scale `γ` (PyTorch's `weight`), a trainable parameter.
     pub weight: [E; C],
     /// Shift `β` (PyTorch's `bias`), a trainable parameter.
@@ -57,25 +77,59 @@ pub struct BatchNorm2d<const C: usize, E: Element = f32> {
     pub running_var: [E; C],
     /// Number of training steps seen (PyTorch's `num_batches_tracked`).
     pub num_batches_tracked: u64,
+    /// The constants (no storage).
+    config: PhantomData<Cfg>,
 }
 
-// SAFETY: float arrays and an integer: all-zero bytes are a valid value.
+/// The constants of a [`BatchNorm2d`], PyTorch's `eps` and `momentum`: a type, so that they
+/// cost no storage, are known at compile time, and a zeroed or loaded layer cannot lose them
+/// (weight files do not hold them, PyTorch's do not either).
+pub trait BatchNormConfig: Copy + core::fmt::Debug + Send + Sync + 'static {
+    /// `ε`, added to the variance before the square root.
+    const EPS: f64;
+    /// Weight of the new batch statistic in the running averages; `None` for the cumulative
+    /// average (weight `1/num_batches_tracked`), PyTorch's `momentum=None`.
+    const MOMENTUM: Option<f64>;
+}
+
+/// PyTorch's defaults: `eps = 1e-5`, `momentum = 0.1`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BnDefaults;
+
+impl BatchNormConfig for BnDefaults {
+    const EPS: f64 = 1e-5;
+    const MOMENTUM: Option<f64> = Some(0.1);
+}
+
+/// `eps = 1e-3`, `momentum = 0.1`: torchvision's GoogLeNet and Inception-v3
+/// (`BasicConv2d`'s `nn.BatchNorm2d(out_channels, eps=0.001)`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BnEps1e3;
+
+impl BatchNormConfig for BnEps1e3 {
+    const EPS: f64 = 1e-3;
+    const MOMENTUM: Option<f64> = Some(0.1);
+}
+
+// SAFETY: float arrays, an integer and a zero-sized marker: all-zero bytes are a valid value.
 #[allow(unsafe_code)]
-unsafe impl<const C: usize, E: Element> Zeroable for BatchNorm2d<C, E> {
+unsafe impl<const C: usize, E: Element, Cfg: BatchNormConfig> Zeroable for BatchNorm2d<C, E, Cfg> {
     const ZERO: Self = Self {
         weight: Zeroable::ZERO,
         bias: Zeroable::ZERO,
         running_mean: Zeroable::ZERO,
         running_var: Zeroable::ZERO,
         num_batches_tracked: 0,
+        config: PhantomData,
     };
 }
 
-impl<const C: usize, E: Element> BatchNorm2d<C, E> {
-    /// `ε`, added to the variance before the square root (PyTorch's default).
-    pub const EPS: f64 = 1e-5;
-    /// Weight of the new batch statistic in the running averages (PyTorch's default).
-    pub const MOMENTUM: f64 = 0.1;
+impl<const C: usize, E: Element, Cfg: BatchNormConfig> BatchNorm2d<C, E, Cfg> {
+    /// `ε`, added to the variance before the square root ([`BatchNormConfig::EPS`]).
+    pub const EPS: f64 = Cfg::EPS;
+    /// Weight of the new batch statistic in the running averages
+    /// ([`BatchNormConfig::MOMENTUM`]; `None`: the cumulative average).
+    pub const MOMENTUM: Option<f64> = Cfg::MOMENTUM;
 
     /// PyTorch's initial state: `γ = 1`, `β = 0`, running mean 0, running variance 1.
     pub fn new() -> Self {
@@ -94,13 +148,13 @@ impl<const C: usize, E: Element> BatchNorm2d<C, E> {
     }
 }
 
-impl<const C: usize, E: Element> Default for BatchNorm2d<C, E> {
+impl<const C: usize, E: Element, Cfg: BatchNormConfig> Default for BatchNorm2d<C, E, Cfg> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const C: usize, E: Element> Module<E> for BatchNorm2d<C, E> {
+impl<const C: usize, E: Element, Cfg: BatchNormConfig> Module<E> for BatchNorm2d<C, E, Cfg> {
     fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
         let p = path.field("weight");
         v.tensor(
@@ -152,8 +206,15 @@ unsafe impl<const C: usize, E: Zeroable> Zeroable for BatchNormTrace<C, E> {
 
 pub use crate::shape::ChannelsMatch;
 
-impl<const N: usize, const C: usize, const CX: usize, const H: usize, const W: usize, E: Element>
-    Layer<Tensor<N, CX, H, W, E>> for BatchNorm2d<C, E>
+impl<
+    const N: usize,
+    const C: usize,
+    const CX: usize,
+    const H: usize,
+    const W: usize,
+    E: Element,
+    Cfg: BatchNormConfig,
+> Layer<Tensor<N, CX, H, W, E>> for BatchNorm2d<C, E, Cfg>
 where
     Dim<CX>: SizesEq<Dim<C>>,
     Holds<<Dim<CX> as SizesEq<Dim<C>>>::Out>: ChannelsMatch<C, CX>,
@@ -207,14 +268,19 @@ where
         };
         // `inv_std` first holds the biased batch variance.
         norm::batch_stats::<ChannelGeom<N, C, H, W>, E>(x.as_slice(), &mut t.mean, &mut t.inv_std);
+        self.num_batches_tracked += 1;
+        // PyTorch's `momentum=None`: the cumulative average of the batches so far.
+        let momentum = match Self::MOMENTUM {
+            Some(m) => E::of(m),
+            None => E::one() / E::of(self.num_batches_tracked as f64),
+        };
         norm::update_running::<ChannelGeom<N, C, H, W>, E>(
             &mut self.running_mean,
             &mut self.running_var,
             &t.mean,
             &t.inv_std,
-            E::of(Self::MOMENTUM),
+            momentum,
         );
-        self.num_batches_tracked += 1;
         norm::var_to_inv_std(&mut t.inv_std, E::of(Self::EPS));
         t.batch_stats = 1;
         norm::normalize::<ChannelGeom<N, C, H, W>, E>(
@@ -284,9 +350,10 @@ pub fn fold_conv_bn<
     B: BiasMode,
     E: Element,
     const D: usize,
+    Cfg: BatchNormConfig,
 >(
     conv: &Conv2d<CI, CO, K, S, P, B, E, D>,
-    bn: &BatchNorm2d<CO, E>,
+    bn: &BatchNorm2d<CO, E, Cfg>,
     out: &mut Conv2d<CI, CO, K, S, P, Bias, E, D>,
 ) {
     let w = out
@@ -306,6 +373,6 @@ pub fn fold_conv_bn<
         &bn.bias,
         &bn.running_mean,
         &bn.running_var,
-        E::of(BatchNorm2d::<CO, E>::EPS),
+        E::of(Cfg::EPS),
     );
 }

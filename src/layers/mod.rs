@@ -14,7 +14,9 @@ pub mod linear;
 pub mod pool;
 
 pub use activation::{Activation, LeakyRelu, Relu, Relu6, Sigmoid, Tanh};
-pub use batchnorm::{BatchNorm2d, BatchNormTrace, fold_conv_bn};
+pub use batchnorm::{
+    BatchNorm2d, BatchNormConfig, BatchNormTrace, BnDefaults, BnEps1e3, fold_conv_bn,
+};
 pub use bias::{Bias, BiasMode, NoBias};
 pub use conv_transpose2d::ConvTranspose2d;
 pub use conv2d::Conv2d;
@@ -23,4 +25,4 @@ pub use global_pool::{AdaptiveAvgPool2d1x1, GlobalAvgPool2d};
 pub use grouped::{DepthwiseConv2d, DepthwiseSeparable, GroupBias, GroupedConv2d};
 pub use identity::Identity;
 pub use linear::{Flatten, Linear};
-pub use pool::{AvgPool2d, MaxPool2d};
+pub use pool::{AvgPool2d, MaxPool2d, MaxPool2dCeil};

@@ -4,14 +4,36 @@ use crate::element::Element;
 use crate::kernels::pool::{self, PoolGeom};
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
-use crate::shape::{Check, Dim, Window};
+use crate::shape::{Check, Dim, PoolWindow, Window};
 use crate::tensor::Tensor;
 
-/// Max pooling (PyTorch's `nn.MaxPool2d`, floor mode): window `K`, stride `S` (default `K`),
-/// padding `P`. The trace records each window's arg-max; backward sends the whole gradient to
-/// it, exactly like PyTorch.
+/// Max pooling (PyTorch's `nn.MaxPool2d`): window `K`, stride `S` (default `K`), padding `P`,
+/// output size rounded down (PyTorch's default) or, with `CEIL = true`, up (`ceil_mode=True`,
+/// spelled [`MaxPool2dCeil`]). The trace records each window's arg-max; backward sends the
+/// whole gradient to it, exactly like PyTorch.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct MaxPool2d<const K: usize, const S: usize = K, const P: usize = 0>;
+pub struct MaxPool2d<
+    const K: usize,
+    const S: usize = K,
+    const P: usize = 0,
+    const CEIL: bool = false,
+>;
+
+/// Max pooling in ceil mode (PyTorch's `nn.MaxPool2d(K, S, P, ceil_mode=True)`): the output
+/// size is `⌈(H + 2P − K) / S⌉ + 1`, so a last window that sticks out of the input counts, over
+/// the values it covers (unless it would start past the input and its left padding, where
+/// PyTorch drops it too).
+///
+/// ```
+/// use constnet::prelude::*;
+/// // torchvision's GoogLeNet: `nn.MaxPool2d(3, stride=2, ceil_mode=True)`, 112 → 56 (floor: 55).
+/// let x = Tensor::<1, 2, 112, 112>::boxed();
+/// let mut y = Tensor::<1, 2, 56, 56>::boxed();
+/// let mut argmax = Tensor::<1, 2, 56, 56, u32>::boxed();
+/// MaxPool2dCeil::<3, 2>::default().forward(&x, &mut y, &mut argmax);
+/// ```
+pub type MaxPool2dCeil<const K: usize, const S: usize = K, const P: usize = 0> =
+    MaxPool2d<K, S, P, true>;
 
 /// Average pooling (PyTorch's `nn.AvgPool2d`, floor mode, padding counted): window `K`,
 /// stride `S` (default `K`), padding `P`. Backward spreads `dy / K²` over each window.
@@ -20,7 +42,9 @@ pub struct AvgPool2d<const K: usize, const S: usize = K, const P: usize = 0>;
 
 // SAFETY: field-less structs have no bytes.
 #[allow(unsafe_code)]
-unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for MaxPool2d<K, S, P> {
+unsafe impl<const K: usize, const S: usize, const P: usize, const CEIL: bool> Zeroable
+    for MaxPool2d<K, S, P, CEIL>
+{
     const ZERO: Self = Self;
 }
 // SAFETY: field-less structs have no bytes.
@@ -29,8 +53,8 @@ unsafe impl<const K: usize, const S: usize, const P: usize> Zeroable for AvgPool
     const ZERO: Self = Self;
 }
 
-impl<E, const K: usize, const S: usize, const P: usize> crate::module::Module<E>
-    for MaxPool2d<K, S, P>
+impl<E, const K: usize, const S: usize, const P: usize, const CEIL: bool> crate::module::Module<E>
+    for MaxPool2d<K, S, P, CEIL>
 {
     #[inline]
     fn visit<V: crate::module::Visitor<E, KK>, const KK: usize>(
@@ -62,11 +86,12 @@ impl<
     const K: usize,
     const S: usize,
     const P: usize,
+    const CEIL: bool,
     E: Element,
-> Layer<Tensor<N, C, H, W, E>> for MaxPool2d<K, S, P>
+> Layer<Tensor<N, C, H, W, E>> for MaxPool2d<K, S, P, CEIL>
 where
-    Dim<H>: Window<K, S, P, 1, Out = Dim<HO>>,
-    Dim<W>: Window<K, S, P, 1, Out = Dim<WO>>,
+    Dim<H>: PoolWindow<K, S, P, CEIL, Out = Dim<HO>>,
+    Dim<W>: PoolWindow<K, S, P, CEIL, Out = Dim<WO>>,
 {
     type Output = Tensor<N, C, HO, WO, E>;
     /// Arg-max of every window, as an index `h·W + w` into its input plane (like PyTorch).

@@ -1,10 +1,18 @@
-//! MobileNet v1 (Howard et al., 2017): depthwise-separable convolutions, and MobileNetV2's
-//! inverted residual block (Sandler et al., 2018).
+//! MobileNet v1 (Howard et al., 2017): depthwise-separable convolutions; MobileNetV2 (Sandler
+//! et al., 2018) as torchvision builds it: inverted residual blocks with linear bottlenecks.
 
 use crate::compose::Residual;
+use crate::compose::named::Named;
 use crate::layers::{
-    BatchNorm2d, Conv2d, DepthwiseConv2d, GlobalAvgPool2d, Linear, NoBias, Relu, Relu6,
+    BatchNorm2d, Conv2d, DepthwiseConv2d, Dropout, GlobalAvgPool2d, Linear, NoBias, Relu, Relu6,
 };
+use crate::name;
+
+name!(
+    Features = "features",
+    Classifier = "classifier",
+    ConvSeq = "conv"
+);
 
 /// A depthwise-separable block: depthwise 3×3 (stride `S`), BN, ReLU, pointwise 1×1
 /// `CI → CO`, BN, ReLU.
@@ -38,16 +46,76 @@ pub type MobileNetV1 = (
     Linear<1024, 1000>,
 );
 
-/// MobileNetV2's inverted residual block with stride 1 and `C` channels: expand 1×1 to
-/// `HID` (= 6·C in the paper), BN, ReLU6, depthwise 3×3, BN, ReLU6, project 1×1 back to `C`, BN
-/// (linear bottleneck), plus the identity shortcut.
-pub type InvertedResidual<const C: usize, const HID: usize> = Residual<(
-    Conv2d<C, HID, 1, 1, 0, NoBias>,
-    BatchNorm2d<HID>,
-    Relu6,
-    DepthwiseConv2d<HID, 3, 1, 1, NoBias>,
-    BatchNorm2d<HID>,
-    Relu6,
-    Conv2d<HID, C, 1, 1, 0, NoBias>,
-    BatchNorm2d<C>,
-)>;
+/// The layers of torchvision's `InvertedResidual` with expansion (`HID = t·CI`, `t > 1`):
+/// expand 1×1 to `HID`, BN, ReLU6; depthwise 3×3 of stride `S`, BN, ReLU6; project 1×1 to `CO`,
+/// BN (the linear bottleneck). As torchvision's `conv` sequence: `0.0`, `0.1`, `1.0`, `1.1`, `2`,
+/// `3`.
+pub type Bottleneck<const CI: usize, const HID: usize, const CO: usize, const S: usize> = (
+    (Conv2d<CI, HID, 1, 1, 0, NoBias>, BatchNorm2d<HID>, Relu6),
+    (
+        DepthwiseConv2d<HID, 3, S, 1, NoBias>,
+        BatchNorm2d<HID>,
+        Relu6,
+    ),
+    Conv2d<HID, CO, 1, 1, 0, NoBias>,
+    BatchNorm2d<CO>,
+);
+
+/// MobileNetV2's inverted residual block of stride 1 on `C` channels, with the shortcut:
+/// [`Bottleneck`]`<C, HID, C, 1>` plus the identity. Weight names as torchvision's
+/// (`conv.0.0.weight`, `conv.1.1.running_var`, `conv.3.bias`).
+pub type InvertedResidual<const C: usize, const HID: usize> =
+    Residual<(Named<ConvSeq, Bottleneck<C, HID, C, 1>>,)>;
+
+/// MobileNetV2's inverted residual block without the shortcut (stride 2, or `CI ≠ CO`):
+/// [`Bottleneck`]`<CI, HID, CO, S>`, torchvision's names.
+pub type InvertedBlock<const CI: usize, const HID: usize, const CO: usize, const S: usize> =
+    (Named<ConvSeq, Bottleneck<CI, HID, CO, S>>,);
+
+/// MobileNetV2's block of expansion 1 (its first): depthwise 3×3 of stride `S`, BN, ReLU6;
+/// project 1×1 to `CO`, BN; no shortcut (`CI ≠ CO`). torchvision's names (`conv.0.0`, `conv.0.1`,
+/// `conv.1`, `conv.2`).
+pub type InvertedBlockT1<const CI: usize, const CO: usize, const S: usize> = (
+    Named<
+        ConvSeq,
+        (
+            (DepthwiseConv2d<CI, 3, S, 1, NoBias>, BatchNorm2d<CI>, Relu6),
+            Conv2d<CI, CO, 1, 1, 0, NoBias>,
+            BatchNorm2d<CO>,
+        ),
+    >,
+);
+
+/// MobileNetV2 (width 1.0) for 224×224 images, 1000 classes, as torchvision's
+/// `mobilenet_v2(weights=None)`: 3 504 872 parameters, its state dict's names
+/// (`features.0.0.weight`, `features.3.conv.1.0.weight`, `features.18.1.running_var`,
+/// `classifier.1.bias`). Every block form: expansion 1 and 6, stride 1 and 2, with and without
+/// the shortcut. Input `Tensor<N, 3, 224, 224>`, output `Tensor<N, 1000, 1, 1>`.
+pub type MobileNetV2 = (
+    Named<
+        Features,
+        (
+            (Conv2d<3, 32, 3, 2, 1, NoBias>, BatchNorm2d<32>, Relu6),
+            InvertedBlockT1<32, 16, 1>,
+            InvertedBlock<16, 96, 24, 2>,
+            InvertedResidual<24, 144>,
+            InvertedBlock<24, 144, 32, 2>,
+            InvertedResidual<32, 192>,
+            InvertedResidual<32, 192>,
+            InvertedBlock<32, 192, 64, 2>,
+            InvertedResidual<64, 384>,
+            InvertedResidual<64, 384>,
+            InvertedResidual<64, 384>,
+            InvertedBlock<64, 384, 96, 1>,
+            InvertedResidual<96, 576>,
+            InvertedResidual<96, 576>,
+            InvertedBlock<96, 576, 160, 2>,
+            InvertedResidual<160, 960>,
+            InvertedResidual<160, 960>,
+            InvertedBlock<160, 960, 320, 1>,
+            (Conv2d<320, 1280, 1, 1, 0, NoBias>, BatchNorm2d<1280>, Relu6),
+        ),
+    >,
+    GlobalAvgPool2d,
+    Named<Classifier, (Dropout<2000>, Linear<1280, 1000>)>,
+);

@@ -17,10 +17,12 @@
 //! | [`ResNet20Cifar`] | 3×32×32 | 272 474 | torchvision-style |
 //! | [`AlexNet`] (feature `wide-dims`) | 3×224×224 | 61 100 840 | torchvision |
 //! | [`Vgg11`], [`Vgg16`] (feature `wide-dims`) | 3×224×224 | 132 863 336, 138 357 544 | torchvision |
-//! | [`GoogLeNet`] | 3×224×224 | 6 998 552 | own (paper version) |
+//! | [`GoogLeNet`] | 3×224×224 | 6 624 904 | torchvision |
+//! | [`GoogLeNetPaper`] | 3×224×224 | 6 998 552 | own (the paper's network) |
 //! | [`ResNet18`], [`ResNet34`], [`ResNet50`] | 3×224×224 | 11 689 512, 21 797 672, 25 557 032 | torchvision |
 //! | [`DenseNet121`] | 3×224×224 | 7 978 856 | torchvision |
 //! | [`MobileNetV1`] | 3×224×224 | 4 231 976 | own |
+//! | [`MobileNetV2`] | 3×224×224 | 3 504 872 | torchvision |
 
 pub mod alexnet;
 pub mod cifar;
@@ -34,8 +36,11 @@ pub mod vgg;
 pub use alexnet::AlexNet;
 pub use cifar::{CifarBnNet, CifarVgg};
 pub use densenet::DenseNet121;
-pub use googlenet::{GoogLeNet, Inception};
+pub use googlenet::{BasicConv2d, GoogLeNet, GoogLeNetPaper, Inception, InceptionPaper};
 pub use lenet::{LeNet5, LeNet5Classic};
-pub use mobilenet::{InvertedResidual, MobileNetV1, SeparableBlock};
+pub use mobilenet::{
+    Bottleneck, InvertedBlock, InvertedBlockT1, InvertedResidual, MobileNetV1, MobileNetV2,
+    SeparableBlock,
+};
 pub use resnet::{ResNet18, ResNet20Cifar, ResNet34, ResNet50};
 pub use vgg::{Vgg11, Vgg16};

@@ -351,6 +351,75 @@ where
     type Out = <<(T<H>, T<K>, T<S>, T<P>, T<D>) as WindowT>::Out as ToDim>::D;
 }
 
+/// Ceil-mode window arithmetic on typenum numbers `(H, K, S, P)` (pooling: dilation 1).
+#[doc(hidden)]
+pub trait CeilWindowT {
+    /// `⌈(H + 2P − K) / S⌉ + 1`, less one when that window would start past `H + P` (PyTorch's
+    /// rule: the last window starts inside the input or its left padding).
+    type Out: Unsigned;
+}
+
+/// `q = ⌈(H + 2P − K) / S⌉`, the index of the last window before PyTorch's correction.
+type CeilQuot<H, K, S, P> = Quot<Sum<SatSub<Padded<H, P>, K>, SatSub<S, U1>>, Maximum<S, U1>>;
+/// Whether window `q` starts at or past `H + P` (then it does not count).
+type CeilPast<H, K, S, P> = GrEq<Prod<CeilQuot<H, K, S, P>, Maximum<S, U1>>, Sum<H, P>>;
+
+impl<H, K, S, P> CeilWindowT for (H, K, S, P)
+where
+    H: Add<P>,
+    Sum<H, P>: Add<P>,
+    Padded<H, P>: Max<K>,
+    Maximum<Padded<H, P>, K>: Sub<K>,
+    S: Max<U1>,
+    Maximum<S, U1>: Sub<U1>,
+    SatSub<Padded<H, P>, K>: Add<SatSub<S, U1>>,
+    Sum<SatSub<Padded<H, P>, K>, SatSub<S, U1>>: Div<Maximum<S, U1>>,
+    CeilQuot<H, K, S, P>: Mul<Maximum<S, U1>> + Add<U1>,
+    Prod<CeilQuot<H, K, S, P>, Maximum<S, U1>>: IsGreaterOrEqual<Sum<H, P>>,
+    Sum<CeilQuot<H, K, S, P>, U1>: Sub<CeilPast<H, K, S, P>>,
+    Diff<Sum<CeilQuot<H, K, S, P>, U1>, CeilPast<H, K, S, P>>: Unsigned,
+{
+    type Out = Diff<Sum<CeilQuot<H, K, S, P>, U1>, CeilPast<H, K, S, P>>;
+}
+
+/// Output size of a pooling window along one axis, rounded down (`CEIL = false`) or up.
+///
+/// `Dim<H>: PoolWindow<K, S, P, false, Out = Dim<HO>>` is [`Window`]'s rule;
+/// `Dim<H>: PoolWindow<K, S, P, true, Out = Dim<HO>>` holds exactly when
+/// `HO = ⌈(H + 2P − K) / S⌉ + 1`, less one if window `HO − 1` would start at or past `H + P`
+/// (PyTorch's `ceil_mode=True`), and the window fits.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit a pooling window of size {K}, stride {S}, padding {P}",
+    label = "the input is too small for this pooling window, or a size is out of range"
+)]
+pub trait PoolWindow<const K: usize, const S: usize, const P: usize, const CEIL: bool> {
+    /// The output size.
+    type Out;
+}
+impl<const H: usize, const K: usize, const S: usize, const P: usize> PoolWindow<K, S, P, false>
+    for Dim<H>
+where
+    Dim<H>: Window<K, S, P, 1>,
+{
+    type Out = <Dim<H> as Window<K, S, P, 1>>::Out;
+}
+impl<const H: usize, const K: usize, const S: usize, const P: usize> PoolWindow<K, S, P, true>
+    for Dim<H>
+where
+    // (the same preconditions and messages as floor mode: the window fits, sizes are valid)
+    Dim<H>: Window<K, S, P, 1>,
+    Dim<H>: Num,
+    Dim<K>: Num,
+    Dim<S>: Num,
+    Dim<P>: Num,
+    (T<H>, T<K>, T<S>, T<P>): CeilWindowT,
+    <(T<H>, T<K>, T<S>, T<P>) as CeilWindowT>::Out: ToDim,
+    Holds<<<(T<H>, T<K>, T<S>, T<P>) as CeilWindowT>::Out as ToDim>::InTable>:
+        WindowInTable<H, K, S, P>,
+{
+    type Out = <<(T<H>, T<K>, T<S>, T<P>) as CeilWindowT>::Out as ToDim>::D;
+}
+
 /// Transposed-window arithmetic on typenum numbers `(H, K, S, P, OP, D)`.
 #[doc(hidden)]
 pub trait TransposedT {

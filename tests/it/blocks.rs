@@ -126,6 +126,13 @@ fn batchnorm_train_gradcheck() {
         6,
         1e-6,
     );
+    // Another eps (it enters the gradient through 1/√(σ² + ε)).
+    check_layer(
+        &*net::<BatchNorm2d<3, f64, BnEps1e3>>(13),
+        &*random_input::<Tensor<2, 3, 2, 3, f64>>(14),
+        15,
+        1e-6,
+    );
 }
 
 #[test]
@@ -139,6 +146,13 @@ fn batchnorm_eval_gradcheck() {
         1e-6,
     );
     let _: Option<L> = None;
+    let n = net::<BatchNorm2d<3, f64, BnEps1e3>>(16);
+    check_layer(
+        &EvalMode(*n),
+        &*random_input::<Tensor<2, 3, 2, 2, f64>>(17),
+        18,
+        1e-6,
+    );
 }
 
 #[test]
@@ -552,37 +566,46 @@ fn folding_bn_into_conv_matches_eval_mode() {
 // PyTorch fixtures (f32, the README's tolerance rule)
 // ---------------------------------------------------------------------------------------------
 
-fn batchnorm_fixture(name: &str, train: bool) {
+fn batchnorm_fixture<Cfg: BatchNormConfig>(name: &str, train: bool) {
     let f = fixture::load(name);
     assert_eq!(f.param("training").as_bool(), Some(train));
-    assert_eq!(f.param("eps").as_f64(), Some(BatchNorm2d::<3>::EPS));
-    assert_eq!(
-        f.param("momentum").as_f64(),
-        Some(BatchNorm2d::<3>::MOMENTUM)
-    );
-    let mut bn = BatchNorm2d::<3>::new();
+    assert_eq!(f.param("eps").as_f64(), Some(Cfg::EPS));
+    assert_eq!(f.param("momentum").as_f64(), Cfg::MOMENTUM);
+    let mut bn = BatchNorm2d::<3, f32, Cfg>::new();
     bn.weight.copy_from_slice(&f.input("gamma").data);
     bn.bias.copy_from_slice(&f.input("beta").data);
     bn.running_mean
         .copy_from_slice(&f.input("running_mean").data);
     bn.running_var.copy_from_slice(&f.input("running_var").data);
+    let tracked = if f.has("inputs", "num_batches_tracked") {
+        f.input("num_batches_tracked").ints[0] as u64
+    } else {
+        0
+    };
+    bn.num_batches_tracked = tracked;
     type X = Tensor<4, 3, 5, 5>;
     let x = tensor::<X>(&f.input("x").data);
     let mut y = X::boxed();
     let mut t = BatchNormTrace::zeroed();
     if train {
         bn.forward_train(&*x, &mut y, &mut t);
-        f.assert_close("batch_mean", &t.mean, &f.intermediate("batch_mean"));
+        if f.has("intermediates", "batch_mean") {
+            f.assert_close("batch_mean", &t.mean, &f.intermediate("batch_mean"));
+        }
     } else {
         bn.forward(&*x, &mut y, &mut t);
     }
-    assert_eq!(bn.num_batches_tracked, train as u64);
+    assert_eq!(bn.num_batches_tracked, tracked + train as u64);
+    if f.has("outputs", "num_batches_tracked") {
+        let want = f.output("num_batches_tracked").ints[0] as u64;
+        assert_eq!(bn.num_batches_tracked, want);
+    }
     f.assert_close("y", y.as_slice(), &f.output("y"));
     f.assert_close("running_mean", &bn.running_mean, &f.output("running_mean"));
     f.assert_close("running_var", &bn.running_var, &f.output("running_var"));
 
     let dy = tensor::<X>(&f.grad_output().data);
-    let mut grads = BatchNorm2d::<3>::zeroed();
+    let mut grads = BatchNorm2d::<3, f32, Cfg>::zeroed();
     let mut dx = x.clone();
     bn.backward(Input::Grad(&mut dx), &mut t, &dy, &mut grads);
     f.assert_close("dx", dx.as_slice(), &f.grad("dx"));
@@ -592,12 +615,36 @@ fn batchnorm_fixture(name: &str, train: bool) {
 
 #[test]
 fn fixture_batch_norm2d_train() {
-    batchnorm_fixture("batch_norm2d_train_n4c3_5x5", true);
+    batchnorm_fixture::<BnDefaults>("batch_norm2d_train_n4c3_5x5", true);
 }
 
 #[test]
 fn fixture_batch_norm2d_eval() {
-    batchnorm_fixture("batch_norm2d_eval_n4c3_5x5", false);
+    batchnorm_fixture::<BnDefaults>("batch_norm2d_eval_n4c3_5x5", false);
+}
+
+/// MobileNetV3's constants: `eps = 1e-3`, `momentum = 0.01`.
+#[derive(Clone, Copy, Debug)]
+struct SlowBn;
+impl BatchNormConfig for SlowBn {
+    const EPS: f64 = 1e-3;
+    const MOMENTUM: Option<f64> = Some(0.01);
+}
+
+/// PyTorch's `momentum=None`: the cumulative average.
+#[derive(Clone, Copy, Debug)]
+struct CumulativeBn;
+impl BatchNormConfig for CumulativeBn {
+    const EPS: f64 = 1e-5;
+    const MOMENTUM: Option<f64> = None;
+}
+
+#[test]
+fn fixture_batch_norm2d_other_eps_and_momentum() {
+    batchnorm_fixture::<SlowBn>("batch_norm2d_train_eps1e-3_momentum0.01_n4c3_5x5", true);
+    batchnorm_fixture::<BnEps1e3>("batch_norm2d_eval_eps1e-3_n4c3_5x5", false);
+    // Three batches seen before: the running statistics move by a quarter of the way.
+    batchnorm_fixture::<CumulativeBn>("batch_norm2d_train_cumulative_n4c3_5x5", true);
 }
 
 #[test]

@@ -55,10 +55,13 @@ impl<
         })
     }
 }
-impl<const K: usize, const S: usize, const P: usize> Hyper for MaxPool2d<K, S, P> {
+impl<const K: usize, const S: usize, const P: usize, const CEIL: bool> Hyper
+    for MaxPool2d<K, S, P, CEIL>
+{
     fn params() -> Value {
+        let ceil = CEIL;
         json!({
-            "kernel": [K, K], "stride": [S, S], "padding": [P, P], "ceil_mode": false,
+            "kernel": [K, K], "stride": [S, S], "padding": [P, P], "ceil_mode": ceil,
             "dilation": [1, 1],
         })
     }
@@ -257,6 +260,18 @@ fn max_pool2d_k3s2_9x9() {
 #[test]
 fn max_pool2d_k2s2_7x7_floor() {
     check_max_pool::<MaxPool2d<2>, Tensor<2, 3, 7, 7>>("max_pool2d_k2s2_7x7_floor");
+}
+
+/// Ceil mode (`MaxPool2dCeil<K, S, P>`): the output is one larger where a last window sticks
+/// out of the input (8 → 4 here, floor mode 3), and PyTorch's exception where it would start in
+/// the right padding (5 → 3 with padding 1: the fourth window is dropped).
+#[test]
+fn max_pool2d_ceil_mode() {
+    check_max_pool::<MaxPool2dCeil<3, 2>, Tensor<2, 3, 8, 8>>("max_pool2d_k3s2_ceil_8x8");
+    check_max_pool::<MaxPool2dCeil<3, 1, 1>, Tensor<2, 3, 7, 7>>("max_pool2d_k3s1p1_ceil_7x7");
+    check_max_pool::<MaxPool2dCeil<2, 2, 1>, Tensor<2, 3, 5, 5>>("max_pool2d_k2s2p1_ceil_5x5");
+    // Rows wide enough for the 2 × 2 vector path of floor mode, which ceil mode must not take.
+    check_max_pool::<MaxPool2dCeil<2>, Tensor<1, 2, 17, 17>>("max_pool2d_k2s2_ceil_17x17");
 }
 
 #[test]

@@ -56,6 +56,13 @@ fn pools() {
         13,
         1e-6,
     );
+    // Ceil mode: the last window of each row and column covers two of its three values.
+    check_layer(
+        &MaxPool2dCeil::<3, 2>::default(),
+        &*random_input::<Tensor<2, 2, 8, 8, f64>>(40),
+        41,
+        1e-6,
+    );
 }
 
 #[test]
