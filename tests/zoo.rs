@@ -261,3 +261,51 @@ fn inference_equals_forward_over_the_rest_of_the_zoo() {
     infer_equals_forward::<Vgg11, Img224>(13);
     infer_equals_forward::<Vgg16, Img224>(14);
 }
+
+/// torchvision's MobileNetV2 state dict (seeded random initialisation, batch norms with
+/// non-trivial statistics; `tests/fixtures/torch-zoo/gen_zoo.py --side 64`) loads unchanged
+/// into `MobileNetV2` and gives PyTorch's eval-mode logits on the saved 64 × 64 input. The other
+/// zoo models: `examples/zoo_parity.rs` (their files are not committed).
+#[test]
+fn mobilenet_v2_gives_torchvisions_logits() {
+    use safetensors::SafeTensors;
+    type X = Tensor<1, 3, 64, 64>;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch-zoo/ci");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["mobilenet_v2"]["input"], serde_json::json!([1, 3, 64, 64]));
+
+    let mut net = MobileNetV2::boxed();
+    assert_eq!(
+        Some(net.num_params() as u64),
+        manifest["mobilenet_v2"]["params"].as_u64()
+    );
+    constnet::io::load(&mut *net, format!("{dir}/mobilenet_v2.safetensors")).unwrap();
+
+    let io = std::fs::read(format!("{dir}/mobilenet_v2.io.safetensors")).unwrap();
+    let io = SafeTensors::deserialize(&io).unwrap();
+    let floats = |key: &str| -> Vec<f32> {
+        let t = io.tensor(key).unwrap();
+        t.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let mut x = X::boxed();
+    x.as_mut_slice().copy_from_slice(&floats("x"));
+    let want = floats("logits");
+    assert_eq!(want.len(), 1000);
+
+    let mut y = Tensor::<1, 1000, 1, 1>::boxed();
+    let mut arena = vec![0.0f32; arena_len::<MobileNetV2, X>()];
+    net.infer(&x, &mut y, &mut arena).unwrap();
+    let largest = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(largest > 0.1, "the logits are not trivial: {largest}");
+    for (i, (a, b)) in y.as_slice().iter().zip(&want).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-5 * largest,
+            "logit {i}: {a} against PyTorch's {b} (largest {largest})"
+        );
+    }
+}
