@@ -20,7 +20,8 @@ pub enum Error {
     /// The bytes are not a valid safetensors file: too short, a truncated or unreadable
     /// header, invalid JSON, offsets that do not cover the data, an unknown dtype...
     Malformed {
-        /// What is wrong, as the safetensors parser (or the pre-check) reports it.
+        /// What is wrong, and the byte offset where reading stopped (`"the header is longer
+        /// than the file (at byte 0)"`).
         reason: String,
     },
     /// The model has a tensor that the file does not contain.
@@ -72,9 +73,10 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
-    /// The safetensors writer refused the tensors (e.g. a header above its 100 MB limit).
+    /// The tensors cannot be written: their header would be longer than 100 MB, the limit of
+    /// the format's readers.
     Serialize {
-        /// The writer's message.
+        /// Why (`"header too large"`, the `safetensors` crate's words).
         reason: String,
     },
 }

@@ -1,5 +1,5 @@
 //! Shared test utilities, compiled once for the whole test binary: the PyTorch fixture reader,
-//! small valid data files,
+//! small valid data files, the `safetensors` crate as the oracle of weight files,
 //! the finite-difference gradient checker, the counting allocator, and LeNet-5 in any element
 //! type.
 
@@ -7,6 +7,7 @@ pub mod alloc;
 pub mod files;
 pub mod fixture;
 pub mod gradcheck;
+pub mod oracle;
 
 use constnet::prelude::*;
 
