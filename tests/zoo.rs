@@ -274,7 +274,10 @@ fn mobilenet_v2_gives_torchvisions_logits() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{dir}/manifest.json")).unwrap())
             .unwrap();
-    assert_eq!(manifest["mobilenet_v2"]["input"], serde_json::json!([1, 3, 64, 64]));
+    assert_eq!(
+        manifest["mobilenet_v2"]["input"],
+        serde_json::json!([1, 3, 64, 64])
+    );
 
     let mut net = MobileNetV2::boxed();
     assert_eq!(
