@@ -95,12 +95,14 @@ fn main() {
         check::<ResNet18>(dir, "resnet18", &manifest),
         check::<ResNet34>(dir, "resnet34", &manifest),
         check::<ResNet50>(dir, "resnet50", &manifest),
+        check::<ResNeXt50>(dir, "resnext50_32x4d", &manifest),
         check::<DenseNet121>(dir, "densenet121", &manifest),
         check::<GoogLeNet>(dir, "googlenet", &manifest),
         check::<AlexNet>(dir, "alexnet", &manifest),
         check::<Vgg11>(dir, "vgg11", &manifest),
         check::<Vgg16>(dir, "vgg16", &manifest),
         check::<MobileNetV2>(dir, "mobilenet_v2", &manifest),
+        check::<MobileNetV3Large>(dir, "mobilenet_v3_large", &manifest),
     ];
     println!(
         "| model | params constnet / torchvision | loads unchanged | max |Δ logit| / max |logit| |"

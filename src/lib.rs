@@ -37,7 +37,7 @@ pub use workspace::Workspace;
 /// Everything needed to declare, run and train a network.
 pub mod prelude {
     pub use crate::compose::named::{Inline, Named};
-    pub use crate::compose::{Concat, Residual, ResidualProj};
+    pub use crate::compose::{Concat, Gate, Residual, ResidualProj};
     pub use crate::element::Element;
     pub use crate::layer::{ArenaTooSmall, Input, Io, Layer, Out, TraceOf, arena_len};
     pub use crate::layers::*;

@@ -79,6 +79,16 @@ fn resnets_match_torchvision() {
     // torchvision's resnet18 state_dict has 102 float tensors (+ 20 num_batches_tracked).
     assert_eq!(names.len(), 102);
     assert_eq!(inspect::<ResNet34, Img224, Logits1000>().0, 21_797_672);
+    // torchvision's `resnext50_32x4d`: the 3×3 convolutions in 32 groups.
+    let (n, names) = inspect::<ResNeXt50, Img224, Logits1000>();
+    assert_eq!(n, 25_028_904);
+    assert_eq!(names.len(), 267);
+    assert!(names.iter().any(|n| n == "layer3.2.conv2.weight"));
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "layer4.0.downsample.1.running_var")
+    );
     let (n, names) = inspect::<ResNet50, Img224, Logits1000>();
     assert_eq!(n, 25_557_032);
     assert!(names.iter().any(|n| n == "layer3.5.conv3.weight"));
@@ -135,6 +145,25 @@ fn googlenet_and_mobilenet() {
     let (n, names) = inspect::<MobileNetV2, Img224, Logits1000>();
     assert_eq!(n, 3_504_872);
     assert_eq!(names.len(), 52 * 5 + 2);
+    // torchvision's `mobilenet_v3_large()`: hard-swish, squeeze-and-excitation.
+    let (n, names) = inspect::<MobileNetV3Large, Img224, Logits1000>();
+    assert_eq!(n, 5_483_032);
+    for key in [
+        "features.0.0.weight",
+        "features.1.block.0.0.weight",
+        "features.1.block.1.1.running_var",
+        "features.4.block.2.fc1.weight",
+        "features.4.block.2.fc2.bias",
+        "features.4.block.3.0.weight",
+        "features.15.block.3.1.bias",
+        "features.16.1.running_mean",
+        "classifier.0.weight",
+        "classifier.3.bias",
+    ] {
+        assert!(names.iter().any(|n| n == key), "missing {key}");
+    }
+    let (n, names) = inspect::<MobileNetV2, Img224, Logits1000>();
+    assert_eq!(n, 3_504_872);
     for key in [
         "features.0.0.weight",
         "features.0.1.running_mean",

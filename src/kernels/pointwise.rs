@@ -2,7 +2,7 @@
 
 use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
-use crate::kernels::lanes::sum;
+use crate::kernels::lanes::{fmadd, sum};
 
 /// `y[i] = f(x[i])`; in place, `y[i] = f(y[i])`, when `x` is `None`.
 #[inline]
@@ -93,5 +93,60 @@ pub fn scale<E: Element>(a: &mut [E], s: E) {
 fn scale_on<I: Isa, E: Element>(_isa: I, a: &mut [E], s: E) {
     for a in a.iter_mut() {
         *a *= s;
+    }
+}
+
+/// `y[p, ·] = x[p, ·] · s[p]` for every plane `p` of `plane` values (`s` holds one value per
+/// plane: per sample and channel); in place, `y[p, ·] *= s[p]`, when `x` is `None`. A channel
+/// gate's forward.
+#[inline]
+pub fn scale_planes<E: Element>(x: Option<&[E]>, y: &mut [E], s: &[E], plane: usize) {
+    dispatch!(E, |isa| scale_planes_on::<_, E>(isa, x, y, s, plane))
+}
+
+#[inline(always)]
+fn scale_planes_on<I: Isa, E: Element>(
+    _isa: I,
+    x: Option<&[E]>,
+    y: &mut [E],
+    s: &[E],
+    plane: usize,
+) {
+    match x {
+        Some(x) => {
+            for ((y, x), &s) in y.chunks_exact_mut(plane).zip(x.chunks_exact(plane)).zip(s) {
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = x * s;
+                }
+            }
+        }
+        None => {
+            for (y, &s) in y.chunks_exact_mut(plane).zip(s) {
+                for y in y.iter_mut() {
+                    *y *= s;
+                }
+            }
+        }
+    }
+}
+
+/// `out[p] = Σ a[p, ·] · b[p, ·]` for every plane `p` of `plane` values: a channel gate's
+/// gradient with respect to its per-channel factors.
+#[inline]
+pub fn plane_dots<E: Element>(a: &[E], b: &[E], out: &mut [E], plane: usize) {
+    dispatch!(E, |isa| plane_dots_on::<_, E>(isa, a, b, out, plane))
+}
+
+#[inline(always)]
+fn plane_dots_on<I: Isa, E: Element>(_isa: I, a: &[E], b: &[E], out: &mut [E], plane: usize) {
+    for ((o, a), b) in out
+        .iter_mut()
+        .zip(a.chunks_exact(plane))
+        .zip(b.chunks_exact(plane))
+    {
+        *o = a
+            .iter()
+            .zip(b)
+            .fold(E::zero(), |acc, (&a, &b)| fmadd::<I, E>(a, b, acc));
     }
 }

@@ -1,4 +1,5 @@
-//! Element-wise activations: [`Relu`], [`Relu6`], [`LeakyRelu`], [`Sigmoid`], [`Tanh`].
+//! Element-wise activations: [`Relu`], [`Relu6`], [`LeakyRelu`], [`Sigmoid`], [`Tanh`],
+//! [`Hardswish`], [`Hardsigmoid`].
 //!
 //! They work on any tensor shape, have no parameters and no trace: backward recomputes the
 //! derivative from the layer's input (which the chain keeps), so activations cost no training
@@ -36,6 +37,14 @@ pub struct Sigmoid;
 /// Hyperbolic tangent.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tanh;
+/// `x · relu6(x + 3) / 6` (PyTorch's `nn.Hardswish`, MobileNetV3). Its derivative is PyTorch's:
+/// 0 up to −3 (included), `x/3 + 1/2` strictly between −3 and 3, 1 from 3 on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hardswish;
+/// `relu6(x + 3) / 6` (PyTorch's `nn.Hardsigmoid`, MobileNetV3's squeeze-and-excitation gate).
+/// Derivative `1/6` strictly between −3 and 3, else 0 (PyTorch's).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hardsigmoid;
 
 impl Activation for Relu {
     #[inline(always)]
@@ -121,7 +130,41 @@ impl Activation for Tanh {
     }
 }
 
-stateless_module!(Relu, Relu6, Sigmoid, Tanh);
+impl Activation for Hardswish {
+    #[inline(always)]
+    fn f<E: Element>(x: E) -> E {
+        x * Relu6::f(x + E::of(3.0)) / E::of(6.0)
+    }
+    #[inline(always)]
+    fn df<E: Element>(x: E) -> E {
+        let three = E::of(3.0);
+        if x <= -three {
+            E::zero()
+        } else if x < three {
+            x / three + E::of(0.5)
+        } else {
+            E::one()
+        }
+    }
+}
+
+impl Activation for Hardsigmoid {
+    #[inline(always)]
+    fn f<E: Element>(x: E) -> E {
+        Relu6::f(x + E::of(3.0)) / E::of(6.0)
+    }
+    #[inline(always)]
+    fn df<E: Element>(x: E) -> E {
+        let three = E::of(3.0);
+        if x > -three && x < three {
+            E::one() / E::of(6.0)
+        } else {
+            E::zero()
+        }
+    }
+}
+
+stateless_module!(Relu, Relu6, Sigmoid, Tanh, Hardswish, Hardsigmoid);
 impl<E, const SLOPE_E4: u32> crate::module::Module<E> for LeakyRelu<SLOPE_E4> {
     #[inline]
     fn visit<V: crate::module::Visitor<E, K>, const K: usize>(
@@ -173,4 +216,6 @@ activation_layer!(Relu);
 activation_layer!(Relu6);
 activation_layer!(Sigmoid);
 activation_layer!(Tanh);
+activation_layer!(Hardswish);
+activation_layer!(Hardsigmoid);
 activation_layer!(LeakyRelu<SLOPE_E4>, const SLOPE_E4);

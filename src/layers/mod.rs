@@ -13,7 +13,7 @@ pub mod identity;
 pub mod linear;
 pub mod pool;
 
-pub use activation::{Activation, LeakyRelu, Relu, Relu6, Sigmoid, Tanh};
+pub use activation::{Activation, Hardsigmoid, Hardswish, LeakyRelu, Relu, Relu6, Sigmoid, Tanh};
 pub use batchnorm::{
     BatchNorm2d, BatchNormConfig, BatchNormTrace, BnDefaults, BnEps1e3, fold_conv_bn,
 };

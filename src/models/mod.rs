@@ -20,9 +20,11 @@
 //! | [`GoogLeNet`] | 3×224×224 | 6 624 904 | torchvision |
 //! | [`GoogLeNetPaper`] | 3×224×224 | 6 998 552 | own (the paper's network) |
 //! | [`ResNet18`], [`ResNet34`], [`ResNet50`] | 3×224×224 | 11 689 512, 21 797 672, 25 557 032 | torchvision |
+//! | [`ResNeXt50`] (32×4d) | 3×224×224 | 25 028 904 | torchvision |
 //! | [`DenseNet121`] | 3×224×224 | 7 978 856 | torchvision |
 //! | [`MobileNetV1`] | 3×224×224 | 4 231 976 | own |
 //! | [`MobileNetV2`] | 3×224×224 | 3 504 872 | torchvision |
+//! | [`MobileNetV3Large`] | 3×224×224 | 5 483 032 | torchvision |
 
 pub mod alexnet;
 pub mod cifar;
@@ -39,8 +41,9 @@ pub use densenet::DenseNet121;
 pub use googlenet::{BasicConv2d, GoogLeNet, GoogLeNetPaper, Inception, InceptionPaper};
 pub use lenet::{LeNet5, LeNet5Classic};
 pub use mobilenet::{
-    Bottleneck, InvertedBlock, InvertedBlockT1, InvertedResidual, MobileNetV1, MobileNetV2,
-    SeparableBlock,
+    BnV3, Bottleneck, InvertedBlock, InvertedBlockT1, InvertedResidual, MobileNetV1, MobileNetV2,
+    MobileNetV3Large, MobileNetV3Norm, SeparableBlock, SqueezeExcitation, V3Block, V3Layers,
+    V3LayersSe, V3Residual,
 };
-pub use resnet::{ResNet18, ResNet20Cifar, ResNet34, ResNet50};
+pub use resnet::{ResNeXt50, ResNet18, ResNet20Cifar, ResNet34, ResNet50};
 pub use vgg::{Vgg11, Vgg16};

@@ -1,5 +1,6 @@
 //! ResNet (He et al., 2015) as types: torchvision's ResNet-18/34/50 for 224×224 ImageNet images,
-//! and the CIFAR ResNet-20 of the paper's section 4.2.
+//! its ResNeXt-50 32×4d (Xie et al., 2017: the bottleneck's 3×3 convolution in 32 groups), and
+//! the CIFAR ResNet-20 of the paper's section 4.2.
 //!
 //! Weight names are exactly torchvision's (`conv1.weight`, `layer2.0.downsample.1.running_var`,
 //! `fc.bias`), so a torchvision `state_dict` saved as safetensors loads with
@@ -7,7 +8,9 @@
 
 use crate::compose::named::{Inline, Named};
 use crate::compose::{Residual, ResidualProj};
-use crate::layers::{BatchNorm2d, Conv2d, GlobalAvgPool2d, Linear, MaxPool2d, NoBias, Relu};
+use crate::layers::{
+    BatchNorm2d, Conv2d, GlobalAvgPool2d, GroupedConv2d, Linear, MaxPool2d, NoBias, Relu,
+};
 use crate::name;
 
 name!(
@@ -50,18 +53,27 @@ pub type BasicBlockDown<const CI: usize, const CO: usize, const S: usize> = (
     Relu,
 );
 
-/// The residual branch of a bottleneck block: 1×1 (`CI → W`), 3×3 stride `S` (`W → W`),
-/// 1×1 (`W → CO`), each followed by BN, ReLU between.
-pub type BottleneckBranch<const CI: usize, const W: usize, const CO: usize, const S: usize> = (
+/// The residual branch of a bottleneck block whose middle convolution (`W → W`, torchvision's
+/// `conv2`) is `Mid`: 1×1 (`CI → W`), `Mid`, 1×1 (`W → CO`), each followed by BN, ReLU between.
+pub type BottleneckBranchOf<const CI: usize, const W: usize, const CO: usize, Mid> = (
     Named<Conv1, Conv1x1<CI, W, 1>>,
     Named<Bn1, BatchNorm2d<W>>,
     Relu,
-    Named<Conv2, Conv3x3<W, W, S>>,
+    Named<Conv2, Mid>,
     Named<Bn2, BatchNorm2d<W>>,
     Relu,
     Named<Conv3, Conv1x1<W, CO, 1>>,
     Named<Bn3, BatchNorm2d<CO>>,
 );
+
+/// The residual branch of a bottleneck block: 1×1 (`CI → W`), 3×3 stride `S` (`W → W`),
+/// 1×1 (`W → CO`), each followed by BN, ReLU between.
+pub type BottleneckBranch<const CI: usize, const W: usize, const CO: usize, const S: usize> =
+    BottleneckBranchOf<CI, W, CO, Conv3x3<W, W, S>>;
+
+/// ResNeXt's 3×3 convolution (stride `S`): `G` groups of `WG` channels each (`W = G·WG`).
+pub type GroupedConv3x3<const G: usize, const WG: usize, const S: usize> =
+    GroupedConv2d<G, WG, WG, 3, S, 1, NoBias>;
 
 /// A bottleneck block with an identity shortcut (`C` channels, width `W`).
 pub type Bottleneck<const C: usize, const W: usize> =
@@ -70,6 +82,31 @@ pub type Bottleneck<const C: usize, const W: usize> =
 /// A bottleneck block with a projection shortcut (torchvision's `downsample`).
 pub type BottleneckDown<const CI: usize, const W: usize, const CO: usize, const S: usize> = (
     Inline<ResidualProj<BottleneckBranch<CI, W, CO, S>, (Conv1x1<CI, CO, S>, BatchNorm2d<CO>)>>,
+    Relu,
+);
+
+/// A ResNeXt bottleneck block with an identity shortcut: `C` channels, width `W = G·WG` in `G`
+/// groups (the grouped width must match: `G·WG ≠ W` does not compile).
+pub type GroupedBottleneck<const C: usize, const W: usize, const G: usize, const WG: usize> = (
+    Inline<Residual<BottleneckBranchOf<C, W, C, GroupedConv3x3<G, WG, 1>>>>,
+    Relu,
+);
+
+/// A ResNeXt bottleneck block with a projection shortcut (torchvision's `downsample`).
+pub type GroupedBottleneckDown<
+    const CI: usize,
+    const W: usize,
+    const G: usize,
+    const WG: usize,
+    const CO: usize,
+    const S: usize,
+> = (
+    Inline<
+        ResidualProj<
+            BottleneckBranchOf<CI, W, CO, GroupedConv3x3<G, WG, S>>,
+            (Conv1x1<CI, CO, S>, BatchNorm2d<CO>),
+        >,
+    >,
     Relu,
 );
 
@@ -167,6 +204,52 @@ pub type ResNet50 = (
             BottleneckDown<1024, 512, 2048, 2>,
             Bottleneck<2048, 512>,
             Bottleneck<2048, 512>,
+        ),
+    >,
+    GlobalAvgPool2d,
+    Named<Fc, Linear<2048, 1000>>,
+);
+
+/// ResNeXt-50 32×4d (torchvision `resnext50_32x4d`): ResNet-50 with each bottleneck's 3×3
+/// convolution in 32 groups, widths 128, 256, 512, 1024: 25 028 904 parameters, torchvision's
+/// names (`layer3.2.conv2.weight` of shape `[512, 16, 3, 3]`). Input `Tensor<N, 3, 224, 224>`,
+/// output `Tensor<N, 1000, 1, 1>`.
+pub type ResNeXt50 = (
+    Inline<Stem>,
+    Named<
+        Layer1,
+        (
+            GroupedBottleneckDown<64, 128, 32, 4, 256, 1>,
+            GroupedBottleneck<256, 128, 32, 4>,
+            GroupedBottleneck<256, 128, 32, 4>,
+        ),
+    >,
+    Named<
+        Layer2,
+        (
+            GroupedBottleneckDown<256, 256, 32, 8, 512, 2>,
+            GroupedBottleneck<512, 256, 32, 8>,
+            GroupedBottleneck<512, 256, 32, 8>,
+            GroupedBottleneck<512, 256, 32, 8>,
+        ),
+    >,
+    Named<
+        Layer3,
+        (
+            GroupedBottleneckDown<512, 512, 32, 16, 1024, 2>,
+            GroupedBottleneck<1024, 512, 32, 16>,
+            GroupedBottleneck<1024, 512, 32, 16>,
+            GroupedBottleneck<1024, 512, 32, 16>,
+            GroupedBottleneck<1024, 512, 32, 16>,
+            GroupedBottleneck<1024, 512, 32, 16>,
+        ),
+    >,
+    Named<
+        Layer4,
+        (
+            GroupedBottleneckDown<1024, 1024, 32, 32, 2048, 2>,
+            GroupedBottleneck<2048, 1024, 32, 32>,
+            GroupedBottleneck<2048, 1024, 32, 32>,
         ),
     >,
     GlobalAvgPool2d,

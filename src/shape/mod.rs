@@ -88,7 +88,8 @@ mod training;
 pub use training::{BatchStats, MoreThanOneValue, Trainable};
 mod rules;
 pub use rules::{
-    BelowStride, ChannelsMatch, OutputPaddingBelowStride, SameOutput, SameShape, SameSpatial,
+    BelowStride, ChannelsMatch, OnePerChannel, OutputPaddingBelowStride, SameOutput, SameShape,
+    SameSpatial,
 };
 
 mod tables {

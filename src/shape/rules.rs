@@ -26,6 +26,17 @@ impl<A, B> SameSpatial<A, B> for Check<true> {}
 pub trait SameShape<X, Y> {}
 impl<X, Y> SameShape<X, Y> for Check<true> {}
 
+/// Precondition of [`Gate<F>`](crate::compose::Gate): the gate maps `X = Tensor<N, C, H, W>`
+/// to `Y = Tensor<N, C, 1, 1>`, one value per sample and channel. Implemented only for
+/// typenum's "true" bit, which [`SizesEq`](super::SizesEq) computes from the two shapes.
+#[diagnostic::on_unimplemented(
+    message = "a channel gate must give one value per channel: it maps `{X}` to `{Y}`",
+    label = "`Gate<F>` multiplies each channel of x by F(x), so F's output must be N × C × 1 × 1 with x's C",
+    note = "squeeze-and-excitation: global average pooling, 1×1 convolutions C → S → C, then a sigmoid"
+)]
+pub trait OnePerChannel<X, Y> {}
+impl<X, Y> OnePerChannel<X, Y> for Check<true> {}
+
 /// Precondition of [`ResidualProj<F, Sc>`](crate::compose::ResidualProj): the branch's output `Y` and the shortcut's `S`
 /// have the same shape. Implemented only for typenum's "true" bit.
 #[diagnostic::on_unimplemented(

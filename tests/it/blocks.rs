@@ -213,6 +213,28 @@ fn residual_gradcheck() {
     );
 }
 
+/// Channel gating: both paths of `x` (the scaling and the gate's own input), the gate's
+/// parameters, a batch of two.
+#[test]
+fn gate_gradcheck() {
+    type L = (
+        Conv2d<2, 4, 3, 1, 1, Bias, f64>,
+        Gate<(
+            GlobalAvgPool2d,
+            Conv2d<4, 2, 1, 1, 0, Bias, f64>,
+            Relu,
+            Conv2d<2, 4, 1, 1, 0, Bias, f64>,
+            Sigmoid,
+        )>,
+    );
+    check_layer(
+        &*net::<L>(60),
+        &*random_input::<Tensor<2, 2, 4, 4, f64>>(61),
+        62,
+        1e-6,
+    );
+}
+
 #[test]
 fn residual_eval_gradcheck() {
     type L = EvalMode<(Residual<BasicBranch<2>>, Relu)>;

@@ -87,7 +87,25 @@ impl<const SLOPE_E4: u32> Hyper for LeakyRelu<SLOPE_E4> {
 macro_rules! no_params {
     ($($t:ty),*) => { $( impl Hyper for $t { fn params() -> Value { json!({}) } } )* };
 }
-no_params!(Relu, Sigmoid, Tanh);
+no_params!(Relu, Sigmoid, Tanh, Hardswish, Hardsigmoid);
+
+constnet::name!(Fc1 = "fc1", Fc2 = "fc2");
+/// torchvision's `SqueezeExcitation(C, S, scale_activation=Hardsigmoid)`.
+type SqueezeExcitation<const C: usize, const S: usize> = Gate<(
+    GlobalAvgPool2d,
+    Named<Fc1, Conv2d<C, S, 1>>,
+    Relu,
+    Named<Fc2, Conv2d<S, C, 1>>,
+    Hardsigmoid,
+)>;
+impl<const C: usize, const S: usize> Hyper for SqueezeExcitation<C, S> {
+    fn params() -> Value {
+        json!({
+            "input_channels": C, "squeeze_channels": S, "activation": "relu",
+            "scale_activation": "hardsigmoid",
+        })
+    }
+}
 
 /// Copies a fixture tensor into a batch, checking its shape against the batch type.
 fn fill<X: Batch<Elem = f32> + Shape4>(
@@ -306,6 +324,20 @@ fn leaky_relu_0_01() {
 #[test]
 fn sigmoid() {
     check::<Sigmoid, Tensor<2, 3, 4, 4>>("sigmoid_2x3x4x4");
+}
+
+/// MobileNetV3's activations; the inputs hold −3 and 3, where PyTorch's derivatives change.
+#[test]
+fn hardswish_and_hardsigmoid() {
+    check::<Hardswish, Tensor<2, 3, 4, 4>>("hardswish_2x3x4x4");
+    check::<Hardsigmoid, Tensor<2, 3, 4, 4>>("hardsigmoid_2x3x4x4");
+}
+
+/// Channel gating (`Gate`) as torchvision's squeeze-and-excitation: forward, input gradient
+/// (through both paths of x) and the gate's parameter gradients.
+#[test]
+fn squeeze_excitation_c8s4() {
+    check::<SqueezeExcitation<8, 4>, Tensor<2, 8, 5, 5>>("squeeze_excitation_c8s4_n2_5x5");
 }
 
 #[test]

@@ -72,6 +72,11 @@ fn activations() {
     check_layer(&LeakyRelu::<100>, &*x, 16, 1e-6);
     check_layer(&Sigmoid, &*x, 17, 1e-6);
     check_layer(&Tanh, &*x, 18, 1e-6);
+    // MobileNetV3's: inputs spread over −4..4, across the kinks at ±3 (none within the step).
+    let mut wide = *x;
+    wide.as_mut_slice().iter_mut().for_each(|v| *v *= 4.0);
+    check_layer(&Hardswish, &wide, 42, 1e-6);
+    check_layer(&Hardsigmoid, &wide, 43, 1e-6);
 }
 
 #[test]
