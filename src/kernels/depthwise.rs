@@ -48,10 +48,6 @@ pub trait DepthwiseGeometry {
     /// Dilation.
     const D: usize;
 
-    /// The kernel window: the part of the geometry the kernels are compiled for (the sizes
-    /// are run-time values: one copy of the code serves every map and channel count).
-    type Window: DepthwiseWindow;
-
     /// Values of the input.
     const X_LEN: usize = Self::N * Self::C * Self::H * Self::W;
     /// Values of the output.
@@ -89,7 +85,6 @@ impl<
     const D: usize,
 > DepthwiseGeometry for DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>
 {
-    type Window = Window<K, S, P, D>;
     const N: usize = N;
     const C: usize = C;
     const H: usize = H;
@@ -100,69 +95,6 @@ impl<
     const S: usize = S;
     const P: usize = P;
     const D: usize = D;
-}
-
-/// The kernel window of a depthwise convolution: size, stride, padding, dilation.
-pub trait DepthwiseWindow {
-    /// Kernel size.
-    const K: usize;
-    /// Stride.
-    const S: usize;
-    /// Padding.
-    const P: usize;
-    /// Dilation.
-    const D: usize;
-}
-
-/// A [`DepthwiseWindow`] given by const parameters.
-pub struct Window<const K: usize, const S: usize, const P: usize, const D: usize>;
-
-impl<const K: usize, const S: usize, const P: usize, const D: usize> DepthwiseWindow
-    for Window<K, S, P, D>
-{
-    const K: usize = K;
-    const S: usize = S;
-    const P: usize = P;
-    const D: usize = D;
-}
-
-/// The sizes of a depthwise convolution, at run time.
-#[derive(Clone, Copy, Debug)]
-struct Sizes {
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    ho: usize,
-    wo: usize,
-}
-
-impl Sizes {
-    fn of<G: DepthwiseGeometry>() -> Self {
-        Sizes {
-            n: G::N,
-            c: G::C,
-            h: G::H,
-            w: G::W,
-            ho: G::HO,
-            wo: G::WO,
-        }
-    }
-    fn x_len(&self) -> usize {
-        self.n * self.c * self.h * self.w
-    }
-    fn y_len(&self) -> usize {
-        self.n * self.c * self.ho * self.wo
-    }
-}
-
-/// The sizes of one plane-to-plane correlation ([`Plane`]): input and output height and width.
-#[derive(Clone, Copy, Debug)]
-struct Dims {
-    hi: usize,
-    wi: usize,
-    ho: usize,
-    wo: usize,
 }
 
 /// Lanes per vector step (one 256-bit register of `f32`).
@@ -220,10 +152,18 @@ fn chunks(n: usize) -> impl Iterator<Item = usize> {
     (0..n.div_ceil(L)).map(move |c| (c * L).min(last))
 }
 
-/// One plane-to-plane correlation with a `K × K` kernel (sizes: [`Dims`]):
+/// One plane-to-plane correlation with a `K × K` kernel:
 /// `out[i, j] = b + Σ_{a,b} wt(a, b) · inp[i·S + a·D − PAD, j·S + b·D − PAD]` (zero outside the
 /// input), where `wt(a, b) = w[a, b]`, or `w[K−1−a, K−1−b]` when `FLIP`.
 trait Plane {
+    /// Input height.
+    const HI: usize;
+    /// Input width.
+    const WI: usize;
+    /// Output height.
+    const HO: usize;
+    /// Output width.
+    const WO: usize;
     /// Kernel size.
     const K: usize;
     /// Stride.
@@ -239,7 +179,11 @@ trait Plane {
 /// Forward of a depthwise convolution: `x → y` with the kernel as is.
 struct Forward<G>(PhantomData<G>);
 
-impl<G: DepthwiseWindow> Plane for Forward<G> {
+impl<G: DepthwiseGeometry> Plane for Forward<G> {
+    const HI: usize = G::H;
+    const WI: usize = G::W;
+    const HO: usize = G::HO;
+    const WO: usize = G::WO;
     const K: usize = G::K;
     const S: usize = G::S;
     const D: usize = G::D;
@@ -251,7 +195,11 @@ impl<G: DepthwiseWindow> Plane for Forward<G> {
 /// padding `(K − 1)·D − P`.
 struct Transposed<G>(PhantomData<G>);
 
-impl<G: DepthwiseWindow> Plane for Transposed<G> {
+impl<G: DepthwiseGeometry> Plane for Transposed<G> {
+    const HI: usize = G::HO;
+    const WI: usize = G::WO;
+    const HO: usize = G::H;
+    const WO: usize = G::W;
     const K: usize = G::K;
     const S: usize = 1;
     const D: usize = G::D;
@@ -281,7 +229,6 @@ mod read {
 #[inline(always)]
 fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
     _isa: I,
-    pd: Dims,
     inp: &[E],
     base: usize,
     w: &[E],
@@ -301,7 +248,7 @@ fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
         let mut starts = [0isize; RB];
         for rr in 0..RB {
             let ih = r0 + (rr * Q::S + u * Q::D) as isize;
-            let start = base as isize + ih * pd.wi as isize + c0;
+            let start = base as isize + ih * Q::WI as isize + c0;
             if MODE == read::SAFE {
                 starts[rr] = start;
             } else {
@@ -314,7 +261,7 @@ fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
             } else {
                 w[u * Q::K + v]
             };
-            let m = col_mask(c0 + (v * Q::D) as isize, Q::S, pd.wi, true);
+            let m = col_mask(c0 + (v * Q::D) as isize, Q::S, Q::WI, true);
             let mut xs = [[E::zero(); L]; RB];
             for rr in 0..RB {
                 xs[rr] = match MODE {
@@ -351,7 +298,6 @@ fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
 #[inline(always)]
 fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
     isa: I,
-    pd: Dims,
     inp: &[E],
     base: usize,
     w: &[E],
@@ -361,7 +307,7 @@ fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
 ) -> [[E; L]; RB] {
     isa.run(
         #[inline(always)]
-        move || tile::<I, Q, E, RB, { read::SAFE }>(isa, pd, inp, base, w, b, at, us),
+        move || tile::<I, Q, E, RB, { read::SAFE }>(isa, inp, base, w, b, at, us),
     )
 }
 
@@ -371,7 +317,6 @@ fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
 #[allow(clippy::too_many_arguments)]
 fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
     isa: I,
-    pd: Dims,
     inp: &[E],
     base: usize,
     w: &[E],
@@ -383,27 +328,27 @@ fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
     let creach = ((L - 1) * Q::S + (Q::K - 1) * Q::D) as isize;
     let c0 = (j0 * Q::S) as isize - Q::PAD;
     let at = (i0, j0);
-    let t = if c0 >= 0 && c0 + creach < pd.wi as isize && pd.wo >= L {
-        tile::<I, Q, E, RB, { read::PLAIN }>(isa, pd, inp, base, w, b, at, us)
+    let t = if c0 >= 0 && c0 + creach < Q::WI as isize && Q::WO >= L {
+        tile::<I, Q, E, RB, { read::PLAIN }>(isa, inp, base, w, b, at, us)
     } else {
         // The first and last input rows read (`us` is not empty here).
         let r0 = (i0 * Q::S) as isize - Q::PAD;
-        let first = base as isize + (r0 + (us.start * Q::D) as isize) * pd.wi as isize + c0;
+        let first = base as isize + (r0 + (us.start * Q::D) as isize) * Q::WI as isize + c0;
         let last = base as isize
-            + (r0 + ((RB - 1) * Q::S + (us.end - 1) * Q::D) as isize) * pd.wi as isize
+            + (r0 + ((RB - 1) * Q::S + (us.end - 1) * Q::D) as isize) * Q::WI as isize
             + c0;
         if first >= 0 && last + creach < inp.len() as isize {
-            tile::<I, Q, E, RB, { read::MASKED }>(isa, pd, inp, base, w, b, at, us)
+            tile::<I, Q, E, RB, { read::MASKED }>(isa, inp, base, w, b, at, us)
         } else {
-            tile_safe::<I, Q, E, RB>(isa, pd, inp, base, w, b, at, us)
+            tile_safe::<I, Q, E, RB>(isa, inp, base, w, b, at, us)
         }
     };
     for (rr, t) in t.iter().enumerate() {
-        let row = &mut out[(i0 + rr) * pd.wo..][..pd.wo];
-        if pd.wo >= L {
+        let row = &mut out[(i0 + rr) * Q::WO..][..Q::WO];
+        if Q::WO >= L {
             row[j0..][..L].copy_from_slice(t);
         } else {
-            row.copy_from_slice(&t[..pd.wo]);
+            row.copy_from_slice(&t[..Q::WO]);
         }
     }
 }
@@ -417,15 +362,14 @@ fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
 #[inline(always)]
 fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
     isa: I,
-    pd: Dims,
     inp: &[E],
     w: &[E],
     bias: Option<&[E]>,
     out: &mut [E],
     channels: usize,
 ) {
-    let (ihw, ohw, kk) = (pd.hi * pd.wi, pd.ho * pd.wo, Q::K * Q::K);
-    let (hi, s, d, pad) = (pd.hi as isize, Q::S as isize, Q::D as isize, Q::PAD);
+    let (ihw, ohw, kk) = (Q::HI * Q::WI, Q::HO * Q::WO, Q::K * Q::K);
+    let (hi, s, d, pad) = (Q::HI as isize, Q::S as isize, Q::D as isize, Q::PAD);
     let reach = ((Q::K - 1) * Q::D) as isize;
     // Rows `top..bottom` read no padding row: `i·S − PAD ≥ 0` and `i·S − PAD + reach < HI`.
     let top = if pad <= 0 {
@@ -433,9 +377,9 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
     } else {
         ((pad + s - 1) / s) as usize
     }
-    .min(pd.ho);
+    .min(Q::HO);
     let lim = hi - 1 - reach + pad;
-    let bottom = if lim < 0 { 0 } else { (lim / s + 1) as usize }.min(pd.ho);
+    let bottom = if lim < 0 { 0 } else { (lim / s + 1) as usize }.min(Q::HO);
     let (top, bottom) = (top, bottom.max(top));
     let blocks = if bottom - top >= RB {
         (bottom - top).div_ceil(RB)
@@ -449,12 +393,12 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
         let base = p * ihw;
         for blk in 0..blocks {
             let i0 = (top + blk * RB).min(bottom - RB);
-            for j0 in chunks(pd.wo) {
-                tile_to::<I, Q, E, RB>(isa, pd, inp, base, wk, b, (i0, j0), 0..Q::K, op);
+            for j0 in chunks(Q::WO) {
+                tile_to::<I, Q, E, RB>(isa, inp, base, wk, b, (i0, j0), 0..Q::K, op);
             }
         }
         let single = |i: usize| blocks == 0 || i < top || i >= bottom;
-        for i in (0..pd.ho).filter(|&i| single(i)) {
+        for i in (0..Q::HO).filter(|&i| single(i)) {
             // Kernel rows `u` with `0 ≤ r + u·D < HI`.
             let r = (i * Q::S) as isize - pad;
             let ulo = if r >= 0 { 0 } else { (-r + d - 1) / d };
@@ -465,12 +409,12 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
             };
             if ulo >= uhi {
                 // Only padding: the bias.
-                op[i * pd.wo..][..pd.wo].fill(b);
+                op[i * Q::WO..][..Q::WO].fill(b);
                 continue;
             }
             let us = ulo as usize..uhi as usize;
-            for j0 in chunks(pd.wo) {
-                tile_to::<I, Q, E, 1>(isa, pd, inp, base, wk, b, (i, j0), us.clone(), op);
+            for j0 in chunks(Q::WO) {
+                tile_to::<I, Q, E, 1>(isa, inp, base, wk, b, (i, j0), us.clone(), op);
             }
         }
     }
@@ -481,22 +425,21 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
 #[inline(always)]
 fn correlate_planes<I: Isa, Q: Plane, E: Element>(
     isa: I,
-    pd: Dims,
     inp: &[E],
     w: &[E],
     bias: Option<&[E]>,
     out: &mut [E],
     channels: usize,
 ) {
-    if pd.ho * pd.wo == 0 {
+    if Q::HO * Q::WO == 0 {
         return;
     }
-    if pd.ho >= 2 * R {
-        correlate::<I, Q, E, { 2 * R }>(isa, pd, inp, w, bias, out, channels);
-    } else if pd.ho >= R {
-        correlate::<I, Q, E, R>(isa, pd, inp, w, bias, out, channels);
+    if const { Q::HO >= 2 * R } {
+        correlate::<I, Q, E, { 2 * R }>(isa, inp, w, bias, out, channels);
+    } else if const { Q::HO >= R } {
+        correlate::<I, Q, E, R>(isa, inp, w, bias, out, channels);
     } else {
-        correlate::<I, Q, E, 1>(isa, pd, inp, w, bias, out, channels);
+        correlate::<I, Q, E, 1>(isa, inp, w, bias, out, channels);
     }
 }
 
@@ -507,80 +450,37 @@ pub fn forward<G: DepthwiseGeometry, E: Element>(
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    forward_window::<G::Window, E>(Sizes::of::<G>(), x, w, bias, y)
-}
-
-/// [`forward`] compiled once per window and element type.
-fn forward_window<G: DepthwiseWindow, E: Element>(
-    sz: Sizes,
-    x: &[E],
-    w: &[E],
-    bias: Option<&[E]>,
-    y: &mut [E],
-) {
-    dispatch!(E, |isa| forward_on::<_, G, E>(isa, sz, x, w, bias, y))
+    dispatch!(E, |isa| forward_on::<_, G, E>(isa, x, w, bias, y))
 }
 
 #[inline(always)]
-fn forward_on<I: Isa, G: DepthwiseWindow, E: Element>(
+fn forward_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     isa: I,
-    sz: Sizes,
     x: &[E],
     w: &[E],
     bias: Option<&[E]>,
     y: &mut [E],
 ) {
-    let (x, w, y) = (
-        &x[..sz.x_len()],
-        &w[..sz.c * G::K * G::K],
-        &mut y[..sz.y_len()],
-    );
-    let pd = Dims {
-        hi: sz.h,
-        wi: sz.w,
-        ho: sz.ho,
-        wo: sz.wo,
-    };
-    correlate_planes::<I, Forward<G>, E>(isa, pd, x, w, bias, y, sz.c);
+    let (x, w, y) = (&x[..G::X_LEN], &w[..G::W_LEN], &mut y[..G::Y_LEN]);
+    correlate_planes::<I, Forward<G>, E>(isa, x, w, bias, y, G::C);
 }
 
 /// Backward-data: `dx = depthwiseᵀ(dy, w)`, the input gradient. Overwrites `dx`.
 pub fn backward_data<G: DepthwiseGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
-    backward_data_window::<G::Window, E>(Sizes::of::<G>(), dy, w, dx)
-}
-
-/// [`backward_data`] compiled once per window and element type.
-fn backward_data_window<G: DepthwiseWindow, E: Element>(
-    sz: Sizes,
-    dy: &[E],
-    w: &[E],
-    dx: &mut [E],
-) {
-    dispatch!(E, |isa| backward_data_on::<_, G, E>(isa, sz, dy, w, dx))
+    dispatch!(E, |isa| backward_data_on::<_, G, E>(isa, dy, w, dx))
 }
 
 #[inline(always)]
-fn backward_data_on<I: Isa, G: DepthwiseWindow, E: Element>(
+fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     isa: I,
-    sz: Sizes,
     dy: &[E],
     w: &[E],
     dx: &mut [E],
 ) {
-    let (dy, w, dx) = (
-        &dy[..sz.y_len()],
-        &w[..sz.c * G::K * G::K],
-        &mut dx[..sz.x_len()],
-    );
-    let (hw, ohw, kk) = (sz.h * sz.w, sz.ho * sz.wo, G::K * G::K);
-    if G::S == 1 && ohw > 0 {
-        let pd = Dims {
-            hi: sz.ho,
-            wi: sz.wo,
-            ho: sz.h,
-            wo: sz.w,
-        };
-        return correlate_planes::<I, Transposed<G>, E>(isa, pd, dy, w, None, dx, sz.c);
+    let (dy, w, dx) = (&dy[..G::Y_LEN], &w[..G::W_LEN], &mut dx[..G::X_LEN]);
+    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
+    if const { G::S == 1 && G::HO * G::WO > 0 } {
+        return correlate_planes::<I, Transposed<G>, E>(isa, dy, w, None, dx, G::C);
     }
     dx.fill(E::zero());
     if ohw == 0 {
@@ -592,17 +492,17 @@ fn backward_data_on<I: Isa, G: DepthwiseWindow, E: Element>(
         .zip(dy.chunks_exact(ohw))
         .enumerate()
     {
-        let c = p % sz.c;
+        let c = p % G::C;
         let wk = &w[c * kk..][..kk];
         for u in 0..G::K {
-            let (lo, hi, first) = span::<G>(sz.ho, sz.h, u * G::D);
+            let (lo, hi, first) = span::<G>(G::HO, G::H, u * G::D);
             for (k, i) in (lo..hi).enumerate() {
                 let ih = first + k * G::S;
-                let dyrow = &dyplane[i * sz.wo..][..sz.wo];
-                let dxrow = &mut dxplane[ih * sz.w..][..sz.w];
+                let dyrow = &dyplane[i * G::WO..][..G::WO];
+                let dxrow = &mut dxplane[ih * G::W..][..G::W];
                 for v in 0..G::K {
                     let wv = wk[u * G::K + v];
-                    let (lo, hi, first) = span::<G>(sz.wo, sz.w, v * G::D);
+                    let (lo, hi, first) = span::<G>(G::WO, G::W, v * G::D);
                     for (d, &g) in dxrow[first..].iter_mut().step_by(G::S).zip(&dyrow[lo..hi]) {
                         *d += wv * g;
                     }
@@ -616,7 +516,7 @@ fn backward_data_on<I: Isa, G: DepthwiseWindow, E: Element>(
 /// `0..extent`, where `off = u·D` is the offset of a kernel tap, and the input position of `lo`.
 /// Empty (`lo == hi`) when the tap never lands inside the input.
 #[inline(always)]
-fn span<G: DepthwiseWindow>(out: usize, extent: usize, off: usize) -> (usize, usize, usize) {
+fn span<G: DepthwiseGeometry>(out: usize, extent: usize, off: usize) -> (usize, usize, usize) {
     // o·S + off ≥ P
     let lo = if off >= G::P {
         0
@@ -647,64 +547,46 @@ pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
     dw: &mut [E],
     dbias: Option<&mut [E]>,
 ) {
-    backward_weight_window::<G::Window, E>(Sizes::of::<G>(), x, dy, dw, dbias)
-}
-
-/// [`backward_weight`] compiled once per window and element type.
-fn backward_weight_window<G: DepthwiseWindow, E: Element>(
-    sz: Sizes,
-    x: &[E],
-    dy: &[E],
-    dw: &mut [E],
-    dbias: Option<&mut [E]>,
-) {
     dispatch!(E, |isa| backward_weight_on::<_, G, E>(
-        isa, sz, x, dy, dw, dbias
+        isa, x, dy, dw, dbias
     ))
 }
 
 #[inline(always)]
-fn backward_weight_on<I: Isa, G: DepthwiseWindow, E: Element>(
+fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     isa: I,
-    sz: Sizes,
     x: &[E],
     dy: &[E],
     dw: &mut [E],
     mut dbias: Option<&mut [E]>,
 ) {
-    let (x, dy, dw) = (
-        &x[..sz.x_len()],
-        &dy[..sz.y_len()],
-        &mut dw[..sz.c * G::K * G::K],
-    );
-    let (hw, ohw, kk) = (sz.h * sz.w, sz.ho * sz.wo, G::K * G::K);
+    let (x, dy, dw) = (&x[..G::X_LEN], &dy[..G::Y_LEN], &mut dw[..G::W_LEN]);
+    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
     if ohw == 0 {
         return;
     }
     // The input columns a row's steps read: from `−P` to `cend` (exclusive).
-    let last_step = (sz.wo - 1) / L * L;
+    let last_step = (G::WO - 1) / L * L;
     let cend = (last_step * G::S + (G::K - 1) * G::D + (L - 1) * G::S + 1) as isize - G::P as isize;
-    for p in 0..sz.n * sz.c {
-        let c = p % sz.c;
+    for p in 0..G::N * G::C {
+        let c = p % G::C;
         let (xb, gb) = ((p * hw) as isize, p * ohw);
         for t0 in (0..kk).step_by(TAPS) {
             let n = TAPS.min(kk - t0);
             let mut acc = [[E::zero(); L]; TAPS];
             let mut gsum = [E::zero(); L];
-            for i in 0..sz.ho {
-                let grow = &dy[gb + i * sz.wo..][..sz.wo];
+            for i in 0..G::HO {
+                let grow = &dy[gb + i * G::WO..][..G::WO];
                 // Input rows of this output row inside the plane: `rlo..=rhi`.
                 let r = (i * G::S) as isize - G::P as isize;
                 let rlo = r.max(0);
-                let rhi = (r + ((G::K - 1) * G::D) as isize).min(sz.h as isize - 1);
-                let inside = xb + rlo * sz.w as isize - G::P as isize >= 0
-                    && xb + rhi * sz.w as isize + cend <= x.len() as isize;
+                let rhi = (r + ((G::K - 1) * G::D) as isize).min(G::H as isize - 1);
+                let inside = xb + rlo * G::W as isize - G::P as isize >= 0
+                    && xb + rhi * G::W as isize + cend <= x.len() as isize;
                 if inside {
-                    weight_row::<I, G, E, false>(
-                        isa, sz, x, xb, grow, r, t0, n, &mut acc, &mut gsum,
-                    );
+                    weight_row::<I, G, E, false>(isa, x, xb, grow, r, t0, n, &mut acc, &mut gsum);
                 } else {
-                    weight_row_safe::<I, G, E>(isa, sz, x, xb, grow, r, t0, n, &mut acc, &mut gsum);
+                    weight_row_safe::<I, G, E>(isa, x, xb, grow, r, t0, n, &mut acc, &mut gsum);
                 }
             }
             let dwk = &mut dw[c * kk..][..kk];
@@ -724,9 +606,8 @@ fn backward_weight_on<I: Isa, G: DepthwiseWindow, E: Element>(
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_row_safe<I: Isa, G: DepthwiseWindow, E: Element>(
+fn weight_row_safe<I: Isa, G: DepthwiseGeometry, E: Element>(
     isa: I,
-    sz: Sizes,
     x: &[E],
     xb: isize,
     grow: &[E],
@@ -738,7 +619,7 @@ fn weight_row_safe<I: Isa, G: DepthwiseWindow, E: Element>(
 ) {
     isa.run(
         #[inline(always)]
-        move || weight_row::<I, G, E, true>(isa, sz, x, xb, grow, r, t0, n, acc, gsum),
+        move || weight_row::<I, G, E, true>(isa, x, xb, grow, r, t0, n, acc, gsum),
     )
 }
 
@@ -747,9 +628,8 @@ fn weight_row_safe<I: Isa, G: DepthwiseWindow, E: Element>(
 /// `gsum += dy`. Without `SAFE`, every vector read must lie inside `x`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_row<I: Isa, G: DepthwiseWindow, E: Element, const SAFE: bool>(
+fn weight_row<I: Isa, G: DepthwiseGeometry, E: Element, const SAFE: bool>(
     isa: I,
-    sz: Sizes,
     x: &[E],
     xb: isize,
     grow: &[E],
@@ -763,19 +643,17 @@ fn weight_row<I: Isa, G: DepthwiseWindow, E: Element, const SAFE: bool>(
     let mut gs = *gsum;
     // Steps whose reads all lie inside the input row (and that hold `L` outputs) need no mask.
     let creach = ((L - 1) * G::S + (G::K - 1) * G::D) as isize;
-    for j0 in (0..sz.wo).step_by(L) {
+    for j0 in (0..G::WO).step_by(L) {
         let c0 = (j0 * G::S) as isize - G::P as isize;
-        if !SAFE && j0 + L <= sz.wo && c0 >= 0 && c0 + creach < sz.w as isize {
+        if !SAFE && j0 + L <= G::WO && c0 >= 0 && c0 + creach < G::W as isize {
             weight_step::<I, G, E, { read::PLAIN }>(
-                isa, sz, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
+                isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
             );
         } else if SAFE {
-            weight_step::<I, G, E, { read::SAFE }>(
-                isa, sz, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
-            );
+            weight_step::<I, G, E, { read::SAFE }>(isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs);
         } else {
             weight_step::<I, G, E, { read::MASKED }>(
-                isa, sz, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
+                isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
             );
         }
     }
@@ -787,9 +665,8 @@ fn weight_row<I: Isa, G: DepthwiseWindow, E: Element, const SAFE: bool>(
 /// says (one of [`read`]'s).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_step<I: Isa, G: DepthwiseWindow, E: Element, const MODE: u8>(
+fn weight_step<I: Isa, G: DepthwiseGeometry, E: Element, const MODE: u8>(
     _isa: I,
-    sz: Sizes,
     x: &[E],
     xb: isize,
     grow: &[E],
@@ -804,7 +681,7 @@ fn weight_step<I: Isa, G: DepthwiseWindow, E: Element, const MODE: u8>(
         lanes::<E, L, 1>(grow, j0, 1)
     } else {
         let mut g = [E::zero(); L];
-        let k = L.min(sz.wo - j0);
+        let k = L.min(G::WO - j0);
         g[..k].copy_from_slice(&grow[j0..][..k]);
         g
     };
@@ -812,22 +689,22 @@ fn weight_step<I: Isa, G: DepthwiseWindow, E: Element, const MODE: u8>(
         gs[l] += g[l];
     }
     // Lanes past the end of the row hold no output: masked, in `dy` and `x`.
-    let gm = col_mask(j0 as isize, 1, sz.wo, true);
+    let gm = col_mask(j0 as isize, 1, G::WO, true);
     for (k, a) in a.iter_mut().enumerate() {
         if k >= n {
             break;
         }
         let (u, v) = ((t0 + k) / G::K, (t0 + k) % G::K);
         let ih = r + (u * G::D) as isize;
-        if ih < 0 || ih >= sz.h as isize {
+        if ih < 0 || ih >= G::H as isize {
             continue;
         }
         let c0 = (j0 * G::S + v * G::D) as isize - G::P as isize;
-        let start = xb + ih * sz.w as isize + c0;
+        let start = xb + ih * G::W as isize + c0;
         let (gv, xv) = if MODE == read::PLAIN {
             (g, lanes::<E, L, 0>(x, start as usize, G::S))
         } else {
-            let mut m = col_mask(c0, G::S, sz.w, true);
+            let mut m = col_mask(c0, G::S, G::W, true);
             for l in 0..L {
                 m[l] &= gm[l];
             }

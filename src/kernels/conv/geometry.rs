@@ -27,8 +27,6 @@ pub trait ConvGeometry {
     const P: usize;
     /// Dilation.
     const D: usize;
-    /// The kernel window, for the depthwise kernel (one channel per group).
-    type Window: crate::kernels::depthwise::DepthwiseWindow;
 
     /// Input channels.
     const CI: usize = Self::G * Self::CIG;
@@ -75,7 +73,6 @@ impl<
     const D: usize,
 > ConvGeometry for Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>
 {
-    type Window = crate::kernels::depthwise::Window<K, S, P, D>;
     const N: usize = N;
     const G: usize = G;
     const CIG: usize = CIG;

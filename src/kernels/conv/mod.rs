@@ -264,7 +264,6 @@ const fn is_depthwise<C: ConvGeometry>() -> bool {
 struct AsDepthwise<C>(PhantomData<C>);
 
 impl<C: ConvGeometry> DepthwiseGeometry for AsDepthwise<C> {
-    type Window = C::Window;
     const N: usize = C::N;
     const C: usize = C::G;
     const H: usize = C::H;
