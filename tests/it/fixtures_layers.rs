@@ -89,15 +89,8 @@ macro_rules! no_params {
 }
 no_params!(Relu, Sigmoid, Tanh, Hardswish, Hardsigmoid);
 
-constnet::name!(Fc1 = "fc1", Fc2 = "fc2");
-/// torchvision's `SqueezeExcitation(C, S, scale_activation=Hardsigmoid)`.
-type SqueezeExcitation<const C: usize, const S: usize> = Gate<(
-    GlobalAvgPool2d,
-    Named<Fc1, Conv2d<C, S, 1>>,
-    Relu,
-    Named<Fc2, Conv2d<S, C, 1>>,
-    Hardsigmoid,
-)>;
+/// torchvision's `SqueezeExcitation(C, S, scale_activation=Hardsigmoid)`, MobileNetV3's.
+use constnet::models::SqueezeExcitation;
 impl<const C: usize, const S: usize> Hyper for SqueezeExcitation<C, S> {
     fn params() -> Value {
         json!({
