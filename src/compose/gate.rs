@@ -120,12 +120,7 @@ where
     #[inline]
     fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, t: &mut Self::Trace) {
         self.0.forward(x, &mut t.factors, &mut t.gate);
-        pointwise::scale_planes(
-            Some(x.as_slice()),
-            y.as_mut_slice(),
-            t.factors.as_slice(),
-            H * W,
-        );
+        pointwise::scale_planes(x.as_slice(), y.as_mut_slice(), t.factors.as_slice(), H * W);
     }
 
     #[inline]
@@ -137,12 +132,7 @@ where
     ) {
         self.0
             .forward_train_unchecked(x, &mut t.factors, &mut t.gate);
-        pointwise::scale_planes(
-            Some(x.as_slice()),
-            y.as_mut_slice(),
-            t.factors.as_slice(),
-            H * W,
-        );
+        pointwise::scale_planes(x.as_slice(), y.as_mut_slice(), t.factors.as_slice(), H * W);
     }
 
     fn backward(
@@ -174,7 +164,7 @@ where
                     &mut grads.0,
                 );
                 pointwise::scale_planes(
-                    Some(dy.as_slice()),
+                    dy.as_slice(),
                     x.as_mut_slice(),
                     t.factors.as_slice(),
                     plane,
@@ -192,7 +182,7 @@ where
         let (x, y) = io.apart();
         let (s, rest) = scratch.split_at_mut(Tensor::<N, CS, HS, WS, E>::LEN);
         self.0.infer_io(Io::Apart { x, y: &mut *s }, rest);
-        pointwise::scale_planes(Some(x), y, s, H * W);
+        pointwise::scale_planes(x, y, s, H * W);
     }
 
     /// The gate's, plus one multiplication per value.

@@ -2,7 +2,7 @@
 
 use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
-use crate::kernels::lanes::{fmadd, sum};
+use crate::kernels::lanes::{sum, sum_and_dot_dev};
 
 /// `y[i] = f(x[i])`; in place, `y[i] = f(y[i])`, when `x` is `None`.
 #[inline]
@@ -97,41 +97,24 @@ fn scale_on<I: Isa, E: Element>(_isa: I, a: &mut [E], s: E) {
 }
 
 /// `y[p, ·] = x[p, ·] · s[p]` for every plane `p` of `plane` values (`s` holds one value per
-/// plane: per sample and channel); in place, `y[p, ·] *= s[p]`, when `x` is `None`. A channel
-/// gate's forward.
+/// plane: per sample and channel). A channel gate's forward, and its input gradient's direct
+/// path.
 #[inline]
-pub fn scale_planes<E: Element>(x: Option<&[E]>, y: &mut [E], s: &[E], plane: usize) {
+pub fn scale_planes<E: Element>(x: &[E], y: &mut [E], s: &[E], plane: usize) {
     dispatch!(E, |isa| scale_planes_on::<_, E>(isa, x, y, s, plane))
 }
 
 #[inline(always)]
-fn scale_planes_on<I: Isa, E: Element>(
-    _isa: I,
-    x: Option<&[E]>,
-    y: &mut [E],
-    s: &[E],
-    plane: usize,
-) {
-    match x {
-        Some(x) => {
-            for ((y, x), &s) in y.chunks_exact_mut(plane).zip(x.chunks_exact(plane)).zip(s) {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    *y = x * s;
-                }
-            }
-        }
-        None => {
-            for (y, &s) in y.chunks_exact_mut(plane).zip(s) {
-                for y in y.iter_mut() {
-                    *y *= s;
-                }
-            }
+fn scale_planes_on<I: Isa, E: Element>(_isa: I, x: &[E], y: &mut [E], s: &[E], plane: usize) {
+    for ((y, x), &s) in y.chunks_exact_mut(plane).zip(x.chunks_exact(plane)).zip(s) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = x * s;
         }
     }
 }
 
 /// `out[p] = Σ a[p, ·] · b[p, ·]` for every plane `p` of `plane` values: a channel gate's
-/// gradient with respect to its per-channel factors.
+/// gradient with respect to its per-channel factors (the lanes' vectorised dot product).
 #[inline]
 pub fn plane_dots<E: Element>(a: &[E], b: &[E], out: &mut [E], plane: usize) {
     dispatch!(E, |isa| plane_dots_on::<_, E>(isa, a, b, out, plane))
@@ -144,9 +127,6 @@ fn plane_dots_on<I: Isa, E: Element>(_isa: I, a: &[E], b: &[E], out: &mut [E], p
         .zip(a.chunks_exact(plane))
         .zip(b.chunks_exact(plane))
     {
-        *o = a
-            .iter()
-            .zip(b)
-            .fold(E::zero(), |acc, (&a, &b)| fmadd::<I, E>(a, b, acc));
+        *o = sum_and_dot_dev::<I, E>(b, a, E::zero()).1;
     }
 }
