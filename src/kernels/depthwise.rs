@@ -1,11 +1,12 @@
 //! Depthwise 2-D convolution (PyTorch's `groups = in_channels = out_channels`) over flat
 //! `N, C, H, W` slices.
 //!
-//! One `K × K` filter per channel, weight layout `[C, 1, K, K]`:
+//! One `KH × KW` filter per channel, weight layout `[C, 1, KH, KW]`; strides, paddings and
+//! dilations per axis (`SH`, `SW`, …):
 //!
-//! `y[n, c, i, j] = b[c] + Σ_{u,v} x[n, c, i·S − P + u·D, j·S − P + v·D] · w[c, u, v]`
+//! `y[n, c, i, j] = b[c] + Σ_{u,v} x[n, c, i·SH − PH + u·DH, j·SW − PW + v·DW] · w[c, u, v]`
 //!
-//! Each output value reads only `K²` inputs, so this is not a matrix product: the kernels walk
+//! Each output value reads only `KH·KW` inputs, so this is not a matrix product: the kernels walk
 //! one channel plane at a time (a plane of a 56 × 56 map is 12 KiB, it stays in L1) and keep
 //! everything in 8-lane registers:
 //!
@@ -39,26 +40,35 @@ pub trait DepthwiseGeometry {
     const HO: usize;
     /// Output width.
     const WO: usize;
-    /// Kernel size.
-    const K: usize;
-    /// Stride.
-    const S: usize;
-    /// Padding.
-    const P: usize;
-    /// Dilation.
-    const D: usize;
+    /// Kernel height.
+    const KH: usize;
+    /// Kernel width.
+    const KW: usize;
+    /// Stride along rows.
+    const SH: usize;
+    /// Stride along columns.
+    const SW: usize;
+    /// Padding of the top and bottom.
+    const PH: usize;
+    /// Padding of the left and right.
+    const PW: usize;
+    /// Dilation along rows.
+    const DH: usize;
+    /// Dilation along columns.
+    const DW: usize;
 
     /// Values of the input.
     const X_LEN: usize = Self::N * Self::C * Self::H * Self::W;
     /// Values of the output.
     const Y_LEN: usize = Self::N * Self::C * Self::HO * Self::WO;
     /// Values of the weight.
-    const W_LEN: usize = Self::C * Self::K * Self::K;
+    const W_LEN: usize = Self::C * Self::KH * Self::KW;
     /// Multiply-adds of one forward pass.
-    const MACS: usize = Self::Y_LEN * Self::K * Self::K;
+    const MACS: usize = Self::Y_LEN * Self::KH * Self::KW;
 }
 
-/// A [`DepthwiseGeometry`] given by const parameters.
+/// A [`DepthwiseGeometry`] given by const parameters: `K`, `S`, `P`, `D` along rows and, unless
+/// `KW`, `SW`, `PW`, `DW` say otherwise, along columns.
 pub struct DepthwiseGeom<
     const N: usize,
     const C: usize,
@@ -70,6 +80,10 @@ pub struct DepthwiseGeom<
     const S: usize,
     const P: usize,
     const D: usize,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
+    const DW: usize = D,
 >;
 
 impl<
@@ -83,7 +97,11 @@ impl<
     const S: usize,
     const P: usize,
     const D: usize,
-> DepthwiseGeometry for DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> DepthwiseGeometry for DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>
 {
     const N: usize = N;
     const C: usize = C;
@@ -91,10 +109,14 @@ impl<
     const W: usize = W;
     const HO: usize = HO;
     const WO: usize = WO;
-    const K: usize = K;
-    const S: usize = S;
-    const P: usize = P;
-    const D: usize = D;
+    const KH: usize = K;
+    const KW: usize = KW;
+    const SH: usize = S;
+    const SW: usize = SW;
+    const PH: usize = P;
+    const PW: usize = PW;
+    const DH: usize = D;
+    const DW: usize = DW;
 }
 
 /// Lanes per vector step (one 256-bit register of `f32`).
@@ -164,14 +186,18 @@ trait Plane {
     const HO: usize;
     /// Output width.
     const WO: usize;
-    /// Kernel size.
-    const K: usize;
-    /// Stride.
-    const S: usize;
-    /// Dilation.
-    const D: usize;
-    /// Padding (negative: the first output reads further inside).
-    const PAD: isize;
+    /// Kernel height and width.
+    const KH: usize;
+    const KW: usize;
+    /// Strides along rows and columns.
+    const SH: usize;
+    const SW: usize;
+    /// Dilations along rows and columns.
+    const DH: usize;
+    const DW: usize;
+    /// Padding of rows and of columns (negative: the first output reads further inside).
+    const PADH: isize;
+    const PADW: isize;
     /// Whether the kernel is read rotated by 180°.
     const FLIP: bool;
 }
@@ -184,15 +210,19 @@ impl<G: DepthwiseGeometry> Plane for Forward<G> {
     const WI: usize = G::W;
     const HO: usize = G::HO;
     const WO: usize = G::WO;
-    const K: usize = G::K;
-    const S: usize = G::S;
-    const D: usize = G::D;
-    const PAD: isize = G::P as isize;
+    const KH: usize = G::KH;
+    const KW: usize = G::KW;
+    const SH: usize = G::SH;
+    const SW: usize = G::SW;
+    const DH: usize = G::DH;
+    const DW: usize = G::DW;
+    const PADH: isize = G::PH as isize;
+    const PADW: isize = G::PW as isize;
     const FLIP: bool = false;
 }
 
 /// Backward-data of a stride-1 depthwise convolution: `dy → dx`, the kernel flipped,
-/// padding `(K − 1)·D − P`.
+/// padding `(K − 1)·D − P` per axis.
 struct Transposed<G>(PhantomData<G>);
 
 impl<G: DepthwiseGeometry> Plane for Transposed<G> {
@@ -200,10 +230,14 @@ impl<G: DepthwiseGeometry> Plane for Transposed<G> {
     const WI: usize = G::WO;
     const HO: usize = G::H;
     const WO: usize = G::W;
-    const K: usize = G::K;
-    const S: usize = 1;
-    const D: usize = G::D;
-    const PAD: isize = ((G::K - 1) * G::D) as isize - G::P as isize;
+    const KH: usize = G::KH;
+    const KW: usize = G::KW;
+    const SH: usize = 1;
+    const SW: usize = 1;
+    const DH: usize = G::DH;
+    const DW: usize = G::DW;
+    const PADH: isize = ((G::KH - 1) * G::DH) as isize - G::PH as isize;
+    const PADW: isize = ((G::KW - 1) * G::DW) as isize - G::PW as isize;
     const FLIP: bool = true;
 }
 
@@ -237,17 +271,17 @@ fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
     us: core::ops::Range<usize>,
 ) -> [[E; L]; RB] {
     let mut acc = [[b; L]; RB];
-    let r0 = (i0 * Q::S) as isize - Q::PAD;
+    let r0 = (i0 * Q::SH) as isize - Q::PADH;
     // The columns the tile reads in every row: `c0 .. c0 + cspan`.
-    let c0 = (j0 * Q::S) as isize - Q::PAD;
-    let span = (L - 1) * Q::S + 1;
-    let cspan = (Q::K - 1) * Q::D + span;
+    let c0 = (j0 * Q::SW) as isize - Q::PADW;
+    let span = (L - 1) * Q::SW + 1;
+    let cspan = (Q::KW - 1) * Q::DW + span;
     for u in us {
         // This kernel row's input row of every output row of the tile.
         let mut segs: [&[E]; RB] = [&[]; RB];
         let mut starts = [0isize; RB];
         for rr in 0..RB {
-            let ih = r0 + (rr * Q::S + u * Q::D) as isize;
+            let ih = r0 + (rr * Q::SH + u * Q::DH) as isize;
             let start = base as isize + ih * Q::WI as isize + c0;
             if MODE == read::SAFE {
                 starts[rr] = start;
@@ -255,28 +289,28 @@ fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
                 segs[rr] = &inp[start as usize..][..cspan];
             }
         }
-        for v in 0..Q::K {
+        for v in 0..Q::KW {
             let wv = if Q::FLIP {
-                w[(Q::K - 1 - u) * Q::K + (Q::K - 1 - v)]
+                w[(Q::KH - 1 - u) * Q::KW + (Q::KW - 1 - v)]
             } else {
-                w[u * Q::K + v]
+                w[u * Q::KW + v]
             };
-            let m = col_mask(c0 + (v * Q::D) as isize, Q::S, Q::WI, true);
+            let m = col_mask(c0 + (v * Q::DW) as isize, Q::SW, Q::WI, true);
             let mut xs = [[E::zero(); L]; RB];
             for rr in 0..RB {
                 xs[rr] = match MODE {
-                    read::PLAIN => lanes::<E, L, 0>(segs[rr], v * Q::D, Q::S),
+                    read::PLAIN => lanes::<E, L, 0>(segs[rr], v * Q::DW, Q::SW),
                     read::MASKED => {
-                        let mut x = lanes::<E, L, 0>(segs[rr], v * Q::D, Q::S);
+                        let mut x = lanes::<E, L, 0>(segs[rr], v * Q::DW, Q::SW);
                         keep(&mut x, &m);
                         x
                     }
                     _ => {
-                        let start = starts[rr] + (v * Q::D) as isize;
+                        let start = starts[rr] + (v * Q::DW) as isize;
                         let mut x = [E::zero(); L];
                         for l in 0..L {
                             if m[l] != 0 {
-                                x[l] = inp[(start + (l * Q::S) as isize) as usize];
+                                x[l] = inp[(start + (l * Q::SW) as isize) as usize];
                             }
                         }
                         x
@@ -325,17 +359,17 @@ fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
     us: core::ops::Range<usize>,
     out: &mut [E],
 ) {
-    let creach = ((L - 1) * Q::S + (Q::K - 1) * Q::D) as isize;
-    let c0 = (j0 * Q::S) as isize - Q::PAD;
+    let creach = ((L - 1) * Q::SW + (Q::KW - 1) * Q::DW) as isize;
+    let c0 = (j0 * Q::SW) as isize - Q::PADW;
     let at = (i0, j0);
     let t = if c0 >= 0 && c0 + creach < Q::WI as isize && Q::WO >= L {
         tile::<I, Q, E, RB, { read::PLAIN }>(isa, inp, base, w, b, at, us)
     } else {
         // The first and last input rows read (`us` is not empty here).
-        let r0 = (i0 * Q::S) as isize - Q::PAD;
-        let first = base as isize + (r0 + (us.start * Q::D) as isize) * Q::WI as isize + c0;
+        let r0 = (i0 * Q::SH) as isize - Q::PADH;
+        let first = base as isize + (r0 + (us.start * Q::DH) as isize) * Q::WI as isize + c0;
         let last = base as isize
-            + (r0 + ((RB - 1) * Q::S + (us.end - 1) * Q::D) as isize) * Q::WI as isize
+            + (r0 + ((RB - 1) * Q::SH + (us.end - 1) * Q::DH) as isize) * Q::WI as isize
             + c0;
         if first >= 0 && last + creach < inp.len() as isize {
             tile::<I, Q, E, RB, { read::MASKED }>(isa, inp, base, w, b, at, us)
@@ -368,10 +402,10 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
     out: &mut [E],
     channels: usize,
 ) {
-    let (ihw, ohw, kk) = (Q::HI * Q::WI, Q::HO * Q::WO, Q::K * Q::K);
-    let (hi, s, d, pad) = (Q::HI as isize, Q::S as isize, Q::D as isize, Q::PAD);
-    let reach = ((Q::K - 1) * Q::D) as isize;
-    // Rows `top..bottom` read no padding row: `i·S − PAD ≥ 0` and `i·S − PAD + reach < HI`.
+    let (ihw, ohw, kk) = (Q::HI * Q::WI, Q::HO * Q::WO, Q::KH * Q::KW);
+    let (hi, s, d, pad) = (Q::HI as isize, Q::SH as isize, Q::DH as isize, Q::PADH);
+    let reach = ((Q::KH - 1) * Q::DH) as isize;
+    // Rows `top..bottom` read no padding row: `i·SH − PADH ≥ 0` and `i·SH − PADH + reach < HI`.
     let top = if pad <= 0 {
         0
     } else {
@@ -394,18 +428,18 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
         for blk in 0..blocks {
             let i0 = (top + blk * RB).min(bottom - RB);
             for j0 in chunks(Q::WO) {
-                tile_to::<I, Q, E, RB>(isa, inp, base, wk, b, (i0, j0), 0..Q::K, op);
+                tile_to::<I, Q, E, RB>(isa, inp, base, wk, b, (i0, j0), 0..Q::KH, op);
             }
         }
         let single = |i: usize| blocks == 0 || i < top || i >= bottom;
         for i in (0..Q::HO).filter(|&i| single(i)) {
-            // Kernel rows `u` with `0 ≤ r + u·D < HI`.
-            let r = (i * Q::S) as isize - pad;
+            // Kernel rows `u` with `0 ≤ r + u·DH < HI`.
+            let r = (i * Q::SH) as isize - pad;
             let ulo = if r >= 0 { 0 } else { (-r + d - 1) / d };
             let uhi = if r >= hi {
                 0
             } else {
-                ((hi - 1 - r) / d + 1).min(Q::K as isize)
+                ((hi - 1 - r) / d + 1).min(Q::KH as isize)
             };
             if ulo >= uhi {
                 // Only padding: the bias.
@@ -478,8 +512,8 @@ fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     dx: &mut [E],
 ) {
     let (dy, w, dx) = (&dy[..G::Y_LEN], &w[..G::W_LEN], &mut dx[..G::X_LEN]);
-    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
-    if const { G::S == 1 && G::HO * G::WO > 0 } {
+    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::KH * G::KW);
+    if const { G::SH == 1 && G::SW == 1 && G::HO * G::WO > 0 } {
         return correlate_planes::<I, Transposed<G>, E>(isa, dy, w, None, dx, G::C);
     }
     dx.fill(E::zero());
@@ -494,16 +528,16 @@ fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     {
         let c = p % G::C;
         let wk = &w[c * kk..][..kk];
-        for u in 0..G::K {
-            let (lo, hi, first) = span::<G>(G::HO, G::H, u * G::D);
+        for u in 0..G::KH {
+            let (lo, hi, first) = span(G::HO, G::H, u * G::DH, G::SH, G::PH);
             for (k, i) in (lo..hi).enumerate() {
-                let ih = first + k * G::S;
+                let ih = first + k * G::SH;
                 let dyrow = &dyplane[i * G::WO..][..G::WO];
                 let dxrow = &mut dxplane[ih * G::W..][..G::W];
-                for v in 0..G::K {
-                    let wv = wk[u * G::K + v];
-                    let (lo, hi, first) = span::<G>(G::WO, G::W, v * G::D);
-                    for (d, &g) in dxrow[first..].iter_mut().step_by(G::S).zip(&dyrow[lo..hi]) {
+                for v in 0..G::KW {
+                    let wv = wk[u * G::KW + v];
+                    let (lo, hi, first) = span(G::WO, G::W, v * G::DW, G::SW, G::PW);
+                    for (d, &g) in dxrow[first..].iter_mut().step_by(G::SW).zip(&dyrow[lo..hi]) {
                         *d += wv * g;
                     }
                 }
@@ -512,31 +546,28 @@ fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     }
 }
 
-/// The output positions `lo..hi` (of `0..out`) whose input position `o·S + off − P` lies in
-/// `0..extent`, where `off = u·D` is the offset of a kernel tap, and the input position of `lo`.
-/// Empty (`lo == hi`) when the tap never lands inside the input.
+/// The output positions `lo..hi` (of `0..out`) whose input position `o·s + off − p` lies in
+/// `0..extent`, where `off = u·d` is the offset of a kernel tap along an axis of stride `s`
+/// and padding `p`, and the input position of `lo`. Empty (`lo == hi`) when the tap never
+/// lands inside the input.
 #[inline(always)]
-fn span<G: DepthwiseGeometry>(out: usize, extent: usize, off: usize) -> (usize, usize, usize) {
-    // o·S + off ≥ P
-    let lo = if off >= G::P {
-        0
-    } else {
-        (G::P - off).div_ceil(G::S)
-    };
-    // o·S + off − P ≤ extent − 1  ⇔  o·S + off < extent + P
-    let lim = extent + G::P;
+fn span(out: usize, extent: usize, off: usize, s: usize, p: usize) -> (usize, usize, usize) {
+    // o·s + off ≥ p
+    let lo = if off >= p { 0 } else { (p - off).div_ceil(s) };
+    // o·s + off − p ≤ extent − 1  ⇔  o·s + off < extent + p
+    let lim = extent + p;
     let hi = if lim <= off {
         0
     } else {
-        ((lim - off - 1) / G::S + 1).min(out)
+        ((lim - off - 1) / s + 1).min(out)
     };
     if lo >= hi {
         return (0, 0, 0);
     }
-    (lo, hi, lo * G::S + off - G::P)
+    (lo, hi, lo * s + off - p)
 }
 
-/// Backward-weight: `dw[c, u, v] += Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·S − P + u·D, j·S − P + v·D]`
+/// Backward-weight: `dw[c, u, v] += Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + u·DH, j·SW − PW + v·DW]`
 /// and, if given, `dbias[c] += Σ dy[n, c, ·]`. Accumulates.
 ///
 /// Per plane, passes of up to [`TAPS`] taps: each step reads `L` values of `dy` and, per tap,
@@ -561,13 +592,14 @@ fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Element>(
     mut dbias: Option<&mut [E]>,
 ) {
     let (x, dy, dw) = (&x[..G::X_LEN], &dy[..G::Y_LEN], &mut dw[..G::W_LEN]);
-    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::K * G::K);
+    let (hw, ohw, kk) = (G::H * G::W, G::HO * G::WO, G::KH * G::KW);
     if ohw == 0 {
         return;
     }
-    // The input columns a row's steps read: from `−P` to `cend` (exclusive).
+    // The input columns a row's steps read: from `−PW` to `cend` (exclusive).
     let last_step = (G::WO - 1) / L * L;
-    let cend = (last_step * G::S + (G::K - 1) * G::D + (L - 1) * G::S + 1) as isize - G::P as isize;
+    let cend =
+        (last_step * G::SW + (G::KW - 1) * G::DW + (L - 1) * G::SW + 1) as isize - G::PW as isize;
     for p in 0..G::N * G::C {
         let c = p % G::C;
         let (xb, gb) = ((p * hw) as isize, p * ohw);
@@ -578,10 +610,10 @@ fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Element>(
             for i in 0..G::HO {
                 let grow = &dy[gb + i * G::WO..][..G::WO];
                 // Input rows of this output row inside the plane: `rlo..=rhi`.
-                let r = (i * G::S) as isize - G::P as isize;
+                let r = (i * G::SH) as isize - G::PH as isize;
                 let rlo = r.max(0);
-                let rhi = (r + ((G::K - 1) * G::D) as isize).min(G::H as isize - 1);
-                let inside = xb + rlo * G::W as isize - G::P as isize >= 0
+                let rhi = (r + ((G::KH - 1) * G::DH) as isize).min(G::H as isize - 1);
+                let inside = xb + rlo * G::W as isize - G::PW as isize >= 0
                     && xb + rhi * G::W as isize + cend <= x.len() as isize;
                 if inside {
                     weight_row::<I, G, E, false>(isa, x, xb, grow, r, t0, n, &mut acc, &mut gsum);
@@ -642,9 +674,9 @@ fn weight_row<I: Isa, G: DepthwiseGeometry, E: Element, const SAFE: bool>(
     let mut a = *acc;
     let mut gs = *gsum;
     // Steps whose reads all lie inside the input row (and that hold `L` outputs) need no mask.
-    let creach = ((L - 1) * G::S + (G::K - 1) * G::D) as isize;
+    let creach = ((L - 1) * G::SW + (G::KW - 1) * G::DW) as isize;
     for j0 in (0..G::WO).step_by(L) {
-        let c0 = (j0 * G::S) as isize - G::P as isize;
+        let c0 = (j0 * G::SW) as isize - G::PW as isize;
         if !SAFE && j0 + L <= G::WO && c0 >= 0 && c0 + creach < G::W as isize {
             weight_step::<I, G, E, { read::PLAIN }>(
                 isa, x, xb, grow, r, t0, n, j0, &mut a, &mut gs,
@@ -694,17 +726,17 @@ fn weight_step<I: Isa, G: DepthwiseGeometry, E: Element, const MODE: u8>(
         if k >= n {
             break;
         }
-        let (u, v) = ((t0 + k) / G::K, (t0 + k) % G::K);
-        let ih = r + (u * G::D) as isize;
+        let (u, v) = ((t0 + k) / G::KW, (t0 + k) % G::KW);
+        let ih = r + (u * G::DH) as isize;
         if ih < 0 || ih >= G::H as isize {
             continue;
         }
-        let c0 = (j0 * G::S + v * G::D) as isize - G::P as isize;
+        let c0 = (j0 * G::SW + v * G::DW) as isize - G::PW as isize;
         let start = xb + ih * G::W as isize + c0;
         let (gv, xv) = if MODE == read::PLAIN {
-            (g, lanes::<E, L, 0>(x, start as usize, G::S))
+            (g, lanes::<E, L, 0>(x, start as usize, G::SW))
         } else {
-            let mut m = col_mask(c0, G::S, G::W, true);
+            let mut m = col_mask(c0, G::SW, G::W, true);
             for l in 0..L {
                 m[l] &= gm[l];
             }
@@ -712,12 +744,12 @@ fn weight_step<I: Isa, G: DepthwiseGeometry, E: Element, const MODE: u8>(
                 let mut xv = [E::zero(); L];
                 for l in 0..L {
                     if m[l] != 0 {
-                        xv[l] = x[(start + (l * G::S) as isize) as usize];
+                        xv[l] = x[(start + (l * G::SW) as isize) as usize];
                     }
                 }
                 xv
             } else {
-                let mut xv = lanes::<E, L, 0>(x, start as usize, G::S);
+                let mut xv = lanes::<E, L, 0>(x, start as usize, G::SW);
                 keep(&mut xv, &m);
                 xv
             };

@@ -1,11 +1,12 @@
 //! Max and average pooling over flat `N, C, H, W` slices (PyTorch semantics, floor mode).
 //!
+//! Windows of `KH × KW` with strides `SH`, `SW` and paddings `PH`, `PW` (rows, columns).
 //! Padding: max pooling treats padded positions as `−∞`; average pooling counts them as zeros
-//! and always divides by `K²` (PyTorch's `count_include_pad=True`).
+//! and always divides by `KH·KW` (PyTorch's `count_include_pad=True`).
 //!
 //! The forward passes compute `L` outputs of a row at once (one vector per window tap, padding
 //! lanes masked; 2 × 2 windows of stride 2 compare two contiguous rows first). The backward
-//! passes of non-overlapping windows (`K ≤ S`, the usual case) write every input gradient
+//! passes of non-overlapping windows (`K ≤ S` along both axes, the usual case) write every input gradient
 //! exactly once, row by row, instead of zeroing `dx` and scattering into it; overlapping
 //! windows accumulate by scattering. No branch depends on the data (comparisons become vector
 //! selects).
@@ -26,15 +27,22 @@ pub trait PoolGeometry {
     const HO: usize;
     /// Output width.
     const WO: usize;
-    /// Window size.
-    const K: usize;
-    /// Stride.
-    const S: usize;
-    /// Padding.
-    const P: usize;
+    /// Window height.
+    const KH: usize;
+    /// Window width.
+    const KW: usize;
+    /// Stride along rows.
+    const SH: usize;
+    /// Stride along columns.
+    const SW: usize;
+    /// Padding of the top and bottom.
+    const PH: usize;
+    /// Padding of the left and right.
+    const PW: usize;
 }
 
-/// A [`PoolGeometry`] given by const parameters (`PLANES = N · C`).
+/// A [`PoolGeometry`] given by const parameters (`PLANES = N · C`): `K`, `S`, `P` along rows
+/// and, unless `KW`, `SW`, `PW` say otherwise, along columns.
 pub struct PoolGeom<
     const N: usize,
     const C: usize,
@@ -45,6 +53,9 @@ pub struct PoolGeom<
     const K: usize,
     const S: usize,
     const P: usize,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
 >;
 
 impl<
@@ -57,16 +68,22 @@ impl<
     const K: usize,
     const S: usize,
     const P: usize,
-> PoolGeometry for PoolGeom<N, C, H, W, HO, WO, K, S, P>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+> PoolGeometry for PoolGeom<N, C, H, W, HO, WO, K, S, P, KW, SW, PW>
 {
     const PLANES: usize = N * C;
     const H: usize = H;
     const W: usize = W;
     const HO: usize = HO;
     const WO: usize = WO;
-    const K: usize = K;
-    const S: usize = S;
-    const P: usize = P;
+    const KH: usize = K;
+    const KW: usize = KW;
+    const SH: usize = S;
+    const SW: usize = SW;
+    const PH: usize = P;
+    const PW: usize = PW;
 }
 
 /// Whether every window lies inside the padded input. Always in floor mode; in ceil mode
@@ -77,16 +94,40 @@ const fn windows_inside<G: PoolGeometry>() -> bool {
     const fn fits(o: usize, extent: usize, k: usize, s: usize, p: usize) -> bool {
         o == 0 || (o - 1) * s + k <= extent + 2 * p
     }
-    fits(G::HO, G::H, G::K, G::S, G::P) && fits(G::WO, G::W, G::K, G::S, G::P)
+    fits(G::HO, G::H, G::KH, G::SH, G::PH) && fits(G::WO, G::W, G::KW, G::SW, G::PW)
 }
 
-/// The input rows (or columns) covered by window `o`, clipped to the input.
+/// The input rows covered by window row `i`, clipped to the input.
 #[inline(always)]
-fn span<G: PoolGeometry>(o: usize, extent: usize) -> core::ops::Range<usize> {
-    let start = o * G::S;
-    let lo = start.saturating_sub(G::P);
-    let hi = (start + G::K).saturating_sub(G::P).min(extent);
+fn rows_of<G: PoolGeometry>(i: usize) -> core::ops::Range<usize> {
+    span(i, G::H, G::KH, G::SH, G::PH)
+}
+
+/// The input columns covered by window column `j`, clipped to the input.
+#[inline(always)]
+fn cols_of<G: PoolGeometry>(j: usize) -> core::ops::Range<usize> {
+    span(j, G::W, G::KW, G::SW, G::PW)
+}
+
+/// The input positions covered by window `o` of size `k`, stride `s` and padding `p` along an
+/// axis, clipped to the input's `extent`.
+#[inline(always)]
+fn span(o: usize, extent: usize, k: usize, s: usize, p: usize) -> core::ops::Range<usize> {
+    let start = o * s;
+    let lo = start.saturating_sub(p);
+    let hi = (start + k).saturating_sub(p).min(extent);
     lo..hi
+}
+
+/// Whether the windows overlap along an axis (`K > S` along rows or columns): then the backward
+/// passes scatter.
+const fn overlapping<G: PoolGeometry>() -> bool {
+    G::KH > G::SH || G::KW > G::SW
+}
+
+/// 2 × 2 windows of stride 2 without padding (the vector paths of max pooling).
+const fn two_by_two<G: PoolGeometry>() -> bool {
+    G::KH == 2 && G::KW == 2 && G::SH == 2 && G::SW == 2 && G::PH == 0 && G::PW == 0
 }
 
 /// Outputs per vector step.
@@ -114,10 +155,10 @@ fn store<T: Copy>(row: &mut [T], j0: usize, v: &[T; L]) {
     }
 }
 
-/// The lanes `lo..hi` of a step whose input column `c0 + l·S` lies in `0..W`.
+/// The lanes `lo..hi` of a step whose input column `c0 + l·SW` lies in `0..W`.
 #[inline(always)]
 fn lane_range<G: PoolGeometry>(c0: isize) -> (usize, usize) {
-    let s = G::S as isize;
+    let s = G::SW as isize;
     let lo = if c0 >= 0 { 0 } else { (-c0 + s - 1) / s };
     let last = G::W as isize - 1 - c0;
     let hi = if last < 0 { 0 } else { last / s + 1 };
@@ -156,7 +197,7 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element, const ARGMAX: bool>(
     y: &mut [E],
     argmax: &mut [u32],
 ) {
-    if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L && windows_inside::<G>() } {
+    if const { two_by_two::<G>() && G::WO >= L && windows_inside::<G>() } {
         return max_forward_2x2::<G, E, ARGMAX>(x, y, argmax);
     }
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
@@ -172,24 +213,24 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element, const ARGMAX: bool>(
             for j0 in chunks(G::WO) {
                 let mut best = [E::neg_infinity(); L];
                 let mut at = [0u32; L];
-                for ih in span::<G>(i, G::H) {
+                for ih in rows_of::<G>(i) {
                     let row = &xp[ih * G::W..][..G::W];
-                    for dw in 0..G::K {
-                        let c0 = (j0 * G::S + dw) as isize - G::P as isize;
+                    for dw in 0..G::KW {
+                        let c0 = (j0 * G::SW + dw) as isize - G::PW as isize;
                         let (lo, hi) = lane_range::<G>(c0);
                         let mut v = [E::neg_infinity(); L];
                         if lo == 0 && hi == L {
-                            v = lanes::<E, L, 0>(row, c0 as usize, G::S);
+                            v = lanes::<E, L, 0>(row, c0 as usize, G::SW);
                         } else {
                             for (l, v) in v.iter_mut().enumerate().take(hi).skip(lo) {
-                                *v = row[(c0 + (l * G::S) as isize) as usize];
+                                *v = row[(c0 + (l * G::SW) as isize) as usize];
                             }
                         }
                         let base = (ih * G::W) as isize + c0;
                         for l in 0..L {
                             let take = beats(v[l], best[l]);
                             best[l] = if take { v[l] } else { best[l] };
-                            let idx = (base + (l * G::S) as isize) as u32;
+                            let idx = (base + (l * G::SW) as isize) as u32;
                             at[l] = if take { idx } else { at[l] };
                         }
                     }
@@ -261,12 +302,12 @@ fn max_forward_2x2<G: PoolGeometry, E: Element, const ARGMAX: bool>(
 }
 
 /// Calls `f(ih, i)` for every input row `ih`, with the output row `i` whose window holds it
-/// (`None` if none does), when windows do not overlap (`K ≤ S`).
+/// (`None` if none does), when windows do not overlap (`KH ≤ SH`).
 #[inline(always)]
 fn disjoint_rows<G: PoolGeometry>(mut f: impl FnMut(usize, Option<usize>)) {
     for ih in 0..G::H {
-        let (i, r) = ((ih + G::P) / G::S, (ih + G::P) % G::S);
-        f(ih, (r < G::K && i < G::HO).then_some(i));
+        let (i, r) = ((ih + G::PH) / G::SH, (ih + G::PH) % G::SH);
+        f(ih, (r < G::KH && i < G::HO).then_some(i));
     }
 }
 
@@ -277,8 +318,8 @@ fn disjoint_cols<G: PoolGeometry>(iw0: usize) -> ([usize; L], [bool; L]) {
     let mut j = [0usize; L];
     let mut inside = [false; L];
     for l in 0..L {
-        let (jj, r) = ((iw0 + l + G::P) / G::S, (iw0 + l + G::P) % G::S);
-        inside[l] = r < G::K && jj < G::WO && iw0 + l < G::W;
+        let (jj, r) = ((iw0 + l + G::PW) / G::SW, (iw0 + l + G::PW) % G::SW);
+        inside[l] = r < G::KW && jj < G::WO && iw0 + l < G::W;
         j[l] = jj.min(G::WO.saturating_sub(1));
     }
     (j, inside)
@@ -299,7 +340,7 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
 ) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     // (overlapping windows, and windows that stick out of the input: scatter by the arg-max)
-    if const { G::K > G::S || G::WO == 0 || !windows_inside::<G>() } {
+    if const { overlapping::<G>() || G::WO == 0 || !windows_inside::<G>() } {
         dx[..G::PLANES * hw].fill(E::zero());
         for p in 0..G::PLANES {
             let dxp = &mut dx[p * hw..][..hw];
@@ -309,18 +350,18 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
         }
         return;
     }
-    if const { G::K == 2 && G::S == 2 && G::P == 0 && G::WO >= L } {
+    if const { two_by_two::<G>() && G::WO >= L } {
         return max_backward_2x2::<G, E>(dy, argmax, dx);
     }
-    if const { G::K == G::S && G::P == 0 && G::WO >= L } {
-        // Windows tile the input: per input row, `L` outputs give `S·L` consecutive input
+    if const { G::KH == G::SH && G::KW == G::SW && G::PH == 0 && G::PW == 0 && G::WO >= L } {
+        // Windows tile the input: per input row, `L` outputs give `SW·L` consecutive input
         // gradients.
         for p in 0..G::PLANES {
             let dyp = &dy[p * ohw..][..ohw];
             let ap = &argmax[p * ohw..][..ohw];
             let dxp = &mut dx[p * hw..][..hw];
             for ih in 0..G::H {
-                let i = ih / G::S;
+                let i = ih / G::SH;
                 let out = &mut dxp[ih * G::W..][..G::W];
                 if i >= G::HO {
                     out.fill(E::zero());
@@ -330,16 +371,16 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
                 for j0 in chunks(G::WO) {
                     let g = lanes::<E, L, 1>(gr, j0, 1);
                     let a = lanes::<u32, L, 1>(ar, j0, 1);
-                    let o = &mut out[j0 * G::S..][..L * G::S];
-                    // Input column by input column (each output's values repeated `S` times:
+                    let o = &mut out[j0 * G::SW..][..L * G::SW];
+                    // Input column by input column (each output's values repeated `SW` times:
                     // a lane permutation), so that the stores stay contiguous.
-                    let base = (ih * G::W + j0 * G::S) as u32;
+                    let base = (ih * G::W + j0 * G::SW) as u32;
                     for (k, o) in o.iter_mut().enumerate() {
-                        let (gk, ak) = (g[k / G::S], a[k / G::S]);
+                        let (gk, ak) = (g[k / G::SW], a[k / G::SW]);
                         *o = if ak == base + k as u32 { gk } else { E::zero() };
                     }
                 }
-                out[G::WO * G::S..].fill(E::zero());
+                out[G::WO * G::SW..].fill(E::zero());
             }
         }
         return;
@@ -422,7 +463,7 @@ fn max_backward_2x2<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
     }
 }
 
-/// Average pooling: each output is the sum of its window divided by `K²`.
+/// Average pooling: each output is the sum of its window divided by `KH·KW`.
 pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
     dispatch!(E, |isa| avg_forward_on::<_, G, E>(isa, x, y))
 }
@@ -430,18 +471,18 @@ pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
 #[inline(always)]
 fn avg_forward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, x: &[E], y: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
-    let scale = E::one() / E::of((G::K * G::K) as f64);
+    let scale = E::one() / E::of((G::KH * G::KW) as f64);
     for p in 0..G::PLANES {
         let xp = &x[p * hw..][..hw];
         let yp = &mut y[p * ohw..][..ohw];
         for i in 0..G::HO {
             for j0 in chunks(G::WO) {
                 let mut sum = [E::zero(); L];
-                for ih in span::<G>(i, G::H) {
-                    for dw in 0..G::K {
-                        let c0 = (j0 * G::S + dw) as isize - G::P as isize;
+                for ih in rows_of::<G>(i) {
+                    for dw in 0..G::KW {
+                        let c0 = (j0 * G::SW + dw) as isize - G::PW as isize;
                         let (lo, hi) = lane_range::<G>(c0);
-                        let v = load::<E, L, 0>(xp, (ih * G::W) as isize + c0, G::S, lo, hi);
+                        let v = load::<E, L, 0>(xp, (ih * G::W) as isize + c0, G::SW, lo, hi);
                         for l in 0..L {
                             sum[l] += v[l];
                         }
@@ -456,7 +497,8 @@ fn avg_forward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, x: &[E], y: &mut
     }
 }
 
-/// Average pooling backward: each `dy` is spread as `dy / K²` over its window. Overwrites `dx`.
+/// Average pooling backward: each `dy` is spread as `dy / (KH·KW)` over its window. Overwrites
+/// `dx`.
 pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
     dispatch!(E, |isa| avg_backward_on::<_, G, E>(isa, dy, dx))
 }
@@ -464,8 +506,8 @@ pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
 #[inline(always)]
 fn avg_backward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, dy: &[E], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
-    let scale = E::one() / E::of((G::K * G::K) as f64);
-    if const { G::K > G::S || G::WO == 0 } {
+    let scale = E::one() / E::of((G::KH * G::KW) as f64);
+    if const { overlapping::<G>() || G::WO == 0 } {
         dx[..G::PLANES * hw].fill(E::zero());
         for p in 0..G::PLANES {
             let dyp = &dy[p * ohw..][..ohw];
@@ -473,8 +515,8 @@ fn avg_backward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, dy: &[E], dx: &
             for i in 0..G::HO {
                 for j in 0..G::WO {
                     let g = dyp[i * G::WO + j] * scale;
-                    for ih in span::<G>(i, G::H) {
-                        for iw in span::<G>(j, G::W) {
+                    for ih in rows_of::<G>(i) {
+                        for iw in cols_of::<G>(j) {
                             dxp[ih * G::W + iw] += g;
                         }
                     }

@@ -9,13 +9,19 @@ use crate::module::{Module, Path, TensorInfo, Visitor};
 use crate::shape::{Check, Dim, Window};
 use crate::tensor::Tensor;
 
-/// 2-D convolution (PyTorch's `nn.Conv2d`): `CI` → `CO` channels, square kernel `K`,
-/// stride `S`, padding `P` (zeros), dilation `D`, with a bias unless `B` is
+/// 2-D convolution (PyTorch's `nn.Conv2d`): `CI` → `CO` channels, kernel `K`, stride `S`,
+/// padding `P` (zeros), dilation `D`, with a bias unless `B` is
 /// [`NoBias`](crate::layers::NoBias).
 ///
+/// `K`, `S`, `P`, `D` hold along rows and, by default, along columns; the last four
+/// parameters give the columns their own (`KW`, `SW`, `PW`, `DW`). Spell a rectangular
+/// convolution with [`Conv2dHw`] (PyTorch's order: `Conv2dHw<CI, CO, 1, 7, 1, 1, 0, 3>` is
+/// `nn.Conv2d(CI, CO, (1, 7), padding=(0, 3))`).
+///
 /// On an input `Tensor<N, CI, H, W>` it gives `Tensor<N, CO, HO, WO>` with
-/// `HO = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1`, computed at compile time: a channel count that
-/// does not match, or a kernel that does not fit, is a compile error.
+/// `HO = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1` (and `WO` the same with the column values),
+/// computed at compile time: a channel count that does not match, or a kernel that does not
+/// fit, is a compile error.
 ///
 /// ```
 /// use constnet::prelude::*;
@@ -34,9 +40,13 @@ pub struct Conv2d<
     B: BiasMode = Bias,
     E: Element = f32,
     const D: usize = 1,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
+    const DW: usize = D,
 > {
-    /// Weights, PyTorch layout `[CO, CI, K, K]`.
-    pub weight: [[[[E; K]; K]; CI]; CO],
+    /// Weights, PyTorch layout `[CO, CI, KH, KW]` (`KH` = `K`).
+    pub weight: [[[[E; KW]; K]; CI]; CO],
     /// Bias, `[CO]` (absent with `NoBias`).
     pub bias: B::Store<E, CO>,
 }
@@ -52,7 +62,11 @@ unsafe impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Zeroable for Conv2d<CI, CO, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Zeroable for Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     const ZERO: Self = Self {
         weight: Zeroable::ZERO,
@@ -69,7 +83,11 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Conv2d<CI, CO, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     /// The weights as one flat slice.
     #[inline]
@@ -87,17 +105,21 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Module<E> for Conv2d<CI, CO, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Module<E> for Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     fn visit<V: Visitor<E, KK>, const KK: usize>(
         mut m: [&mut Self; KK],
         path: &Path<'_>,
         v: &mut V,
     ) {
-        let fan_in = CI * K * K;
+        let fan_in = CI * K * KW;
         let p = path.field("weight");
         v.tensor(
-            TensorInfo::param(&p, &[CO, CI, K, K], fan_in),
+            TensorInfo::param(&p, &[CO, CI, K, KW], fan_in),
             m.each_mut().map(|l| {
                 l.weight
                     .as_flattened_mut()
@@ -125,14 +147,18 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
     const H: usize,
     const W: usize,
     const HO: usize,
     const WO: usize,
-> Layer<Tensor<N, CI, H, W, E>> for Conv2d<CI, CO, K, S, P, B, E, D>
+> Layer<Tensor<N, CI, H, W, E>> for Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
 where
     Dim<H>: Window<K, S, P, D, Out = Dim<HO>>,
-    Dim<W>: Window<K, S, P, D, Out = Dim<WO>>,
+    Dim<W>: Window<KW, SW, PW, DW, Out = Dim<WO>>,
 {
     type Output = Tensor<N, CO, HO, WO, E>;
     type Trace = ();
@@ -146,7 +172,7 @@ where
     #[inline]
     fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
         let (x, y) = io.apart();
-        conv::forward::<Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+        conv::forward::<Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             x,
             self.weight_flat(),
             B::get(&self.bias),
@@ -183,8 +209,12 @@ where
             const S: usize,
             const P: usize,
             const D: usize,
-        > = Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D>;
-        conv::backward_weight::<G<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+            const KW: usize,
+            const SW: usize,
+            const PW: usize,
+            const DW: usize,
+        > = Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>;
+        conv::backward_weight::<G<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             x.get().as_slice(),
             dy.as_slice(),
             grads
@@ -195,7 +225,7 @@ where
             B::get_mut(&mut grads.bias),
         );
         if let Some(dx) = x.into_grad() {
-            conv::backward_data::<G<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+            conv::backward_data::<G<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
                 dy.as_slice(),
                 self.weight_flat(),
                 dx.as_mut_slice(),
@@ -204,6 +234,34 @@ where
     }
 
     fn flops() -> u64 {
-        (2 * N * CO * HO * WO * CI * K * K) as u64
+        (2 * N * CO * HO * WO * CI * K * KW) as u64
     }
 }
+
+/// A 2-D convolution with its own kernel size, stride, padding and dilation along rows (`…H`)
+/// and columns (`…W`), in PyTorch's order: `Conv2dHw<CI, CO, KH, KW, SH, SW, PH, PW>` is
+/// `nn.Conv2d(CI, CO, (KH, KW), (SH, SW), (PH, PW))`. The same type as [`Conv2d`] with its
+/// column parameters given (so `Conv2dHw<C, C, 3, 3>` is `Conv2d<C, C, 3>`).
+///
+/// ```
+/// use constnet::prelude::*;
+/// // Inception-v3's 1 × 7 convolution: 17 × 17 stays 17 × 17.
+/// let conv = <Conv2dHw<4, 6, 1, 7, 1, 1, 0, 3>>::zeroed();
+/// let x = Tensor::<1, 4, 17, 17>::zeros();
+/// let mut y = Tensor::<1, 6, 17, 17>::zeros();
+/// conv.forward(&x, &mut y, &mut ());
+/// ```
+pub type Conv2dHw<
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize = 1,
+    const SW: usize = SH,
+    const PH: usize = 0,
+    const PW: usize = PH,
+    B = Bias,
+    E = f32,
+    const DH: usize = 1,
+    const DW: usize = DH,
+> = Conv2d<CI, CO, KH, SH, PH, B, E, DH, KW, SW, PW, DW>;

@@ -59,9 +59,14 @@ pub struct ConvTranspose2d<
     B: BiasMode = Bias,
     E: Element = f32,
     const D: usize = 1,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
+    const OPW: usize = OP,
+    const DW: usize = D,
 > {
-    /// Weights, PyTorch layout `[CI, CO, K, K]` (input channels first).
-    pub weight: [[[[E; K]; K]; CO]; CI],
+    /// Weights, PyTorch layout `[CI, CO, KH, KW]` (input channels first; `KH` = `K`).
+    pub weight: [[[[E; KW]; K]; CO]; CI],
     /// Bias, `[CO]` (absent with `NoBias`).
     pub bias: B::Store<E, CO>,
 }
@@ -80,7 +85,12 @@ unsafe impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Zeroable for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const OPW: usize,
+    const DW: usize,
+> Zeroable for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
 {
     const ZERO: Self = Self {
         weight: Zeroable::ZERO,
@@ -98,7 +108,12 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const OPW: usize,
+    const DW: usize,
+> ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
 {
     /// The weights as one flat slice (`[CI, CO, K, K]`).
     #[inline]
@@ -125,7 +140,12 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Module<E> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const OPW: usize,
+    const DW: usize,
+> Module<E> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
 {
     fn visit<V: Visitor<E, KK>, const KK: usize>(
         mut m: [&mut Self; KK],
@@ -133,10 +153,10 @@ impl<
         v: &mut V,
     ) {
         // PyTorch computes the fan-in of a `[CI, CO, K, K]` weight from its dimension 1.
-        let fan_in = CO * K * K;
+        let fan_in = CO * K * KW;
         let p = path.field("weight");
         v.tensor(
-            TensorInfo::param(&p, &[CI, CO, K, K], fan_in),
+            TensorInfo::param(&p, &[CI, CO, K, KW], fan_in),
             m.each_mut().map(|l| l.weight_flat_mut()),
         );
         if B::get(&m[0].bias).is_some() {
@@ -163,7 +183,11 @@ type Adjoint<
     const S: usize,
     const P: usize,
     const D: usize,
-> = Geom<N, 1, CO, CI, HO, WO, H, W, K, S, P, D>;
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> = Geom<N, 1, CO, CI, HO, WO, H, W, K, S, P, D, KW, SW, PW, DW>;
 
 impl<
     const N: usize,
@@ -176,15 +200,22 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const OPW: usize,
+    const DW: usize,
     const H: usize,
     const W: usize,
     const HO: usize,
     const WO: usize,
-> Layer<Tensor<N, CI, H, W, E>> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>
+> Layer<Tensor<N, CI, H, W, E>>
+    for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
 where
     Dim<H>: TransposedWindow<K, S, P, OP, D, Out = Dim<HO>>,
-    Dim<W>: TransposedWindow<K, S, P, OP, D, Out = Dim<WO>>,
+    Dim<W>: TransposedWindow<KW, SW, PW, OPW, DW, Out = Dim<WO>>,
     Dim<OP>: OutputPaddingBelowStride<S>,
+    Dim<OPW>: OutputPaddingBelowStride<SW>,
 {
     type Output = Tensor<N, CO, HO, WO, E>;
     type Trace = ();
@@ -198,7 +229,7 @@ where
     #[inline]
     fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
         let (x, y) = io.apart();
-        conv::transposed_forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+        conv::transposed_forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             x,
             self.weight_flat(),
             B::get(&self.bias),
@@ -224,7 +255,7 @@ where
         grads: &mut Self,
     ) {
         // The adjoint convolution's input is our `dy`, its output gradient is our `x`.
-        conv::backward_weight::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+        conv::backward_weight::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             dy.as_slice(),
             x.get().as_slice(),
             grads.weight_flat_mut(),
@@ -234,7 +265,7 @@ where
             pointwise::channel_sums(dy.as_slice(), db, HO * WO);
         }
         if let Some(dx) = x.into_grad() {
-            conv::forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D>, E>(
+            conv::forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
                 dy.as_slice(),
                 self.weight_flat(),
                 None,
@@ -244,6 +275,28 @@ where
     }
 
     fn flops() -> u64 {
-        (2 * N * CI * H * W * CO * K * K) as u64
+        (2 * N * CI * H * W * CO * K * KW) as u64
     }
 }
+
+/// A transposed convolution with its own kernel size, stride, padding, output padding and
+/// dilation along rows and columns, in PyTorch's order:
+/// `ConvTranspose2dHw<CI, CO, KH, KW, SH, SW, PH, PW, OPH, OPW>` is
+/// `nn.ConvTranspose2d(CI, CO, (KH, KW), (SH, SW), (PH, PW), (OPH, OPW))`. The same type as
+/// [`ConvTranspose2d`] with its column parameters given.
+pub type ConvTranspose2dHw<
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize = 1,
+    const SW: usize = SH,
+    const PH: usize = 0,
+    const PW: usize = PH,
+    const OPH: usize = 0,
+    const OPW: usize = OPH,
+    B = Bias,
+    E = f32,
+    const DH: usize = 1,
+    const DW: usize = DH,
+> = ConvTranspose2d<CI, CO, KH, SH, PH, OPH, B, E, DH, KW, SW, PW, OPW, DW>;

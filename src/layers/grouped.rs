@@ -65,8 +65,9 @@ impl GroupBias for NoBias {
 }
 
 /// Grouped 2-D convolution (PyTorch's `nn.Conv2d(G·CIG, G·COG, K, groups=G)`): `G` groups, each
-/// mapping its own `CIG` input channels to its own `COG` output channels; square kernel `K`,
-/// stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`].
+/// mapping its own `CIG` input channels to its own `COG` output channels; kernel `K`, stride
+/// `S`, padding `P`, dilation `D` (along rows, and along columns unless `KW`, `SW`, `PW`, `DW`
+/// say otherwise: see [`GroupedConv2dHw`]), with a bias unless `B` is [`NoBias`].
 ///
 /// On an input `Tensor<N, G·CIG, H, W>` it gives `Tensor<N, G·COG, HO, WO>` (`HO` as for
 /// [`Conv2d`]). An input whose channel count is not `G·CIG` is a compile error.
@@ -90,10 +91,14 @@ pub struct GroupedConv2d<
     B: GroupBias = Bias,
     E: Element = f32,
     const D: usize = 1,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
+    const DW: usize = D,
 > {
-    /// Weights, PyTorch layout `[G·COG, CIG, K, K]` (stored as `[G][COG][CIG][K][K]`, the same
-    /// order).
-    pub weight: [[[[[E; K]; K]; CIG]; COG]; G],
+    /// Weights, PyTorch layout `[G·COG, CIG, KH, KW]` (stored as `[G][COG][CIG][KH][KW]`, the
+    /// same order; `KH` = `K`).
+    pub weight: [[[[[E; KW]; K]; CIG]; COG]; G],
     /// Bias, `[G·COG]` (stored as `[G][COG]`; absent with `NoBias`).
     pub bias: <B as GroupBias>::Store<E, G, COG>,
 }
@@ -110,7 +115,11 @@ unsafe impl<
     B: GroupBias,
     E: Element,
     const D: usize,
-> Zeroable for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Zeroable for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     const ZERO: Self = Self {
         weight: Zeroable::ZERO,
@@ -128,7 +137,11 @@ impl<
     B: GroupBias,
     E: Element,
     const D: usize,
-> GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     /// The weights as one flat slice (`[G·COG, CIG, K, K]`).
     #[inline]
@@ -160,17 +173,21 @@ impl<
     B: GroupBias,
     E: Element,
     const D: usize,
-> Module<E> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Module<E> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     fn visit<V: Visitor<E, KK>, const KK: usize>(
         mut m: [&mut Self; KK],
         path: &Path<'_>,
         v: &mut V,
     ) {
-        let fan_in = CIG * K * K;
+        let fan_in = CIG * K * KW;
         let p = path.field("weight");
         v.tensor(
-            TensorInfo::param(&p, &[G * COG, CIG, K, K], fan_in),
+            TensorInfo::param(&p, &[G * COG, CIG, K, KW], fan_in),
             m.each_mut().map(|l| l.weight_flat_mut()),
         );
         if <B as GroupBias>::get(&m[0].bias).is_some() {
@@ -197,18 +214,22 @@ impl<
     B: GroupBias,
     E: Element,
     const D: usize,
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
     const CI: usize,
     const CO: usize,
     const H: usize,
     const W: usize,
     const HO: usize,
     const WO: usize,
-> Layer<Tensor<N, CI, H, W, E>> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D>
+> Layer<Tensor<N, CI, H, W, E>> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
 where
     Dim<G>: MulDim<CIG, Out = Dim<CI>>,
     Dim<G>: MulDim<COG, Out = Dim<CO>>,
     Dim<H>: Window<K, S, P, D, Out = Dim<HO>>,
-    Dim<W>: Window<K, S, P, D, Out = Dim<WO>>,
+    Dim<W>: Window<KW, SW, PW, DW, Out = Dim<WO>>,
 {
     type Output = Tensor<N, CO, HO, WO, E>;
     type Trace = ();
@@ -222,7 +243,7 @@ where
     #[inline]
     fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
         let (x, y) = io.apart();
-        conv::forward::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
+        conv::forward::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             x,
             self.weight_flat(),
             <B as GroupBias>::get(&self.bias),
@@ -247,7 +268,7 @@ where
         dy: &Self::Output,
         grads: &mut Self,
     ) {
-        conv::backward_weight::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
+        conv::backward_weight::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             x.get().as_slice(),
             dy.as_slice(),
             grads
@@ -259,7 +280,7 @@ where
             <B as GroupBias>::get_mut(&mut grads.bias),
         );
         if let Some(dx) = x.into_grad() {
-            conv::backward_data::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>, E>(
+            conv::backward_data::<Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
                 dy.as_slice(),
                 self.weight_flat(),
                 dx.as_mut_slice(),
@@ -268,12 +289,14 @@ where
     }
 
     fn flops() -> u64 {
-        (2 * N * G * COG * HO * WO * CIG * K * K) as u64
+        (2 * N * G * COG * HO * WO * CIG * K * KW) as u64
     }
 }
 
 /// Depthwise 2-D convolution (PyTorch's `nn.Conv2d(C, C, K, groups=C)`): one `K × K` filter per
-/// channel, stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`].
+/// channel, stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`]. The
+/// last four parameters give the columns their own kernel size, stride, padding and dilation
+/// (see [`DepthwiseConv2dHw`]).
 ///
 /// `Tensor<N, C, H, W>` → `Tensor<N, C, HO, WO>` (`HO` as for [`Conv2d`]). Same function as
 /// `GroupedConv2d<C, 1, 1, K, S, P, B, E, D>`; both run the memory-bound depthwise kernel
@@ -295,9 +318,14 @@ pub struct DepthwiseConv2d<
     B: BiasMode = Bias,
     E: Element = f32,
     const D: usize = 1,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
+    const DW: usize = D,
 > {
-    /// Weights, PyTorch layout `[C, 1, K, K]` (stored as `[C][K][K]`, the same order).
-    pub weight: [[[E; K]; K]; C],
+    /// Weights, PyTorch layout `[C, 1, KH, KW]` (stored as `[C][KH][KW]`, the same order;
+    /// `KH` = `K`).
+    pub weight: [[[E; KW]; K]; C],
     /// Bias, `[C]` (absent with `NoBias`).
     pub bias: B::Store<E, C>,
 }
@@ -312,7 +340,11 @@ unsafe impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Zeroable for DepthwiseConv2d<C, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Zeroable for DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     const ZERO: Self = Self {
         weight: Zeroable::ZERO,
@@ -328,7 +360,11 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> DepthwiseConv2d<C, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     /// The weights as one flat slice (`[C, 1, K, K]`).
     #[inline]
@@ -350,17 +386,21 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
-> Module<E> for DepthwiseConv2d<C, K, S, P, B, E, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> Module<E> for DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
 {
     fn visit<V: Visitor<E, KK>, const KK: usize>(
         mut m: [&mut Self; KK],
         path: &Path<'_>,
         v: &mut V,
     ) {
-        let fan_in = K * K;
+        let fan_in = K * KW;
         let p = path.field("weight");
         v.tensor(
-            TensorInfo::param(&p, &[C, 1, K, K], fan_in),
+            TensorInfo::param(&p, &[C, 1, K, KW], fan_in),
             m.each_mut().map(|l| l.weight_flat_mut()),
         );
         if B::get(&m[0].bias).is_some() {
@@ -382,14 +422,18 @@ impl<
     B: BiasMode,
     E: Element,
     const D: usize,
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
     const H: usize,
     const W: usize,
     const HO: usize,
     const WO: usize,
-> Layer<Tensor<N, C, H, W, E>> for DepthwiseConv2d<C, K, S, P, B, E, D>
+> Layer<Tensor<N, C, H, W, E>> for DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
 where
     Dim<H>: Window<K, S, P, D, Out = Dim<HO>>,
-    Dim<W>: Window<K, S, P, D, Out = Dim<WO>>,
+    Dim<W>: Window<KW, SW, PW, DW, Out = Dim<WO>>,
 {
     type Output = Tensor<N, C, HO, WO, E>;
     type Trace = ();
@@ -403,7 +447,7 @@ where
     #[inline]
     fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
         let (x, y) = io.apart();
-        depthwise::forward::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
+        depthwise::forward::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
             x,
             self.weight_flat(),
             B::get(&self.bias),
@@ -428,23 +472,25 @@ where
         dy: &Self::Output,
         grads: &mut Self,
     ) {
-        depthwise::backward_weight::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
+        depthwise::backward_weight::<
+            DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>,
+            E,
+        >(
             x.get().as_slice(),
             dy.as_slice(),
             grads.weight.as_flattened_mut().as_flattened_mut(),
             B::get_mut(&mut grads.bias),
         );
         if let Some(dx) = x.into_grad() {
-            depthwise::backward_data::<DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D>, E>(
-                dy.as_slice(),
-                self.weight_flat(),
-                dx.as_mut_slice(),
-            );
+            depthwise::backward_data::<
+                DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>,
+                E,
+            >(dy.as_slice(), self.weight_flat(), dx.as_mut_slice());
         }
     }
 
     fn flops() -> u64 {
-        (2 * N * C * HO * WO * K * K) as u64
+        (2 * N * C * HO * WO * K * KW) as u64
     }
 }
 
@@ -476,3 +522,39 @@ pub type DepthwiseSeparable<
     DepthwiseConv2d<CI, K, S, P, B, E>,
     Conv2d<CI, CO, 1, 1, 0, B, E>,
 );
+
+/// A grouped convolution with its own kernel size, stride, padding and dilation along rows and
+/// columns, in PyTorch's order (`GroupedConv2dHw<G, CIG, COG, KH, KW, SH, SW, PH, PW>`): the
+/// same type as [`GroupedConv2d`] with its column parameters given.
+pub type GroupedConv2dHw<
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize = 1,
+    const SW: usize = SH,
+    const PH: usize = 0,
+    const PW: usize = PH,
+    B = Bias,
+    E = f32,
+    const DH: usize = 1,
+    const DW: usize = DH,
+> = GroupedConv2d<G, CIG, COG, KH, SH, PH, B, E, DH, KW, SW, PW, DW>;
+
+/// A depthwise convolution with its own kernel size, stride, padding and dilation along rows
+/// and columns, in PyTorch's order (`DepthwiseConv2dHw<C, KH, KW, SH, SW, PH, PW>`): the same
+/// type as [`DepthwiseConv2d`] with its column parameters given.
+pub type DepthwiseConv2dHw<
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize = 1,
+    const SW: usize = SH,
+    const PH: usize = 0,
+    const PW: usize = PH,
+    B = Bias,
+    E = f32,
+    const DH: usize = 1,
+    const DW: usize = DH,
+> = DepthwiseConv2d<C, KH, SH, PH, B, E, DH, KW, SW, PW, DW>;

@@ -18,11 +18,14 @@ pub use batchnorm::{
     BatchNorm2d, BatchNormConfig, BatchNormTrace, BnDefaults, BnEps1e3, fold_conv_bn,
 };
 pub use bias::{Bias, BiasMode, NoBias};
-pub use conv_transpose2d::ConvTranspose2d;
-pub use conv2d::Conv2d;
+pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dHw};
+pub use conv2d::{Conv2d, Conv2dHw};
 pub use dropout::Dropout;
 pub use global_pool::{AdaptiveAvgPool2d1x1, GlobalAvgPool2d};
-pub use grouped::{DepthwiseConv2d, DepthwiseSeparable, GroupBias, GroupedConv2d};
+pub use grouped::{
+    DepthwiseConv2d, DepthwiseConv2dHw, DepthwiseSeparable, GroupBias, GroupedConv2d,
+    GroupedConv2dHw,
+};
 pub use identity::Identity;
 pub use linear::{Flatten, Linear};
-pub use pool::{AvgPool2d, MaxPool2d, MaxPool2dCeil};
+pub use pool::{AvgPool2d, AvgPool2dHw, MaxPool2d, MaxPool2dCeil, MaxPool2dHw};

@@ -26,16 +26,16 @@ fn macs<G: DepthwiseGeometry>() -> Vec<(usize, usize, usize)> {
     for p in 0..G::N * G::C {
         for i in 0..G::HO {
             for j in 0..G::WO {
-                for u in 0..G::K {
-                    for w in 0..G::K {
-                        let ih = (i * G::S + u * G::D) as isize - G::P as isize;
-                        let iw = (j * G::S + w * G::D) as isize - G::P as isize;
+                for u in 0..G::KH {
+                    for w in 0..G::KW {
+                        let ih = (i * G::SH + u * G::DH) as isize - G::PH as isize;
+                        let iw = (j * G::SW + w * G::DW) as isize - G::PW as isize;
                         if ih < 0 || iw < 0 || ih as usize >= G::H || iw as usize >= G::W {
                             continue;
                         }
                         let xi = p * G::H * G::W + ih as usize * G::W + iw as usize;
                         let yi = p * G::HO * G::WO + i * G::WO + j;
-                        v.push((xi, yi, (p % G::C) * G::K * G::K + u * G::K + w));
+                        v.push((xi, yi, (p % G::C) * G::KH * G::KW + u * G::KW + w));
                     }
                 }
             }
@@ -56,17 +56,21 @@ fn close(what: &str, got: &[f64], want: &[f64]) {
 
 fn check<G: DepthwiseGeometry>(seed: u64) {
     let what = format!(
-        "N{} C{} {}×{} → {}×{} K{} S{} P{} D{}",
+        "N{} C{} {}×{} → {}×{} K{}×{} S{},{} P{},{} D{},{}",
         G::N,
         G::C,
         G::H,
         G::W,
         G::HO,
         G::WO,
-        G::K,
-        G::S,
-        G::P,
-        G::D
+        G::KH,
+        G::KW,
+        G::SH,
+        G::SW,
+        G::PH,
+        G::PW,
+        G::DH,
+        G::DW
     );
     let mut rng = Rng(seed | 1);
     let x = rng.vec(G::X_LEN);
@@ -145,9 +149,32 @@ geoms!(
     (1, 1, 4, 9, 3, 1, 3, 1),
 );
 
+/// `(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW)`.
+macro_rules! rect_geoms {
+    ($(($n:literal, $c:literal, $h:literal, $w:literal, $kh:literal, $kw:literal, $sh:literal, $sw:literal, $ph:literal, $pw:literal, $dh:literal, $dw:literal)),* $(,)?) => {
+        const RECT_GEOMS: &[fn(u64)] = &[$(
+            check::<DepthwiseGeom<
+                $n, $c, $h, $w,
+                { ($h + 2 * $ph - $dh * ($kh - 1) - 1) / $sh + 1 },
+                { ($w + 2 * $pw - $dw * ($kw - 1) - 1) / $sw + 1 },
+                $kh, $sh, $ph, $dh, $kw, $sw, $pw, $dw,
+            >>,
+        )*];
+    };
+}
+
+rect_geoms!(
+    (1, 3, 20, 23, 3, 1, 1, 1, 1, 0, 1, 1),
+    (2, 2, 11, 30, 1, 5, 1, 1, 0, 2, 1, 1),
+    (1, 2, 17, 23, 3, 3, 1, 2, 1, 1, 1, 1),
+    (1, 2, 17, 23, 3, 3, 2, 1, 1, 1, 1, 1),
+    (1, 2, 18, 30, 3, 5, 1, 1, 2, 1, 2, 1),
+    (1, 1, 9, 40, 7, 1, 1, 1, 3, 0, 1, 1),
+);
+
 #[test]
 fn depthwise_matches_definition() {
-    for (i, case) in GEOMS.iter().enumerate() {
+    for (i, case) in GEOMS.iter().chain(RECT_GEOMS).enumerate() {
         case(i as u64 + 300);
     }
 }

@@ -31,10 +31,14 @@ struct Spec {
     w: usize,
     ho: usize,
     wo: usize,
-    k: usize,
-    s: usize,
-    p: usize,
-    d: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    dh: usize,
+    dw: usize,
 }
 
 impl Spec {
@@ -48,10 +52,14 @@ impl Spec {
             w: C::W,
             ho: C::HO,
             wo: C::WO,
-            k: C::K,
-            s: C::S,
-            p: C::P,
-            d: C::D,
+            kh: C::KH,
+            kw: C::KW,
+            sh: C::SH,
+            sw: C::SW,
+            ph: C::PH,
+            pw: C::PW,
+            dh: C::DH,
+            dw: C::DW,
         }
     }
     fn ci(&self) -> usize {
@@ -67,7 +75,7 @@ impl Spec {
         ((n * self.co() + c) * self.ho + i) * self.wo + j
     }
     fn w_at(&self, o: usize, c: usize, u: usize, v: usize) -> usize {
-        ((o * self.cig + c) * self.k + u) * self.k + v
+        ((o * self.cig + c) * self.kh + u) * self.kw + v
     }
     /// Calls `f(x index, y index, w index)` for every multiply-add of the convolution.
     fn each_mac(&self, mut f: impl FnMut(usize, usize, usize)) {
@@ -77,12 +85,12 @@ impl Spec {
                     for i in 0..self.ho {
                         for j in 0..self.wo {
                             for c in 0..self.cig {
-                                for u in 0..self.k {
-                                    for v in 0..self.k {
+                                for u in 0..self.kh {
+                                    for v in 0..self.kw {
                                         let ih =
-                                            (i * self.s + u * self.d) as isize - self.p as isize;
+                                            (i * self.sh + u * self.dh) as isize - self.ph as isize;
                                         let iw =
-                                            (j * self.s + v * self.d) as isize - self.p as isize;
+                                            (j * self.sw + v * self.dw) as isize - self.pw as isize;
                                         if ih < 0
                                             || iw < 0
                                             || ih as usize >= self.h
@@ -419,10 +427,53 @@ geometries!(
     (3, 1, 1, 13, 23, 17, 3, 3, 1, 1)
 );
 
+/// `(N, G, CIG, COG, H, W, KH, KW, SH, SW, PH, PW, DH, DW)`: kernels, strides, paddings and
+/// dilations of their own along rows and columns, the output size computed like PyTorch.
+macro_rules! rect_geometries {
+    ($(($n:literal, $g:literal, $cig:literal, $cog:literal, $h:literal, $w:literal, $kh:literal, $kw:literal, $sh:literal, $sw:literal, $ph:literal, $pw:literal, $dh:literal, $dw:literal)),* $(,)?) => {
+        const RECT_CASES: &[fn(u64) -> usize] = &[$(
+            both::<Geom<
+                $n, $g, $cig, $cog, $h, $w,
+                { ($h + 2 * $ph - $dh * ($kh - 1) - 1) / $sh + 1 },
+                { ($w + 2 * $pw - $dw * ($kw - 1) - 1) / $sw + 1 },
+                $kh, $sh, $ph, $dh, $kw, $sw, $pw, $dw,
+            >>,
+        )*];
+    };
+}
+
+rect_geometries!(
+    // Inception-v3's 1 × 7 and 7 × 1 at 17 × 17 (row tiles), and its 1 × 3 and 3 × 1 at 8 × 8
+    // with enough channels for AVX-512's small-map route (`conv::padded`).
+    (1, 1, 16, 24, 17, 17, 1, 7, 1, 1, 0, 3, 1, 1),
+    (1, 1, 16, 24, 17, 17, 7, 1, 1, 1, 3, 0, 1, 1),
+    (1, 1, 48, 48, 8, 8, 1, 3, 1, 1, 0, 1, 1, 1),
+    (2, 1, 40, 30, 8, 8, 3, 1, 1, 1, 1, 0, 1, 1),
+    // Strides of their own along rows and columns, on the small-map route and off it.
+    (1, 1, 24, 30, 14, 12, 3, 3, 2, 1, 1, 1, 1, 1),
+    (1, 1, 24, 30, 13, 14, 3, 5, 1, 2, 1, 2, 1, 1),
+    (1, 1, 4, 5, 9, 10, 1, 1, 2, 1, 0, 0, 1, 1),
+    (1, 1, 3, 4, 11, 40, 3, 3, 1, 3, 1, 0, 1, 1),
+    // Column stride 2 with an even kernel width (the column split) under a row stride of 1,
+    // and an even kernel height at row stride 2 (no split).
+    (1, 1, 5, 7, 12, 16, 3, 4, 1, 2, 1, 1, 1, 1),
+    (1, 1, 5, 7, 16, 12, 4, 3, 2, 1, 1, 1, 1, 1),
+    // Dilations of their own.
+    (1, 1, 6, 9, 13, 15, 3, 2, 1, 1, 2, 1, 2, 1),
+    (2, 1, 3, 5, 11, 20, 2, 3, 1, 2, 1, 0, 1, 2),
+    (1, 1, 30, 26, 9, 9, 3, 3, 1, 1, 2, 1, 2, 1),
+    // Groups and depthwise (stride 1: the flipped correlation; column stride 2: the scatter).
+    (1, 2, 3, 4, 12, 9, 1, 3, 1, 1, 0, 1, 1, 1),
+    (1, 6, 1, 1, 11, 14, 3, 1, 1, 2, 1, 0, 1, 1),
+    (2, 4, 1, 1, 10, 13, 3, 5, 1, 1, 1, 2, 2, 1),
+    // Rows wider than the weight gradient's block of positions.
+    (1, 1, 4, 6, 3, 300, 1, 3, 1, 1, 0, 1, 1, 1),
+);
+
 #[test]
 fn kernels_match_reference() {
     let mut isolated = 0;
-    for (i, case) in CASES.iter().enumerate() {
+    for (i, case) in CASES.iter().chain(RECT_CASES).enumerate() {
         isolated += case(i as u64 + 1);
     }
     // The infinities left most outputs finite, and those were compared.
@@ -434,25 +485,37 @@ fn kernels_match_reference() {
 
 use constnet::kernels::pool::{self, PoolGeom, PoolGeometry};
 
-/// `(planes, H, W, HO, WO, K, S, P)` of `G`.
-fn pool_spec<G: PoolGeometry>() -> [usize; 8] {
-    [G::PLANES, G::H, G::W, G::HO, G::WO, G::K, G::S, G::P]
+/// `(planes, H, W, HO, WO, KH, KW, SH, SW, PH, PW)` of `G`.
+fn pool_spec<G: PoolGeometry>() -> [usize; 11] {
+    [
+        G::PLANES,
+        G::H,
+        G::W,
+        G::HO,
+        G::WO,
+        G::KH,
+        G::KW,
+        G::SH,
+        G::SW,
+        G::PH,
+        G::PW,
+    ]
 }
 
 /// Reference max pooling: first maximum in row-major order, NaN propagates, padding is −∞,
 /// index 0 if nothing beats −∞.
-fn ref_max(spec: [usize; 8], x: &[f64]) -> (Vec<f64>, Vec<u32>) {
-    let [planes, h, w, ho, wo, k, s, p] = spec;
+fn ref_max(spec: [usize; 11], x: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    let [planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw] = spec;
     let (mut y, mut a) = (vec![], vec![]);
     for pl in 0..planes {
         for i in 0..ho {
             for j in 0..wo {
                 let (mut best, mut at) = (f64::NEG_INFINITY, 0u32);
-                for u in 0..k {
-                    for v in 0..k {
+                for u in 0..kh {
+                    for v in 0..kw {
                         let (ih, iw) = (
-                            (i * s + u) as isize - p as isize,
-                            (j * s + v) as isize - p as isize,
+                            (i * sh + u) as isize - ph as isize,
+                            (j * sw + v) as isize - pw as isize,
                         );
                         if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
                             continue;
@@ -472,27 +535,27 @@ fn ref_max(spec: [usize; 8], x: &[f64]) -> (Vec<f64>, Vec<u32>) {
     (y, a)
 }
 
-/// Reference average pooling (padding counts as zero, divisor `K²`): forward and backward.
-fn ref_avg(spec: [usize; 8], x: &[f64], dy: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let [planes, h, w, ho, wo, k, s, p] = spec;
+/// Reference average pooling (padding counts as zero, divisor `KH·KW`): forward and backward.
+fn ref_avg(spec: [usize; 11], x: &[f64], dy: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let [planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw] = spec;
     let mut y = vec![0.0; planes * ho * wo];
     let mut dx = vec![0.0; planes * h * w];
     for pl in 0..planes {
         for i in 0..ho {
             for j in 0..wo {
-                for u in 0..k {
-                    for v in 0..k {
+                for u in 0..kh {
+                    for v in 0..kw {
                         let (ih, iw) = (
-                            (i * s + u) as isize - p as isize,
-                            (j * s + v) as isize - p as isize,
+                            (i * sh + u) as isize - ph as isize,
+                            (j * sw + v) as isize - pw as isize,
                         );
                         if ih < 0 || iw < 0 || ih as usize >= h || iw as usize >= w {
                             continue;
                         }
                         let xi = pl * h * w + ih as usize * w + iw as usize;
                         let yi = pl * ho * wo + i * wo + j;
-                        y[yi] += x[xi] / (k * k) as f64;
-                        dx[xi] += dy[yi] / (k * k) as f64;
+                        y[yi] += x[xi] / (kh * kw) as f64;
+                        dx[xi] += dy[yi] / (kh * kw) as f64;
                     }
                 }
             }
@@ -609,9 +672,36 @@ pools!(
     (1, 3, 20, 33, 4, 4, 1),
 );
 
+/// `(N, C, H, W, KH, KW, SH, SW, PH, PW)`, floor mode.
+macro_rules! rect_pools {
+    ($(($n:literal, $c:literal, $h:literal, $w:literal, $kh:literal, $kw:literal, $sh:literal, $sw:literal, $ph:literal, $pw:literal)),* $(,)?) => {
+        const RECT_POOLS: &[fn(u64)] = &[$(
+            check_pool::<PoolGeom<
+                $n, $c, $h, $w,
+                { ($h + 2 * $ph - $kh) / $sh + 1 },
+                { ($w + 2 * $pw - $kw) / $sw + 1 },
+                $kh, $sh, $ph, $kw, $sw, $pw,
+            >>,
+        )*];
+    };
+}
+
+rect_pools!(
+    // Overlapping along one axis only, each way round; windows that tile the input (the
+    // `K = S` path) with different sizes per axis; a 2 × 2 window of stride (2, 1) and one of
+    // stride (1, 2) (not the 2 × 2 vector path); padding along one axis.
+    (1, 2, 9, 20, 2, 3, 2, 1, 1, 0),
+    (1, 2, 20, 9, 3, 2, 1, 2, 0, 1),
+    (2, 2, 12, 30, 2, 3, 2, 3, 0, 0),
+    (1, 2, 10, 17, 2, 2, 2, 1, 0, 0),
+    (1, 2, 10, 40, 2, 2, 1, 2, 0, 0),
+    (1, 3, 8, 11, 3, 1, 1, 1, 1, 0),
+    (1, 1, 7, 35, 1, 4, 1, 4, 0, 1),
+);
+
 #[test]
 fn pools_match_reference() {
-    for (i, case) in POOLS.iter().enumerate() {
+    for (i, case) in POOLS.iter().chain(RECT_POOLS).enumerate() {
         case(i as u64 + 100);
     }
 }

@@ -184,7 +184,7 @@ pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, c
             // A transposed stride reads, for output rows of one phase, only the kernel rows of that
             // phase (`(oy + p − u·d) mod s = 0`): the pack holds only those (a quarter of a 4 × 4
             // kernel's taps at stride 2 instead of half of them), so fewer passes over the outputs.
-            let row_phases = d.phases();
+            let row_phases = d.row_phases();
             for py in 0..row_phases {
                 for ph in 0..d.phases() {
                     let mut first = true;
@@ -194,7 +194,7 @@ pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, c
                     while i < d.cols() {
                         let mut cv = 0;
                         while i < d.cols() && cv < MAX_TAPS.min(pack / M) {
-                            let v = if d.transposed { d.k - 1 - i } else { i };
+                            let v = if d.transposed { d.kw - 1 - i } else { i };
                             if d.col_tap(ph, 0, v).is_some() {
                                 vs[cv] = v;
                                 cv += 1;
@@ -209,8 +209,8 @@ pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, c
                         let mut j = 0;
                         loop {
                             let mut cu = 0;
-                            while j < d.k && cu < nu {
-                                if d.in_phase(py, j) {
+                            while j < d.kh && cu < nu {
+                                if d.in_row_phase(py, j) {
                                     us[cu] = j;
                                     cu += 1;
                                 }
@@ -374,7 +374,7 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
     let pk = pk.as_chunks::<M>().0;
     let per_r = pass.us.len() * cv;
     // Whether a tile's outputs are consecutive (not one column phase of a transposed stride).
-    let contiguous = !d.transposed || d.s == 1;
+    let contiguous = !d.transposed || d.sw == 1;
     let ph = pass.ph;
     let nq = d.phase_len(ph).min(region.q.1);
     // Column strips outside, rows inside: a strip's taps (offsets, lane masks) are the same
@@ -450,7 +450,7 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
                             *a = lanes::<E, L, 1>(y, out(m, 0), 1);
                         } else if contiguous {
                             *a = load::<E, L, 1>(y, out(m, 0) as isize, 1, 0, nv);
-                        } else if d.s == 2 {
+                        } else if d.sw == 2 {
                             *a = load_phase(isa, y, out(m, 0), nv);
                         } else {
                             for (l, a) in a[..nv].iter_mut().enumerate() {
@@ -487,7 +487,7 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
                     *o = *a;
                 } else if contiguous {
                     store_prefix::<E, L, 1>(y, out(m, 0), a, nv);
-                } else if d.s == 2 {
+                } else if d.sw == 2 {
                     store_phase(isa, y, out(m, 0), a, nv);
                 } else {
                     for (l, &a) in a[..nv].iter().enumerate() {

@@ -19,14 +19,22 @@ pub trait ConvGeometry {
     const HO: usize;
     /// Output width.
     const WO: usize;
-    /// Kernel size.
-    const K: usize;
-    /// Stride.
-    const S: usize;
-    /// Padding.
-    const P: usize;
-    /// Dilation.
-    const D: usize;
+    /// Kernel height.
+    const KH: usize;
+    /// Kernel width.
+    const KW: usize;
+    /// Stride along rows.
+    const SH: usize;
+    /// Stride along columns.
+    const SW: usize;
+    /// Padding of the top and bottom.
+    const PH: usize;
+    /// Padding of the left and right.
+    const PW: usize;
+    /// Dilation along rows.
+    const DH: usize;
+    /// Dilation along columns.
+    const DW: usize;
 
     /// Input channels.
     const CI: usize = Self::G * Self::CIG;
@@ -37,12 +45,14 @@ pub trait ConvGeometry {
     /// Values of the output.
     const Y_LEN: usize = Self::N * Self::CO * Self::HO * Self::WO;
     /// Values of the weight.
-    const W_LEN: usize = Self::CO * Self::CIG * Self::K * Self::K;
+    const W_LEN: usize = Self::CO * Self::CIG * Self::KH * Self::KW;
     /// Multiply-adds of one forward pass.
-    const MACS: usize = Self::Y_LEN * Self::CIG * Self::K * Self::K;
+    const MACS: usize = Self::Y_LEN * Self::CIG * Self::KH * Self::KW;
 }
 
-/// A [`ConvGeometry`] given by const parameters.
+/// A [`ConvGeometry`] given by const parameters: `K`, `S`, `P`, `D` are the kernel height, the
+/// strides, paddings and dilation along rows, and by default along columns too; `KW`, `SW`,
+/// `PW`, `DW` give the columns' own.
 pub struct Geom<
     const N: usize,
     const G: usize,
@@ -56,6 +66,10 @@ pub struct Geom<
     const S: usize,
     const P: usize,
     const D: usize,
+    const KW: usize = K,
+    const SW: usize = S,
+    const PW: usize = P,
+    const DW: usize = D,
 >;
 
 impl<
@@ -71,7 +85,11 @@ impl<
     const S: usize,
     const P: usize,
     const D: usize,
-> ConvGeometry for Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D>
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> ConvGeometry for Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>
 {
     const N: usize = N;
     const G: usize = G;
@@ -81,8 +99,12 @@ impl<
     const W: usize = W;
     const HO: usize = HO;
     const WO: usize = WO;
-    const K: usize = K;
-    const S: usize = S;
-    const P: usize = P;
-    const D: usize = D;
+    const KH: usize = K;
+    const KW: usize = KW;
+    const SH: usize = S;
+    const SW: usize = SW;
+    const PH: usize = P;
+    const PW: usize = PW;
+    const DH: usize = D;
+    const DW: usize = DW;
 }

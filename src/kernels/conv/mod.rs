@@ -1,10 +1,10 @@
 //! Grouped 2-D convolution (cross-correlation, PyTorch semantics) over flat `N, C, H, W` slices.
 //!
 //! Geometry ([`ConvGeometry`]): batch `N`, `G` groups of `CIG` input and `COG` output channels,
-//! input `H × W`, output `HO × WO`, square kernel `K`, stride `S`, padding `P`, dilation `D`.
-//! Weight layout is PyTorch's `[G·COG, CIG, K, K]`.
+//! input `H × W`, output `HO × WO`, kernel `KH × KW`, strides `SH`, `SW`, paddings `PH`, `PW`,
+//! dilations `DH`, `DW` (rows, columns). Weight layout is PyTorch's `[G·COG, CIG, KH, KW]`.
 //!
-//! `y[n, g·COG + o, i, j] = Σ_{c,u,v} x[n, g·CIG + c, i·S − P + u·D, j·S − P + v·D] · w[g·COG + o, c, u, v]`
+//! `y[n, g·COG + o, i, j] = Σ_{c,u,v} x[n, g·CIG + c, i·SH − PH + u·DH, j·SW − PW + v·DW] · w[g·COG + o, c, u, v]`
 //!
 //! # How it is computed
 //!
@@ -87,7 +87,7 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
         return;
     }
     let d = Direct::forward::<C>();
-    let kk = C::K * C::K;
+    let kk = C::KH * C::KW;
     let (x_n, y_n) = (C::CI * C::H * C::W, C::CO * C::HO * C::WO);
     let batched = d.samples::<E>(C::N, x_n, y_n);
     let (d, samples) = match batched {
@@ -160,7 +160,7 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
         return;
     }
     let d = Direct::transposed::<C>();
-    let kk = C::K * C::K;
+    let kk = C::KH * C::KW;
     let (dy_n, dx_n) = (C::CO * C::HO * C::WO, C::CI * C::H * C::W);
     let batched = d.samples::<E>(C::N, dy_n, dx_n);
     let (d, samples) = match batched {
@@ -227,7 +227,7 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
         return;
     }
     let q = Reduce::of::<C>();
-    let kk = C::K * C::K;
+    let kk = C::KH * C::KW;
     for g in 0..C::G {
         wgrad(
             &q,
@@ -270,16 +270,28 @@ impl<C: ConvGeometry> DepthwiseGeometry for AsDepthwise<C> {
     const W: usize = C::W;
     const HO: usize = C::HO;
     const WO: usize = C::WO;
-    const K: usize = C::K;
-    const S: usize = C::S;
-    const P: usize = C::P;
-    const D: usize = C::D;
+    const KH: usize = C::KH;
+    const KW: usize = C::KW;
+    const SH: usize = C::SH;
+    const SW: usize = C::SW;
+    const PH: usize = C::PH;
+    const PW: usize = C::PW;
+    const DH: usize = C::DH;
+    const DW: usize = C::DW;
 }
 
 /// A dense layer: `1 × 1` maps, `1 × 1` kernel, one group. The batch is then the only "pixel"
 /// dimension, strided by the channel count, so these run as matrix products over rows.
 const fn is_dense<C: ConvGeometry>() -> bool {
-    C::H == 1 && C::W == 1 && C::HO == 1 && C::WO == 1 && C::K == 1 && C::P == 0 && C::G == 1
+    C::H == 1
+        && C::W == 1
+        && C::HO == 1
+        && C::WO == 1
+        && C::KH == 1
+        && C::KW == 1
+        && C::PH == 0
+        && C::PW == 0
+        && C::G == 1
 }
 
 // =============================================================================================

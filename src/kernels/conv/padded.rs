@@ -50,38 +50,40 @@ const SCRATCH_BYTES: usize = super::plan::SPLIT_BYTES;
 /// How a problem runs here.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Plan {
-    /// Zero rows and columns around the input in the copy: the padding of a forward problem,
-    /// `(k − 1)·d − p` of a transposed one (stride 1: a forward one with the kernel flipped).
-    pad: usize,
-    /// Values per row of a phase plane (`⌈(in_w + 2p) / s⌉`), and grid points per output row.
+    /// Zero rows (above and below) and columns (left and right) around the input in the copy:
+    /// the padding of a forward problem, `(k − 1)·d − p` of a transposed one (stride 1: a
+    /// forward one with the kernel flipped), per axis.
+    pad: (usize, usize),
+    /// Values per row of a phase plane (`⌈(in_w + 2pw) / sw⌉`), and grid points per output row.
     wg: usize,
-    /// Values of one phase plane (`⌈(in_h + 2p) / s⌉ · wg`).
+    /// Values of one phase plane (`⌈(in_h + 2ph) / sh⌉ · wg`).
     pl: usize,
     /// Grid points of the output (`out_h · wg`), and whole tiles covering them.
     q: usize,
     q_tiles: usize,
-    /// Values per input channel in the copy: `s²` planes and room for the last tile's reads.
+    /// Values per input channel in the copy: `sh · sw` planes and room for the last tile's reads.
     cp: usize,
     /// Input channels per block (per pass over the output).
     cb: usize,
-    /// Where tap `t = u·k + v` reads, from a tile's first grid point, in a channel's copy.
+    /// Where tap `t = u·kw + v` reads, from a tile's first grid point, in a channel's copy.
     taps: [usize; MAX_TAPS],
 }
 
 /// Taps of the kernels that run here (up to `8 × 8`).
 const MAX_TAPS: usize = 64;
 
-/// The plan for `d`, if it runs here: a forward problem of stride 1 or 2 or a transposed one of
-/// stride 1 (not split), with a kernel of 2 × 2 to 8 × 8 whose output rows are at most 16 wide, with enough
+/// The plan for `d`, if it runs here: a forward problem of strides 1 or 2 or a transposed one of
+/// stride 1 (not split), with a kernel of 2 to 64 taps whose output rows are at most 16 wide, with enough
 /// output channels and useful lanes to beat the 8-lane tiles, and at least one input channel's
 /// copy in the scratch.
 pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     // (A 1 × 1 kernel has one tap per channel: too little work per step of the loop over
     // channels; the row tiles do better.)
-    if d.split || d.r == 0 || d.m < 2 * MC || !(d.s == 1 || d.s == 2) || d.k == 1 {
+    let kk = d.kh * d.kw;
+    if d.split || d.r == 0 || d.m < 2 * MC || !matches!((d.sh, d.sw), (1 | 2, 1 | 2)) || kk == 1 {
         return None;
     }
-    if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || d.k * d.k > MAX_TAPS {
+    if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || kk > MAX_TAPS {
         return None;
     }
     // Even kernels of stride 2 have the column split (W5's input gradient, 4 × 4 of stride 2
@@ -89,14 +91,14 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     if d.splits(super::plan::SPLIT_BYTES / core::mem::size_of::<E>()) {
         return None;
     }
-    let span = (d.k - 1) * d.d;
-    let pad = match (d.transposed, d.s) {
-        (false, _) => d.p,
-        (true, 1) if span >= d.p => span - d.p,
+    let span = ((d.kh - 1) * d.dh, (d.kw - 1) * d.dw);
+    let pad = match (d.transposed, d.sh, d.sw) {
+        (false, _, _) => (d.ph, d.pw),
+        (true, 1, 1) if span.0 >= d.ph && span.1 >= d.pw => (span.0 - d.ph, span.1 - d.pw),
         _ => return None,
     };
-    let wg = (d.in_w + 2 * pad).div_ceil(d.s);
-    let pl = (d.in_h + 2 * pad).div_ceil(d.s) * wg;
+    let wg = (d.in_w + 2 * pad.1).div_ceil(d.sw);
+    let pl = (d.in_h + 2 * pad.0).div_ceil(d.sh) * wg;
     let q = d.out_h * wg;
     let q_tiles = q.div_ceil(T);
     // Useful share of the computed lanes and channels: below about 60 % the 8-lane row tiles
@@ -107,23 +109,23 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
         return None;
     }
     // The farthest a tap reads from a tile's first point, within its plane.
-    let reach = (d.k - 1) * d.d / d.s * (wg + 1);
-    let cp = (d.s * d.s - 1) * pl + pl.max(q_tiles * T + reach);
-    let kk = d.k * d.k;
+    let reach = span.0 / d.sh * wg + span.1 / d.sw;
+    let cp = (d.sh * d.sw - 1) * pl + pl.max(q_tiles * T + reach);
     let room = SCRATCH_BYTES / core::mem::size_of::<E>();
     let cb = (room / cp).min(d.r);
     let mut taps = [0; MAX_TAPS];
     for (t, tap) in taps.iter_mut().enumerate().take(kk) {
-        // Kernel row `u` reads padded row `s·i + u·d`: row `i + ⌊u·d/s⌋` of the phase planes of
-        // row parity `u·d mod s`; the same for columns. (Transposed: row `i + (k − 1 − u)·d`.)
-        let (u, v) = (t / d.k, t % d.k);
+        // Kernel row `u` reads padded row `sh·i + u·dh`: row `i + ⌊u·dh/sh⌋` of the phase planes
+        // of row parity `u·dh mod sh`; the same for columns. (Transposed: row
+        // `i + (kh − 1 − u)·dh`.)
+        let (u, v) = (t / d.kw, t % d.kw);
         let (u, v) = if d.transposed {
-            (d.k - 1 - u, d.k - 1 - v)
+            (d.kh - 1 - u, d.kw - 1 - v)
         } else {
             (u, v)
         };
-        let (u, v) = (u * d.d, v * d.d);
-        *tap = ((u % d.s) * d.s + v % d.s) * pl + (u / d.s) * wg + v / d.s;
+        let (u, v) = (u * d.dh, v * d.dw);
+        *tap = ((u % d.sh) * d.sw + v % d.sw) * pl + (u / d.sh) * wg + v / d.sw;
     }
     (cb > 0).then_some(Plan {
         pad,
@@ -196,9 +198,9 @@ fn passes<I: Isa, E: Element>(
         for m0 in (0..d.m).step_by(MC) {
             let mn = MC.min(d.m - m0);
             // The weights of each output channel of the tile for the block's input channels:
-            // `cn` runs of `k²`, `w_r` apart (one run when `w_r = k²`, forward). A last,
+            // `cn` runs of `kh·kw`, `w_r` apart (one run when `w_r = kh·kw`, forward). A last,
             // partial tile repeats its last channel (computed, not stored).
-            let len = (cn - 1) * d.w_r + d.k * d.k;
+            let len = (cn - 1) * d.w_r + d.kh * d.kw;
             let runs: [&[E]; MC] = core::array::from_fn(|i| {
                 &w[w0 + (m0 + i.min(mn - 1)) * d.w_m + c0 * d.w_r..][..len]
             });
@@ -222,24 +224,25 @@ fn passes<I: Isa, E: Element>(
 }
 
 /// Copies input channels `..cn` (from `x0`) into `copy`, `plan.cp` values each: the input
-/// with `plan.pad` zero rows and columns around it, as `s × s` phase planes (row parity, column
-/// parity) of `plan.wg`-value rows, zeros after.
+/// with `plan.pad` zero rows and columns around it, as `sh × sw` phase planes (row parity,
+/// column parity) of `plan.wg`-value rows, zeros after.
 #[inline(always)]
 fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize, copy: &mut [E]) {
-    let (s, p, wg) = (d.s, plan.pad, plan.wg);
+    let ((ph, p), wg) = (plan.pad, plan.wg);
     for c in 0..cn {
         let dst = &mut copy[c * plan.cp..][..plan.cp];
         dst.fill(E::zero());
         let src = &x[x0 + c * d.in_plane..][..d.in_h * d.in_w];
         for (iy, row) in src.chunks_exact(d.in_w).enumerate() {
-            let r = iy + p;
-            if s == 1 {
-                dst[r * wg + p..][..d.in_w].copy_from_slice(row);
+            // Padded row `r` is row `r / sh` of the planes of row parity `r mod sh`.
+            let r = iy + ph;
+            let at = (r % d.sh) * d.sw * plan.pl + (r / d.sh) * wg;
+            if d.sw == 1 {
+                dst[at + p..][..d.in_w].copy_from_slice(row);
             } else {
                 // Padded column `ix + p` goes to the plane of its parity, at `(ix + p) / 2`:
                 // the column split's de-interleaving (even columns of `x` to the plane of
                 // parity `p mod 2`).
-                let at = (r % 2) * 2 * plan.pl + (r / 2) * wg;
                 let (lo, hi) = dst[at..].split_at_mut(plan.pl);
                 let (lo, hi) = (&mut lo[..wg], &mut hi[..wg]);
                 let (even, odd) = if p % 2 == 0 { (lo, hi) } else { (hi, lo) };
@@ -293,7 +296,7 @@ fn tile<I: Isa, E: Element>(
             }
         }
     }
-    let kk = d.k * d.k;
+    let kk = d.kh * d.kw;
     let taps = &plan.taps[..kk];
     for (c, xc) in copy.chunks_exact(plan.cp).enumerate() {
         let wc: [&[E]; MC] = core::array::from_fn(|i| &runs[i][c * d.w_r..][..kk]);
@@ -377,8 +380,24 @@ mod tests {
             Geom<1, 1, 96, 64, 9, 9, 7, 7, 3, 1, 0, 1>,
         >())
         .expect("transposed, stride 1");
-        assert_eq!((t.pad, t.wg), (2, 11));
+        assert_eq!((t.pad, t.wg), ((2, 2), 11));
         assert_eq!(t.taps[0], 2 * 11 + 2);
+        // A 1 × 3 kernel padded by (0, 1) (Inception-v3's at 8 × 8): padding only around the
+        // columns; tap (0, 2) reads two columns on.
+        let r = plan::<f32>(&Direct::forward::<
+            Geom<1, 1, 48, 48, 8, 8, 8, 8, 1, 1, 0, 1, 3, 1, 1, 1>,
+        >())
+        .expect("1 × 3");
+        assert_eq!((r.pad, r.wg, r.pl), ((0, 1), 10, 80));
+        assert_eq!(&r.taps[..3], &[0, 1, 2]);
+        // Strides (2, 1): two row-phase planes of 10 × 16 for a 3 × 3 kernel padded by 1;
+        // tap (1, 1) reads the odd-row plane, tap (2, 0) the next row of the even one.
+        let s = plan::<f32>(&Direct::forward::<
+            Geom<1, 1, 24, 30, 18, 14, 9, 14, 3, 2, 1, 1, 3, 1, 1, 1>,
+        >())
+        .expect("strides (2, 1)");
+        assert_eq!((s.wg, s.pl), (16, 10 * 16));
+        assert_eq!((s.taps[4], s.taps[6]), (160 + 1, 16));
         for d in [
             Direct::forward::<G<64, 64, 32, 32>>(),
             Direct::forward::<Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>>(),

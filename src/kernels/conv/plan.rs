@@ -11,9 +11,11 @@ use super::geometry::ConvGeometry;
 
 /// One group of one sample as an output-stationary problem:
 ///
-/// `out[m, oy, ox] (=|+=) Σ_r Σ_(u,v) in[r, iy, ix] · w[m·w_m + r·w_r + u·k + v]` with
-/// `iy = oy·s − p + u·d` (forward) or `iy = (oy + p − u·d) / s` when that divides exactly
-/// (transposed), and the same for columns.
+/// `out[m, oy, ox] (=|+=) Σ_r Σ_(u,v) in[r, iy, ix] · w[m·w_m + r·w_r + u·kw + v]` with
+/// `iy = oy·sh − ph + u·dh` (forward) or `iy = (oy + ph − u·dh) / sh` when that divides
+/// exactly (transposed), and the same for columns with `sw`, `pw`, `dw`. Rows and columns
+/// carry their own kernel size, stride, padding and dilation (Inception-v3's `1 × 7` and
+/// `7 × 1` kernels).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Direct {
     /// Output channels.
@@ -32,10 +34,18 @@ pub(super) struct Direct {
     pub(super) w_m: usize,
     /// Weight distance between two reduction channels.
     pub(super) w_r: usize,
-    pub(super) k: usize,
-    pub(super) s: usize,
-    pub(super) p: usize,
-    pub(super) d: usize,
+    /// Kernel rows and columns.
+    pub(super) kh: usize,
+    pub(super) kw: usize,
+    /// Strides along rows and columns.
+    pub(super) sh: usize,
+    pub(super) sw: usize,
+    /// Paddings of rows (top) and columns (left).
+    pub(super) ph: usize,
+    pub(super) pw: usize,
+    /// Dilations along rows and columns.
+    pub(super) dh: usize,
+    pub(super) dw: usize,
     pub(super) transposed: bool,
     /// The input is a column-split copy ([`direct_split`](super::direct::direct_split)): channel `r` holds the columns
     /// `2i + r mod 2 − p` of input channel `r / 2`, so kernel column `t` of channel `r` is
@@ -70,12 +80,16 @@ impl Direct {
             out_h: C::HO,
             out_w: C::WO,
             out_plane: C::HO * C::WO,
-            w_m: C::CIG * C::K * C::K,
-            w_r: C::K * C::K,
-            k: C::K,
-            s: C::S,
-            p: C::P,
-            d: C::D,
+            w_m: C::CIG * C::KH * C::KW,
+            w_r: C::KH * C::KW,
+            kh: C::KH,
+            kw: C::KW,
+            sh: C::SH,
+            sw: C::SW,
+            ph: C::PH,
+            pw: C::PW,
+            dh: C::DH,
+            dw: C::DW,
             transposed: false,
             split: false,
             n: 1,
@@ -95,12 +109,16 @@ impl Direct {
             out_h: C::H,
             out_w: C::W,
             out_plane: C::H * C::W,
-            w_m: C::K * C::K,
-            w_r: C::CIG * C::K * C::K,
-            k: C::K,
-            s: C::S,
-            p: C::P,
-            d: C::D,
+            w_m: C::KH * C::KW,
+            w_r: C::CIG * C::KH * C::KW,
+            kh: C::KH,
+            kw: C::KW,
+            sh: C::SH,
+            sw: C::SW,
+            ph: C::PH,
+            pw: C::PW,
+            dh: C::DH,
+            dw: C::DW,
             transposed: true,
             split: false,
             n: 1,
@@ -124,10 +142,14 @@ impl Direct {
             out_plane: len,
             w_m,
             w_r,
-            k: 1,
-            s: 1,
-            p: 0,
-            d: 1,
+            kh: 1,
+            kw: 1,
+            sh: 1,
+            sw: 1,
+            ph: 0,
+            pw: 0,
+            dh: 1,
+            dw: 1,
             transposed: false,
             split: false,
             n: 1,
@@ -151,7 +173,7 @@ impl Direct {
     /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by
     /// position: treat the plane as one long row (full-width tiles, no row overhead).
     pub(super) fn flat_pointwise(self) -> Self {
-        if self.k == 1 && self.s == 1 && self.p == 0 {
+        if self.is_one_by_one() {
             Self {
                 in_h: 1,
                 in_w: self.in_plane,
@@ -164,13 +186,16 @@ impl Direct {
         }
     }
 
+    /// A `1 × 1` kernel of stride 1 without padding.
+    pub(super) fn is_one_by_one(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
+    }
+
     /// A `1 × 1` convolution over planes flattened to one row ([`Self::flat_pointwise`]), with
     /// every row of weights contiguous: what [`pointwise`](super::block::pointwise) computes.
     pub(super) fn is_pointwise(&self) -> bool {
         !self.transposed
-            && self.k == 1
-            && self.s == 1
-            && self.p == 0
+            && self.is_one_by_one()
             && self.in_h == 1
             && self.out_h == 1
             && self.w_r == 1
@@ -182,14 +207,15 @@ impl Direct {
     pub(super) fn block<E>(&self, lanes: usize) -> (usize, usize) {
         let per_value = self.r * core::mem::size_of::<E>();
         // Input rows read per output row (at least one; a transposed stride reads fewer).
-        let step = if self.transposed { 1 } else { self.s };
+        let step = if self.transposed { 1 } else { self.sh };
         let row_bytes = (per_value * self.in_w * step).max(1);
-        let halo = (self.k - 1) * self.d;
+        let halo = (self.kh - 1) * self.dh;
         let rows = (L2_BLOCK / row_bytes).saturating_sub(halo).max(1);
         if rows >= self.out_h || self.out_h > 1 {
             (rows.min(self.out_h).max(1), self.out_w.max(1))
         } else {
             // One long row (1 × 1 convolutions): block its columns.
+            let step = if self.transposed { 1 } else { self.sw };
             let cols = (L2_BLOCK / (per_value * step).max(1)).max(lanes);
             (1, cols.div_ceil(lanes) * lanes)
         }
@@ -200,39 +226,39 @@ impl Direct {
         if self.transposed || self.split {
             1
         } else {
-            self.s
+            self.sw
         }
     }
 
     /// Whether [`direct_split`](super::direct::direct_split) computes this problem with `room` values of scratch: a
-    /// forward stride-2 convolution of dilation 1 and an even kernel (with input channels and
-    /// rows) when one input channel's copy and packs fit.
+    /// forward convolution of column stride 2, column dilation 1 and an even kernel width (with
+    /// input channels and rows) when one input channel's copy and packs fit.
     pub(super) fn splits(&self, room: usize) -> bool {
         !self.transposed
             && !self.split
             && self.r > 0
             && self.in_h > 0
-            && self.s == 2
-            && self.d == 1
-            && self.k.is_multiple_of(2)
+            && self.sw == 2
+            && self.dw == 1
+            && self.kw.is_multiple_of(2)
             && self.split_cap(room) > 0
     }
 
     /// Input channels per block of a column split with `room` values of scratch: each takes
-    /// its copy (two halves of `in_h × (WO + K/2 − 1)`) and its share of a pack, `K²` weights
-    /// for each of up to 12 output channels (the tallest tile), so one pass per block.
+    /// its copy (two halves of `in_h × (WO + KW/2 − 1)`) and its share of a pack, `KH·KW`
+    /// weights for each of up to 12 output channels (the tallest tile), so one pass per block.
     pub(super) fn split_cap(&self, room: usize) -> usize {
-        room / (2 * self.in_h * self.split_width() + self.k * self.k * 12)
+        room / (2 * self.in_h * self.split_width() + self.kh * self.kw * 12)
     }
 
-    /// Columns of each half of a column-split copy: `WO + K/2 − 1`.
+    /// Columns of each half of a column-split copy: `WO + KW/2 − 1`.
     pub(super) fn split_width(&self) -> usize {
-        self.out_w + self.k / 2 - 1
+        self.out_w + self.kw / 2 - 1
     }
 
     /// Kernel columns (half of them in a column-split problem).
     pub(super) fn cols(&self) -> usize {
-        if self.split { self.k / 2 } else { self.k }
+        if self.split { self.kw / 2 } else { self.kw }
     }
 
     /// The weight of reduction channel `r`, kernel row `u`, kernel column `v` (relative to the
@@ -240,16 +266,22 @@ impl Direct {
     #[inline(always)]
     pub(super) fn w_at(&self, r: usize, u: usize, v: usize) -> usize {
         if self.split {
-            (r / 2) * self.w_r + u * self.k + 2 * v + r % 2
+            (r / 2) * self.w_r + u * self.kw + 2 * v + r % 2
         } else {
-            r * self.w_r + u * self.k + v
+            r * self.w_r + u * self.kw + v
         }
     }
 
-    /// Column phases: a transposed tile holds output columns `ph, ph + s, ph + 2s, …` so
+    /// Column phases: a transposed tile holds output columns `ph, ph + sw, ph + 2sw, …` so
     /// that its lanes read consecutive input columns.
     pub(super) fn phases(&self) -> usize {
-        if self.transposed { self.s } else { 1 }
+        if self.transposed { self.sw } else { 1 }
+    }
+
+    /// Row phases: a transposed pass covers output rows `py, py + sh, …` and packs only the
+    /// kernel rows that reach them.
+    pub(super) fn row_phases(&self) -> usize {
+        if self.transposed { self.sh } else { 1 }
     }
 
     /// Output columns of phase `ph`.
@@ -257,7 +289,7 @@ impl Direct {
         if !self.transposed {
             self.out_w
         } else if ph < self.out_w {
-            (self.out_w - ph).div_ceil(self.s)
+            (self.out_w - ph).div_ceil(self.sw)
         } else {
             0
         }
@@ -266,26 +298,31 @@ impl Direct {
     /// Output column `q` of phase `ph`.
     #[inline(always)]
     pub(super) fn out_col(&self, ph: usize, q: usize) -> usize {
-        if self.transposed { ph + self.s * q } else { q }
+        if self.transposed { ph + self.sw * q } else { q }
     }
 
-    /// Whether kernel row (or column) `u` reaches the outputs of phase `ph` (always, unless
-    /// transposed: then only when `(ph + p − u·d) mod s = 0`).
-    pub(super) fn in_phase(&self, ph: usize, u: usize) -> bool {
-        let num = (ph + self.p) as isize - (u * self.d) as isize;
-        !self.transposed || num.rem_euclid(self.s as isize) == 0
+    /// Whether kernel row `u` reaches the output rows of phase `py` (always, unless
+    /// transposed: then only when `(py + ph − u·dh) mod sh = 0`).
+    pub(super) fn in_row_phase(&self, py: usize, u: usize) -> bool {
+        !self.transposed || in_phase(py, u, self.sh, self.ph, self.dh)
+    }
+
+    /// Whether kernel column `v` reaches the output columns of phase `px` (the same along
+    /// columns).
+    pub(super) fn in_col_phase(&self, px: usize, v: usize) -> bool {
+        !self.transposed || in_phase(px, v, self.sw, self.pw, self.dw)
     }
 
     /// The input row read by output row `oy` through kernel row `u`, if any.
     pub(super) fn row_tap(&self, oy: usize, u: usize) -> Option<usize> {
         let iy = if self.transposed {
-            let num = (oy + self.p) as isize - (u * self.d) as isize;
-            if num < 0 || !self.in_phase(oy, u) {
+            let num = (oy + self.ph) as isize - (u * self.dh) as isize;
+            if num < 0 || !self.in_row_phase(oy, u) {
                 return None;
             }
-            num / self.s as isize
+            num / self.sh as isize
         } else {
-            (oy * self.s + u * self.d) as isize - self.p as isize
+            (oy * self.sh + u * self.dh) as isize - self.ph as isize
         };
         (iy >= 0 && (iy as usize) < self.in_h).then_some(iy as usize)
     }
@@ -294,15 +331,21 @@ impl Direct {
     /// through kernel column `v` (may lie outside the input), if that tap applies.
     pub(super) fn col_tap(&self, ph: usize, q0: usize, v: usize) -> Option<isize> {
         if self.transposed {
-            let num = (ph + self.p) as isize - (v * self.d) as isize;
-            self.in_phase(ph, v)
-                .then(|| q0 as isize + num.div_euclid(self.s as isize))
+            let num = (ph + self.pw) as isize - (v * self.dw) as isize;
+            self.in_col_phase(ph, v)
+                .then(|| q0 as isize + num.div_euclid(self.sw as isize))
         } else if self.split {
             Some((q0 + v) as isize)
         } else {
-            Some((q0 * self.s + v * self.d) as isize - self.p as isize)
+            Some((q0 * self.sw + v * self.dw) as isize - self.pw as isize)
         }
     }
+}
+
+/// Whether kernel tap `u` (of dilation `d`) of a transposed stride `s`, padding `p` reaches
+/// output `o`: `(o + p − u·d) mod s = 0`.
+fn in_phase(o: usize, u: usize, s: usize, p: usize, d: usize) -> bool {
+    ((o + p) as isize - (u * d) as isize).rem_euclid(s as isize) == 0
 }
 
 /// The lanes `lo..hi` (of `lanes`) whose input column `c0 + l·is` lies in `0..w`.

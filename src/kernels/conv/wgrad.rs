@@ -9,7 +9,7 @@ use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, is_f32};
 
 /// One group's weight gradient as dot products:
-/// `dw[m, c, u, v] += Σ_(n, i, j) dy[n, m, i, j] · x[n, c, i·s − p + u·d, j·s − p + v·d]`.
+/// `dw[m, c, u, v] += Σ_(n, i, j) dy[n, m, i, j] · x[n, c, i·sh − ph + u·dh, j·sw − pw + v·dw]`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Reduce {
     pub(super) n: usize,
@@ -19,10 +19,14 @@ pub(super) struct Reduce {
     pub(super) w: usize,
     pub(super) ho: usize,
     pub(super) wo: usize,
-    pub(super) k: usize,
-    pub(super) s: usize,
-    pub(super) p: usize,
-    pub(super) d: usize,
+    pub(super) kh: usize,
+    pub(super) kw: usize,
+    pub(super) sh: usize,
+    pub(super) sw: usize,
+    pub(super) ph: usize,
+    pub(super) pw: usize,
+    pub(super) dh: usize,
+    pub(super) dw: usize,
     /// Distance between two samples in `x` and in `dy`.
     pub(super) x_n: usize,
     pub(super) dy_n: usize,
@@ -38,14 +42,18 @@ impl Reduce {
             w: C::W,
             ho: C::HO,
             wo: C::WO,
-            k: C::K,
-            s: C::S,
-            p: C::P,
-            d: C::D,
+            kh: C::KH,
+            kw: C::KW,
+            sh: C::SH,
+            sw: C::SW,
+            ph: C::PH,
+            pw: C::PW,
+            dh: C::DH,
+            dw: C::DW,
             x_n: C::CI * C::H * C::W,
             dy_n: C::CO * C::HO * C::WO,
         };
-        if q.k == 1 && q.s == 1 && q.p == 0 {
+        if q.kh == 1 && q.kw == 1 && q.sh == 1 && q.sw == 1 && q.ph == 0 && q.pw == 0 {
             // Planes as one long row (see `Direct::flat_pointwise`).
             Self {
                 h: 1,
@@ -233,22 +241,22 @@ pub(super) fn wgrad_tiles<
     // (One vector register holds 32 bytes; `L` is chosen to match the element type.)
     const { assert!(PB * MV * 32 <= WGRAD_PACK_BYTES) };
     const { assert!(GR * MV * 32 <= WGRAD_SUMS_BYTES && GR >= J) };
-    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.k * q.k);
+    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.kh * q.kw);
     let cikk = q.ci * kk;
     let ml = MV * L;
     // Per tap: output rows and columns that read inside the input, and the input offset that
     // output position `(0, 0)` would read from channel 0.
     let tap_of = |tap: usize| {
-        let (u, v) = (tap / q.k, tap % q.k);
+        let (u, v) = (tap / q.kw, tap % q.kw);
         let (dr, dc) = (
-            (u * q.d) as isize - q.p as isize,
-            (v * q.d) as isize - q.p as isize,
+            (u * q.dh) as isize - q.ph as isize,
+            (v * q.dw) as isize - q.pw as isize,
         );
         WRow {
             at: tap,
             x: dr * q.w as isize + dc,
-            rows: valid_range(u * q.d, q.p, q.s, q.h, q.ho),
-            cols: valid_range(v * q.d, q.p, q.s, q.w, q.wo),
+            rows: valid_range(u * q.dh, q.ph, q.sh, q.h, q.ho),
+            cols: valid_range(v * q.dw, q.pw, q.sw, q.w, q.wo),
         }
     };
     let row_of = |c: usize, t: WRow| WRow {
@@ -440,17 +448,17 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                 }
                 let mut xo = [0; J];
                 for (xo, r) in xo.iter_mut().zip(rows) {
-                    *xo =
-                        (self.xn as isize + r.x + (rlo * q.s * q.w + clo * q.s) as isize) as usize;
+                    *xo = (self.xn as isize + r.x + (rlo * q.sh * q.w + clo * q.sw) as isize)
+                        as usize;
                 }
                 let at = Rect {
                     rows: rhi - rlo,
                     cols: chi - clo,
-                    x_step: q.s * q.w,
+                    x_step: q.sh * q.w,
                     d_step: bw,
                 };
                 let d = &self.pack[(rlo - i0) * bw + clo - j0..];
-                wgrad_run(isa, &mut acc, self.x, xo, q.s, d, at);
+                wgrad_run(isa, &mut acc, self.x, xo, q.sw, d, at);
                 acc
             },
         )
@@ -474,7 +482,7 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                     (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
                 }
                 let x_at = |r: &WRow, i: usize, j: usize| {
-                    (self.xn as isize + r.x + (i * q.s * q.w + j * q.s) as isize) as usize
+                    (self.xn as isize + r.x + (i * q.sh * q.w + j * q.sw) as isize) as usize
                 };
                 let mut acc = [[[E::zero(); L]; MV]; J];
                 for i in i0..i1 {
@@ -490,7 +498,7 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                             &mut acc,
                             self.x,
                             xo,
-                            q.s,
+                            q.sw,
                             &d[clo - j0..],
                             Rect::run(chi - clo),
                         );
@@ -516,7 +524,7 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                                     &mut one,
                                     self.x,
                                     xo,
-                                    q.s,
+                                    q.sw,
                                     &d[a0 - j0..],
                                     Rect::run(b0 - a0),
                                 );
