@@ -5,13 +5,16 @@
 //! ```sh
 //! python3 tests/fixtures/torch-zoo/gen_zoo.py --out target/zoo      # torch + torchvision
 //! cargo run --release --example zoo_parity --features zoo-parity -- target/zoo
+//! # only some models (`gen_zoo.py`'s names), e.g. the one file written by
+//! # `gen_zoo.py --out target/zoo inception_v3`:
+//! cargo run --release --example zoo_parity --features zoo-parity -- target/zoo inception_v3
 //! ```
 //!
 //! Prints one row per model: parameters (constnet / torchvision), whether the state dict
 //! loaded unchanged, and the largest logit difference relative to the largest logit. Exits with
-//! an error if any model is missing, fails to load or differs by more than 1e-5 of the largest
-//! logit. (A feature of its own: the zoo's forward passes take minutes to compile, which `cargo
-//! test` should not pay for every example.)
+//! an error if any model checked is missing, fails to load or differs by more than 1e-5 of the
+//! largest logit. (A feature of its own: the zoo's forward passes take minutes to compile, which
+//! `cargo test` should not pay for every example.)
 
 use constnet::models::*;
 use constnet::prelude::*;
@@ -19,6 +22,8 @@ use safetensors::SafeTensors;
 use std::path::Path;
 
 type Img = Tensor<1, 3, 224, 224>;
+/// Inception-v3's input.
+type Img299 = Tensor<1, 3, 299, 299>;
 type Logits = Tensor<1, 1000, 1, 1>;
 
 /// What one model gave.
@@ -38,10 +43,12 @@ fn floats(file: &SafeTensors<'_>, key: &str) -> Result<Vec<f32>, String> {
         .collect())
 }
 
-/// Loads `dir/name.safetensors` into a fresh `L` and compares its logits on the saved input.
-fn check<L>(dir: &Path, name: &'static str, manifest: &serde_json::Value) -> Row
+/// Loads `dir/name.safetensors` into a fresh `L` and compares its logits on the saved input,
+/// of type `X`.
+fn check<L, X>(dir: &Path, name: &'static str, manifest: &serde_json::Value) -> Row
 where
-    L: Layer<Img, Output = Logits> + Module<f32> + Zeroable,
+    L: Layer<X, Output = Logits> + Module<f32> + Zeroable,
+    X: Batch<Elem = f32>,
 {
     let mut net = L::boxed();
     let params = net.num_params();
@@ -52,11 +59,19 @@ where
         let io = std::fs::read(dir.join(format!("{name}.io.safetensors")))
             .map_err(|e| format!("{name}.io.safetensors: {e}"))?;
         let io = SafeTensors::deserialize(&io).map_err(|e| e.to_string())?;
-        let mut x = Img::boxed();
-        x.as_mut_slice().copy_from_slice(&floats(&io, "x")?);
+        let mut x = X::boxed();
+        let saved = floats(&io, "x")?;
+        if saved.len() != X::NUMEL {
+            return Err(format!(
+                "{name}.io.safetensors: x has {} values, not {}",
+                saved.len(),
+                X::NUMEL
+            ));
+        }
+        x.flat_mut().copy_from_slice(&saved);
         let want = floats(&io, "logits")?;
         let mut y = Logits::boxed();
-        let mut arena = vec![0.0f32; arena_len::<L, Img>()];
+        let mut arena = vec![0.0f32; arena_len::<L, X>()];
         net.infer(&x, &mut y, &mut arena)
             .map_err(|e| e.to_string())?;
         let largest = want.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -91,19 +106,33 @@ fn main() {
             );
             std::process::exit(2)
         });
-    let rows = [
-        check::<ResNet18>(dir, "resnet18", &manifest),
-        check::<ResNet34>(dir, "resnet34", &manifest),
-        check::<ResNet50>(dir, "resnet50", &manifest),
-        check::<ResNeXt50>(dir, "resnext50_32x4d", &manifest),
-        check::<DenseNet121>(dir, "densenet121", &manifest),
-        check::<GoogLeNet>(dir, "googlenet", &manifest),
-        check::<AlexNet>(dir, "alexnet", &manifest),
-        check::<Vgg11>(dir, "vgg11", &manifest),
-        check::<Vgg16>(dir, "vgg16", &manifest),
-        check::<MobileNetV2>(dir, "mobilenet_v2", &manifest),
-        check::<MobileNetV3Large>(dir, "mobilenet_v3_large", &manifest),
+    type Check = fn(&Path, &'static str, &serde_json::Value) -> Row;
+    let models: [(&'static str, Check); 12] = [
+        ("resnet18", check::<ResNet18, Img>),
+        ("resnet34", check::<ResNet34, Img>),
+        ("resnet50", check::<ResNet50, Img>),
+        ("resnext50_32x4d", check::<ResNeXt50, Img>),
+        ("densenet121", check::<DenseNet121, Img>),
+        ("googlenet", check::<GoogLeNet, Img>),
+        ("alexnet", check::<AlexNet, Img>),
+        ("vgg11", check::<Vgg11, Img>),
+        ("vgg16", check::<Vgg16, Img>),
+        ("mobilenet_v2", check::<MobileNetV2, Img>),
+        ("mobilenet_v3_large", check::<MobileNetV3Large, Img>),
+        ("inception_v3", check::<InceptionV3, Img299>),
     ];
+    // The models named after the folder, or all of them.
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    if let Some(unknown) = only.iter().find(|o| !models.iter().any(|(m, _)| m == o)) {
+        let names: Vec<&str> = models.iter().map(|(m, _)| *m).collect();
+        eprintln!("no model {unknown:?} (models: {})", names.join(", "));
+        std::process::exit(2)
+    }
+    let rows: Vec<Row> = models
+        .iter()
+        .filter(|(m, _)| only.is_empty() || only.iter().any(|o| o == m))
+        .map(|&(name, check)| check(dir, name, &manifest))
+        .collect();
     println!(
         "| model | params constnet / torchvision | loads unchanged | max |Δ logit| / max |logit| |"
     );

@@ -184,6 +184,61 @@ fn googlenet_and_mobilenet() {
     }
 }
 
+/// torchvision's `inception_v3(aux_logits=False)`: its parameter count, and its state dict's
+/// names in its order (without the `num_batches_tracked` counters, which constnet does not keep):
+/// 94 convolution + batch-norm blocks of 5 float tensors each, named after torchvision's
+/// modules, then the classifier.
+#[test]
+fn inception_v3_matches_torchvision() {
+    let (n, names) = inspect::<InceptionV3, Tensor<1, 3, 299, 299>, Logits1000>();
+    assert_eq!(n, 23_834_568);
+    // The blocks' convolutions, as torchvision's `InceptionA` … `InceptionE` register them.
+    let a = "branch1x1 branch5x5_1 branch5x5_2 branch3x3dbl_1 branch3x3dbl_2 branch3x3dbl_3 \
+             branch_pool";
+    let b = "branch3x3 branch3x3dbl_1 branch3x3dbl_2 branch3x3dbl_3";
+    let c = "branch1x1 branch7x7_1 branch7x7_2 branch7x7_3 branch7x7dbl_1 branch7x7dbl_2 \
+             branch7x7dbl_3 branch7x7dbl_4 branch7x7dbl_5 branch_pool";
+    let d = "branch3x3_1 branch3x3_2 branch7x7x3_1 branch7x7x3_2 branch7x7x3_3 branch7x7x3_4";
+    let e = "branch1x1 branch3x3_1 branch3x3_2a branch3x3_2b branch3x3dbl_1 branch3x3dbl_2 \
+             branch3x3dbl_3a branch3x3dbl_3b branch_pool";
+    let mut convs: Vec<String> = "Conv2d_1a_3x3 Conv2d_2a_3x3 Conv2d_2b_3x3 Conv2d_3b_1x1 \
+                                  Conv2d_4a_3x3"
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    for (block, branches) in [
+        ("Mixed_5b", a),
+        ("Mixed_5c", a),
+        ("Mixed_5d", a),
+        ("Mixed_6a", b),
+        ("Mixed_6b", c),
+        ("Mixed_6c", c),
+        ("Mixed_6d", c),
+        ("Mixed_6e", c),
+        ("Mixed_7a", d),
+        ("Mixed_7b", e),
+        ("Mixed_7c", e),
+    ] {
+        convs.extend(branches.split_whitespace().map(|b| format!("{block}.{b}")));
+    }
+    assert_eq!(convs.len(), 94);
+    let mut want: Vec<String> = convs
+        .iter()
+        .flat_map(|m| {
+            [
+                "conv.weight",
+                "bn.weight",
+                "bn.bias",
+                "bn.running_mean",
+                "bn.running_var",
+            ]
+            .map(|t| format!("{m}.{t}"))
+        })
+        .collect();
+    want.extend(["fc.weight".to_string(), "fc.bias".to_string()]);
+    assert_eq!(names, want);
+}
+
 #[cfg(feature = "wide-dims")]
 #[test]
 fn alexnet_and_vgg_match_torchvision() {

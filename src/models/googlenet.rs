@@ -36,6 +36,8 @@ name!(
 
 /// torchvision's `BasicConv2d` (GoogLeNet, Inception-v3): a convolution without bias, batch
 /// norm with `ε = 10⁻³`, ReLU; weight names `conv.weight`, `bn.weight`, `bn.running_mean`, ….
+/// Its rectangular form (Inception-v3's `1 × 7` and `7 × 1` kernels):
+/// [`BasicConv2dHw`](crate::models::BasicConv2dHw).
 pub type BasicConv2d<
     const CI: usize,
     const CO: usize,

@@ -19,6 +19,7 @@
 //! | [`Vgg11`], [`Vgg16`] (feature `wide-dims`) | 3×224×224 | 132 863 336, 138 357 544 | torchvision |
 //! | [`GoogLeNet`] | 3×224×224 | 6 624 904 | torchvision |
 //! | [`GoogLeNetPaper`] | 3×224×224 | 6 998 552 | own (the paper's network) |
+//! | [`InceptionV3`] | 3×299×299 | 23 834 568 | torchvision |
 //! | [`ResNet18`], [`ResNet34`], [`ResNet50`] | 3×224×224 | 11 689 512, 21 797 672, 25 557 032 | torchvision |
 //! | [`ResNeXt50`] (32×4d) | 3×224×224 | 25 028 904 | torchvision |
 //! | [`DenseNet121`] | 3×224×224 | 7 978 856 | torchvision |
@@ -30,6 +31,7 @@ pub mod alexnet;
 pub mod cifar;
 pub mod densenet;
 pub mod googlenet;
+pub mod inception;
 pub mod lenet;
 pub mod mobilenet;
 pub mod resnet;
@@ -39,6 +41,9 @@ pub use alexnet::AlexNet;
 pub use cifar::{CifarBnNet, CifarVgg};
 pub use densenet::DenseNet121;
 pub use googlenet::{BasicConv2d, GoogLeNet, GoogLeNetPaper, Inception, InceptionPaper};
+pub use inception::{
+    BasicConv2dHw, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, InceptionV3,
+};
 pub use lenet::{LeNet5, LeNet5Classic};
 pub use mobilenet::{
     BnV3, Bottleneck, InvertedBlock, InvertedBlockT1, InvertedResidual, MobileNetV1, MobileNetV2,

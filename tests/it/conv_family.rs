@@ -59,6 +59,24 @@ fn transposed_dilated_with_output_padding() {
     check_layer(&*net::<L>(109), &*x, 111, 1e-6);
 }
 
+/// Separate height and width geometry, on inputs with H ≠ W: kernel (2, 3), stride (2, 1),
+/// padding (0, 1), output padding (1, 0); and kernel (3, 2), stride (1, 3), padding (1, 0),
+/// output padding (0, 2), dilation (2, 1), without bias.
+#[test]
+fn transposed_rectangular() {
+    type A = ConvTranspose2dHw<2, 3, 2, 3, 2, 1, 0, 1, 1, 0, Bias, f64>;
+    let x = random_input::<Tensor<2, 2, 4, 5, f64>>(171);
+    let mut y = Box::new(Tensor::<2, 3, 9, 5, f64>::zeros()); // 4 × 5 → 9 × 5
+    net::<A>(170).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<A>(170), &*x, 172, 1e-6);
+    // (3−1)·1 − 2 + 2·(3−1) + 0 + 1 = 5; (4−1)·3 − 0 + 1·(2−1) + 2 + 1 = 13
+    type B = ConvTranspose2dHw<2, 2, 3, 2, 1, 3, 1, 0, 0, 2, NoBias, f64, 2, 1>;
+    let x = random_input::<Tensor<1, 2, 3, 4, f64>>(174);
+    let mut y = Box::new(Tensor::<1, 2, 5, 13, f64>::zeros());
+    net::<B>(173).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<B>(173), &*x, 175, 1e-6);
+}
+
 /// The scatter definition of PyTorch's README, written out naively: an oracle independent of the
 /// convolution kernels for the dilated case (which no fixture covers).
 #[test]
@@ -120,6 +138,45 @@ fn grouped_conv() {
         125,
         1e-6,
     );
+}
+
+/// Separate height and width geometry, on inputs with H ≠ W: 2 groups of 2 → 3 channels with a
+/// 1 × 3 kernel of stride (1, 2), padding (0, 1); 2 groups of 1 → 2 channels with a 3 × 2 kernel,
+/// stride (2, 1), padding (1, 0), dilation (1, 2), without bias.
+#[test]
+fn grouped_rectangular() {
+    type A = GroupedConv2dHw<2, 2, 3, 1, 3, 1, 2, 0, 1, Bias, f64>;
+    let x = random_input::<Tensor<2, 4, 5, 8, f64>>(181);
+    let mut y = Box::new(Tensor::<2, 6, 5, 4, f64>::zeros()); // 5 × 8 → 5 × 4
+    net::<A>(180).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<A>(180), &*x, 182, 1e-6);
+    type B = GroupedConv2dHw<2, 1, 2, 3, 2, 2, 1, 1, 0, NoBias, f64, 1, 2>;
+    let x = random_input::<Tensor<1, 2, 7, 6, f64>>(184);
+    let mut y = Box::new(Tensor::<1, 4, 4, 4, f64>::zeros()); // 7 × 6 → 4 × 4
+    net::<B>(183).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<B>(183), &*x, 185, 1e-6);
+}
+
+/// Separate height and width geometry, on inputs with H ≠ W: a 3 × 1 kernel of stride (1, 2),
+/// padding (1, 0); a 1 × 5 kernel of stride (2, 1), padding (0, 2), without bias; a 3 × 3
+/// kernel with dilation (2, 1), padding (2, 1).
+#[test]
+fn depthwise_rectangular() {
+    type A = DepthwiseConv2dHw<3, 3, 1, 1, 2, 1, 0, Bias, f64>;
+    let x = random_input::<Tensor<2, 3, 6, 9, f64>>(191);
+    let mut y = Box::new(Tensor::<2, 3, 6, 5, f64>::zeros()); // 6 × 9 → 6 × 5
+    net::<A>(190).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<A>(190), &*x, 192, 1e-6);
+    type B = DepthwiseConv2dHw<2, 1, 5, 2, 1, 0, 2, NoBias, f64>;
+    let x = random_input::<Tensor<2, 2, 7, 8, f64>>(194);
+    let mut y = Box::new(Tensor::<2, 2, 4, 8, f64>::zeros()); // 7 × 8 → 4 × 8
+    net::<B>(193).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<B>(193), &*x, 195, 1e-6);
+    type C = DepthwiseConv2dHw<2, 3, 3, 1, 1, 2, 1, Bias, f64, 2, 1>;
+    let x = random_input::<Tensor<1, 2, 5, 7, f64>>(197);
+    let mut y = Box::new(Tensor::<1, 2, 5, 7, f64>::zeros()); // same size
+    net::<C>(196).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<C>(196), &*x, 198, 1e-6);
 }
 
 #[test]
@@ -363,10 +420,16 @@ fn fixtures_conv_transpose2d() {
         transposed_fixture!("conv_transpose2d_c2o2_k2s2p0_3x3", 2, 2, 2, 2, 0, 0, [2, 3, 3] -> [6, 6]),
         transposed_fixture!("conv_transpose2d_c2o3_k3s2p1op1_4x4", 2, 3, 3, 2, 1, 1, [2, 4, 4] -> [8, 8]),
     ];
-    // Every conv_transpose2d case of the fixture set (optional ones included) is covered.
+    // Every conv_transpose2d case of the fixture set (optional ones included) is covered, here
+    // or, with separate height and width geometry, in `fixtures_layers.rs`.
+    let rectangular = ["conv_transpose2d_c2o3_k2x3s2x1p0x1op1x0_4x5"];
     let mut all = fixture::cases_of("conv_transpose2d");
     all.sort();
-    let mut done: Vec<String> = done.iter().map(|s| s.to_string()).collect();
+    let mut done: Vec<String> = done
+        .iter()
+        .chain(&rectangular)
+        .map(|s| s.to_string())
+        .collect();
     done.sort();
     assert_eq!(done, all);
 }

@@ -1,5 +1,7 @@
 //! PyTorch reference fixtures (`tests/fixtures/torch/`) for the foundation layers: convolution
-//! (non-grouped), max and average pooling, linear, and the element-wise activations.
+//! (non-grouped), max and average pooling, linear, and the element-wise activations; and for
+//! every convolution and pool with separate height and width geometry (grouped, depthwise and
+//! transposed convolutions included).
 //!
 //! Every case loads the fixture's inputs into the typed f32 layer, checks the forward output in
 //! eval and train mode, then runs backward with the fixture's `dy` and `Input::Grad` and checks
@@ -42,34 +44,117 @@ trait Hyper {
 impl<
     const CI: usize,
     const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const D: usize,
-> Hyper for Conv2d<CI, CO, K, S, P, Bias, f32, D>
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> Hyper for Conv2dHw<CI, CO, KH, KW, SH, SW, PH, PW, Bias, f32, DH, DW>
 {
     fn params() -> Value {
         json!({
-            "in_channels": CI, "out_channels": CO, "kernel": [K, K], "stride": [S, S],
-            "padding": [P, P], "dilation": [D, D], "groups": 1, "bias": true,
+            "in_channels": CI, "out_channels": CO, "kernel": [KH, KW], "stride": [SH, SW],
+            "padding": [PH, PW], "dilation": [DH, DW], "groups": 1, "bias": true,
         })
     }
 }
-impl<const K: usize, const S: usize, const P: usize, const CEIL: bool> Hyper
-    for MaxPool2d<K, S, P, CEIL>
+impl<
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> Hyper for GroupedConv2dHw<G, CIG, COG, KH, KW, SH, SW, PH, PW, Bias, f32, DH, DW>
+{
+    fn params() -> Value {
+        json!({
+            "in_channels": G * CIG, "out_channels": G * COG, "kernel": [KH, KW],
+            "stride": [SH, SW], "padding": [PH, PW], "dilation": [DH, DW], "groups": G,
+            "bias": true,
+        })
+    }
+}
+impl<
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> Hyper for DepthwiseConv2dHw<C, KH, KW, SH, SW, PH, PW, Bias, f32, DH, DW>
+{
+    fn params() -> Value {
+        json!({
+            "in_channels": C, "out_channels": C, "kernel": [KH, KW], "stride": [SH, SW],
+            "padding": [PH, PW], "dilation": [DH, DW], "groups": C, "bias": true,
+        })
+    }
+}
+impl<
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const OPH: usize,
+    const OPW: usize,
+    const DH: usize,
+    const DW: usize,
+> Hyper for ConvTranspose2dHw<CI, CO, KH, KW, SH, SW, PH, PW, OPH, OPW, Bias, f32, DH, DW>
+{
+    fn params() -> Value {
+        json!({
+            "in_channels": CI, "out_channels": CO, "kernel": [KH, KW], "stride": [SH, SW],
+            "padding": [PH, PW], "output_padding": [OPH, OPW], "dilation": [DH, DW],
+            "groups": 1, "bias": true,
+        })
+    }
+}
+impl<
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const CEIL: bool,
+> Hyper for MaxPool2dHw<KH, KW, SH, SW, PH, PW, CEIL>
 {
     fn params() -> Value {
         let ceil = CEIL;
         json!({
-            "kernel": [K, K], "stride": [S, S], "padding": [P, P], "ceil_mode": ceil,
+            "kernel": [KH, KW], "stride": [SH, SW], "padding": [PH, PW], "ceil_mode": ceil,
             "dilation": [1, 1],
         })
     }
 }
-impl<const K: usize, const S: usize, const P: usize> Hyper for AvgPool2d<K, S, P> {
+impl<
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+> Hyper for AvgPool2dHw<KH, KW, SH, SW, PH, PW>
+{
     fn params() -> Value {
         json!({
-            "kernel": [K, K], "stride": [S, S], "padding": [P, P], "ceil_mode": false,
+            "kernel": [KH, KW], "stride": [SH, SW], "padding": [PH, PW], "ceil_mode": false,
             "count_include_pad": true,
         })
     }
@@ -293,6 +378,89 @@ fn avg_pool2d_k2s2_8x8() {
 #[test]
 fn avg_pool2d_k3s3_9x9() {
     check::<AvgPool2d<3>, Tensor<2, 3, 9, 9>>("avg_pool2d_k3s3_9x9");
+}
+
+// ---------------------------------------------------------------------------------------------
+// separate height and width geometry (PyTorch's `(h, w)` pairs), on inputs with H ≠ W
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn conv2d_rect_k1x3p0x1_9x7() {
+    check::<Conv2dHw<3, 4, 1, 3, 1, 1, 0, 1>, Tensor<2, 3, 9, 7>>("conv2d_c3o4_k1x3p0x1_9x7");
+}
+
+#[test]
+fn conv2d_rect_k3x1s2x1p1x0_9x7() {
+    check::<Conv2dHw<2, 3, 3, 1, 2, 1, 1, 0>, Tensor<2, 2, 9, 7>>("conv2d_c2o3_k3x1s2x1p1x0_9x7");
+}
+
+/// Kernel (2, 3), stride (1, 2), padding (1, 0), dilation (2, 1): 9 × 7 → 9 × 3.
+#[test]
+fn conv2d_rect_k2x3s1x2p1x0d2x1_9x7() {
+    check::<Conv2dHw<2, 3, 2, 3, 1, 2, 1, 0, Bias, f32, 2, 1>, Tensor<2, 2, 9, 7>>(
+        "conv2d_c2o3_k2x3s1x2p1x0d2x1_9x7",
+    );
+}
+
+/// Inception-v3's factorised 7 × 7: a 7 × 1 and a 1 × 7 kernel, padded to keep the size.
+#[test]
+fn conv2d_rect_inception_7x1_and_1x7() {
+    check::<Conv2dHw<3, 2, 7, 1, 1, 1, 3, 0>, Tensor<2, 3, 9, 7>>("conv2d_c3o2_k7x1p3x0_9x7");
+    check::<Conv2dHw<3, 2, 1, 7, 1, 1, 0, 3>, Tensor<2, 3, 6, 9>>("conv2d_c3o2_k1x7p0x3_6x9");
+}
+
+#[test]
+fn grouped_conv2d_rect_g2_k1x3p0x1_5x7() {
+    check::<GroupedConv2dHw<2, 2, 3, 1, 3, 1, 1, 0, 1>, Tensor<2, 4, 5, 7>>(
+        "conv2d_grouped_g2_c4o6_k1x3p0x1_5x7",
+    );
+}
+
+/// Through the depthwise kernel, and through the grouped convolution with one channel per group.
+#[test]
+fn depthwise_conv2d_rect_k3x1s1x2p1x0_6x9() {
+    let name = "conv2d_depthwise_c3_k3x1s1x2p1x0_6x9";
+    check::<DepthwiseConv2dHw<3, 3, 1, 1, 2, 1, 0>, Tensor<2, 3, 6, 9>>(name);
+    check::<GroupedConv2dHw<3, 1, 1, 3, 1, 1, 2, 1, 0>, Tensor<2, 3, 6, 9>>(name);
+}
+
+/// Kernel (2, 3), stride (2, 1), padding (0, 1), output padding (1, 0): 4 × 5 → 9 × 5.
+#[test]
+fn conv_transpose2d_rect_k2x3s2x1p0x1op1x0_4x5() {
+    check::<ConvTranspose2dHw<2, 3, 2, 3, 2, 1, 0, 1, 1, 0>, Tensor<2, 2, 4, 5>>(
+        "conv_transpose2d_c2o3_k2x3s2x1p0x1op1x0_4x5",
+    );
+}
+
+#[test]
+fn max_pool2d_rect_k2x3s2x1p1x0_7x8() {
+    check_max_pool::<MaxPool2dHw<2, 3, 2, 1, 1, 0>, Tensor<2, 3, 7, 8>>(
+        "max_pool2d_k2x3s2x1p1x0_7x8",
+    );
+}
+
+/// Ceil mode per axis: 8 × 10 → 5 × 4 (floor mode 4 × 3); and 5 × 6 → 3 × 4, where PyTorch
+/// drops the last row of windows (it would start in the bottom padding) but not the last column.
+#[test]
+fn max_pool2d_rect_ceil_mode() {
+    check_max_pool::<MaxPool2dHw<3, 2, 2, 3, 1, 0, true>, Tensor<2, 3, 8, 10>>(
+        "max_pool2d_k3x2s2x3p1x0_ceil_8x10",
+    );
+    check_max_pool::<MaxPool2dHw<2, 3, 2, 2, 1, 1, true>, Tensor<2, 3, 5, 6>>(
+        "max_pool2d_k2x3s2p1_ceil_5x6",
+    );
+}
+
+/// Padding counted in the divisor (PyTorch's `count_include_pad=True`), as Inception's pooling
+/// branches do.
+#[test]
+fn avg_pool2d_rect_k3x1s1p1x0_6x5() {
+    check::<AvgPool2dHw<3, 1, 1, 1, 1, 0>, Tensor<2, 3, 6, 5>>("avg_pool2d_k3x1s1p1x0_6x5");
+}
+
+#[test]
+fn avg_pool2d_rect_k2x3s2x3_7x10() {
+    check::<AvgPool2dHw<2, 3>, Tensor<2, 3, 7, 10>>("avg_pool2d_k2x3s2x3_7x10");
 }
 
 // ---------------------------------------------------------------------------------------------

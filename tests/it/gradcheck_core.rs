@@ -31,6 +31,30 @@ fn conv2d_dilated_no_bias() {
     );
 }
 
+/// Separate height and width geometry, on inputs with H ≠ W: kernel (2, 3), stride (1, 2),
+/// padding (1, 0), dilation (2, 1); Inception-v3's 1 × 7 without bias; a 3 × 1 kernel of
+/// stride (2, 1).
+#[test]
+fn conv2d_rectangular() {
+    type A = Conv2dHw<2, 3, 2, 3, 1, 2, 1, 0, Bias, f64, 2, 1>;
+    let x = random_input::<Tensor<2, 2, 9, 7, f64>>(51);
+    let mut y = Box::new(Tensor::<2, 3, 9, 3, f64>::zeros()); // 9 × 7 → 9 × 3
+    net::<A>(50).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<A>(50), &*x, 52, 1e-6);
+    type B = Conv2dHw<3, 2, 1, 7, 1, 1, 0, 3, NoBias, f64>;
+    check_layer(
+        &*net::<B>(53),
+        &*random_input::<Tensor<1, 3, 6, 9, f64>>(54),
+        55,
+        1e-6,
+    );
+    type C = Conv2dHw<2, 2, 3, 1, 2, 1, 1, 0, Bias, f64>;
+    let x = random_input::<Tensor<2, 2, 9, 7, f64>>(57);
+    let mut y = Box::new(Tensor::<2, 2, 5, 7, f64>::zeros()); // 9 × 7 → 5 × 7
+    net::<C>(56).forward(&x, &mut y, &mut ());
+    check_layer(&*net::<C>(56), &*x, 58, 1e-6);
+}
+
 #[test]
 fn linear_flattening() {
     type L = Linear<12, 5, Bias, f64>;
@@ -63,6 +87,36 @@ fn pools() {
         41,
         1e-6,
     );
+}
+
+/// Pools with separate height and width geometry, on inputs with H ≠ W: max pooling with a
+/// 2 × 3 window, stride (2, 1), padding (1, 0); in ceil mode with a 3 × 2 window, stride (2, 3),
+/// padding (1, 0); average pooling with a 3 × 1 window, stride 1, padding (1, 0) (counted in the
+/// divisor) and with a 2 × 3 window of stride (2, 3).
+#[test]
+fn pools_rectangular() {
+    let x = random_input::<Tensor<2, 2, 7, 8, f64>>(60);
+    let mut y = Tensor::<2, 2, 4, 6, f64>::zeros(); // 7 × 8 → 4 × 6
+    let mut argmax = Tensor::<2, 2, 4, 6, u32>::zeros();
+    let max = MaxPool2dHw::<2, 3, 2, 1, 1, 0>::default();
+    max.forward(&x, &mut y, &mut argmax);
+    check_layer(&max, &*x, 61, 1e-6);
+    let x = random_input::<Tensor<2, 2, 8, 10, f64>>(62);
+    let mut y = Tensor::<2, 2, 5, 4, f64>::zeros(); // 8 × 10 → 5 × 4 (floor mode: 4 × 3)
+    let mut argmax = Tensor::<2, 2, 5, 4, u32>::zeros();
+    let ceil = MaxPool2dHw::<3, 2, 2, 3, 1, 0, true>::default();
+    ceil.forward(&x, &mut y, &mut argmax);
+    check_layer(&ceil, &*x, 63, 1e-6);
+    let x = random_input::<Tensor<2, 2, 6, 5, f64>>(64);
+    let mut y = Tensor::<2, 2, 6, 5, f64>::zeros(); // same size
+    let avg = AvgPool2dHw::<3, 1, 1, 1, 1, 0>::default();
+    avg.forward(&x, &mut y, &mut ());
+    check_layer(&avg, &*x, 65, 1e-6);
+    let x = random_input::<Tensor<2, 2, 7, 10, f64>>(66);
+    let mut y = Tensor::<2, 2, 3, 3, f64>::zeros(); // 7 × 10 → 3 × 3
+    let avg = AvgPool2dHw::<2, 3>::default();
+    avg.forward(&x, &mut y, &mut ());
+    check_layer(&avg, &*x, 67, 1e-6);
 }
 
 #[test]
