@@ -367,6 +367,11 @@ geometries!(
     (2, 5, 1, 1, 13, 11, 3, 2, 1, 1),
     (1, 3, 1, 1, 9, 10, 3, 1, 2, 2),
     (1, 1, 12, 13, 7, 9, 1, 1, 0, 1),
+    // `1 × 1` on planes that are not a whole number of tiles (ResNet-50's 7 × 7 and 14 × 14):
+    // the last columns copied into the pack in blocks of input channels (three blocks of 300
+    // channels; two samples in one problem), the last block of output channels partial.
+    (1, 1, 300, 13, 7, 7, 1, 1, 0, 1),
+    (2, 1, 70, 30, 14, 14, 1, 1, 0, 1),
     (2, 1, 1, 6, 28, 28, 5, 1, 0, 1),
     (1, 1, 6, 16, 12, 12, 5, 1, 0, 1),
     (5, 1, 37, 11, 1, 1, 1, 1, 0, 1),

@@ -14,7 +14,14 @@ use crate::kernels::lanes::{fmadd, lanes, load, store_prefix};
 /// stays in L1 while every block of output channels sweeps it, and the weights, read in place
 /// (each row of `w` is contiguous), stay in L2. With the output channels outside instead (the
 /// general path), every block of channels streams the input from L2 again (1×1 convolution
-/// 128→128 on 56×56: 64 % of peak that way). Returns the first column left to the general path.
+/// 128→128 on 56×56: 64 % of peak that way).
+///
+/// The last columns, when the plane is not a whole number of tiles, are copied (zero-padded to
+/// `L`) into `pk`, a block of input channels at a time, and run through the same tiles, the
+/// blocks after the first adding to the output. Through the general path instead, every weight
+/// of the layer was packed for those few columns: ResNet-50's `1 × 1` layers on 7 × 7 maps (17
+/// of 49 columns left over) and 14 × 14 ones (4 of 196) spent as long packing as computing.
+/// Returns the first column left to the general path (none).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
@@ -27,83 +34,164 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
     y: &mut [E],
     y0: usize,
     init: Init<'_, E>,
+    pk: &mut [E],
 ) -> usize {
     let full = d.out_w / L * L;
+    let nv = d.out_w - full;
+    let cb = (pk.len() / L).max(1);
     for n in 0..d.n {
         let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
         for q0 in (0..full).step_by(L) {
-            let mut m0 = 0;
-            while m0 < d.m {
-                let mc = (d.m - m0).min(MC);
-                let t = (d, x, xn + q0, w, w0, &mut *y, yn + q0, init, m0);
-                match mc {
-                    MC => pointwise_tile::<I, E, MC, L>(isa, t),
-                    5 => pointwise_tile::<I, E, 5, L>(isa, t),
-                    4 => pointwise_tile::<I, E, 4, L>(isa, t),
-                    3 => pointwise_tile::<I, E, 3, L>(isa, t),
-                    2 => pointwise_tile::<I, E, 2, L>(isa, t),
-                    _ => pointwise_tile::<I, E, 1, L>(isa, t),
+            let rows = Rows {
+                x,
+                at: xn + q0,
+                stride: d.in_plane,
+                c: (0, d.r),
+            };
+            pointwise_tiles::<I, E, L>(isa, d, rows, w, w0, y, yn + q0, init);
+        }
+        if nv > 0 {
+            for c0 in (0..d.r.max(1)).step_by(cb) {
+                let c1 = (c0 + cb).min(d.r);
+                for (c, dst) in (c0..c1).zip(pk.chunks_exact_mut(L)) {
+                    let src = &x[xn + c * d.in_plane + full..][..nv];
+                    dst[..nv].copy_from_slice(src);
+                    dst[nv..].fill(E::zero());
                 }
-                m0 += mc;
+                let rows = Rows {
+                    x: &*pk,
+                    at: 0,
+                    stride: L,
+                    c: (c0, c1),
+                };
+                let init = if c0 == 0 { init } else { Init::Load };
+                // One instance for every block of channels: a last, partial block repeats its
+                // last channel.
+                for m0 in (0..d.m).step_by(MC) {
+                    let mc = MC.min(d.m - m0);
+                    let t = (d, rows, w, w0, &mut *y, yn + full, (nv, mc), init, m0);
+                    pointwise_tile::<I, E, MC, L, true>(isa, t);
+                }
             }
         }
     }
-    full
+    d.out_w
+}
+
+/// The input rows of a pointwise tile: reduction channels `c.0..c.1`, the first at `x[at..]`,
+/// `stride` apart.
+#[derive(Clone, Copy)]
+pub(super) struct Rows<'a, E> {
+    pub(super) x: &'a [E],
+    pub(super) at: usize,
+    pub(super) stride: usize,
+    pub(super) c: (usize, usize),
+}
+
+/// Every block of output channels of a pointwise problem on the `L` columns from `yo`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pointwise_tiles<I: Isa, E: Element, const L: usize>(
+    isa: I,
+    d: &Direct,
+    rows: Rows<'_, E>,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    yo: usize,
+    init: Init<'_, E>,
+) {
+    let mut m0 = 0;
+    while m0 < d.m {
+        let mc = (d.m - m0).min(MC);
+        let t = (d, rows, w, w0, &mut *y, yo, (L, mc), init, m0);
+        match mc {
+            MC => pointwise_tile::<I, E, MC, L, false>(isa, t),
+            5 => pointwise_tile::<I, E, 5, L, false>(isa, t),
+            4 => pointwise_tile::<I, E, 4, L, false>(isa, t),
+            3 => pointwise_tile::<I, E, 3, L, false>(isa, t),
+            2 => pointwise_tile::<I, E, 2, L, false>(isa, t),
+            _ => pointwise_tile::<I, E, 1, L, false>(isa, t),
+        }
+        m0 += mc;
+    }
 }
 
 pub(super) type PointwiseArgs<'a, 'b, E> = (
     &'a Direct,
-    &'a [E],
-    usize,
+    Rows<'a, E>,
     &'a [E],
     usize,
     &'b mut [E],
     usize,
+    (usize, usize),
     Init<'a, E>,
     usize,
 );
 
-/// Output channels `m0..m0 + M` × `L` columns of a pointwise problem, from input offset `xo` and
-/// output offset `yo` (the tile's first column).
+/// Output channels `m0..m0 + mc` × the first `nv` of `L` columns of a pointwise problem, from
+/// its input `rows` to output offset `yo` (the tile's first column). Whole tiles (`PARTIAL`
+/// false) have `nv = L` and `mc = M`; a partial one computes its channels from `mc` on as
+/// copies of the last (stored over it).
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn pointwise_tile<I: Isa, E: Element, const M: usize, const L: usize>(
+pub(super) fn pointwise_tile<
+    I: Isa,
+    E: Element,
+    const M: usize,
+    const L: usize,
+    const PARTIAL: bool,
+>(
     isa: I,
-    (d, x, xo, w, w0, y, yo, init, m0): PointwiseArgs<'_, '_, E>,
+    (d, rows, w, w0, y, yo, (nv, mc), init, m0): PointwiseArgs<'_, '_, E>,
 ) {
     isa.run(
         #[inline(always)]
         move || {
-            let r = d.r;
+            let (c0, c1) = rows.c;
             let mut a = [[E::zero(); L]; M];
-            let out = |m: usize| yo + (m0 + m) * d.out_plane;
+            let ch = |m: usize| m0 + if PARTIAL { m.min(mc - 1) } else { m };
+            let out = |m: usize| yo + ch(m) * d.out_plane;
             match init {
                 Init::Zero => {}
                 Init::Bias(b) => {
                     for (m, a) in a.iter_mut().enumerate() {
-                        *a = [b[m0 + m]; L];
+                        *a = [b[ch(m)]; L];
                     }
                 }
-                Init::Load => {
+                Init::Load if !PARTIAL => {
                     for (m, a) in a.iter_mut().enumerate() {
                         *a = lanes::<E, L, 1>(y, out(m), 1);
                     }
                 }
+                Init::Load => {
+                    for (m, a) in a.iter_mut().enumerate() {
+                        *a = load::<E, L, 1>(y, out(m) as isize, 1, 0, nv);
+                    }
+                }
             }
-            if r > 0 {
+            if c1 > c0 {
+                // (The weight rows start at `c0`, so that `c` counts from 0 below: the loop's
+                // bounds then prove every weight index in range, as in a tile over all channels.)
+                let nc = c1 - c0;
                 let mut wr: [&[E]; M] = [&[]; M];
                 for (m, wr) in wr.iter_mut().enumerate() {
-                    *wr = &w[w0 + (m0 + m) * d.w_m..][..r];
+                    *wr = &w[w0 + ch(m) * d.w_m + c0..][..nc];
                 }
                 // Equal chunks (every reduction channel but the last), no length bookkeeping per step.
-                let xs = x[xo..][..(r - 1) * d.in_plane].chunks_exact(d.in_plane);
-                let last = &x[xo + (r - 1) * d.in_plane..][..L];
+                let (x, s) = (rows.x, rows.stride);
+                let xs = x[rows.at..][..(nc - 1) * s].chunks_exact(s);
+                let last = &x[rows.at + (nc - 1) * s..][..L];
                 a = pointwise_steps(isa, a, &wr, 0, xs);
-                a = pointwise_steps(isa, a, &wr, r - 1, [last].into_iter());
+                a = pointwise_steps(isa, a, &wr, nc - 1, [last].into_iter());
             }
             for (m, a) in a.iter().enumerate() {
-                let o: &mut [E; L] = (&mut y[out(m)..][..L]).try_into().unwrap();
-                *o = *a;
+                if PARTIAL {
+                    store_prefix::<E, L, 1>(y, out(m), a, nv);
+                } else {
+                    let o: &mut [E; L] = (&mut y[out(m)..][..L]).try_into().unwrap();
+                    *o = *a;
+                }
             }
         },
     )

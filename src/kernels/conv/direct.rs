@@ -304,7 +304,7 @@ pub(super) fn direct_stride<I: Isa, E: Element, const L: usize, const IS: usize>
             // Pointwise problems: whole tiles column by column, the rest below.
             let q_start = if const { IS == 1 && !one_vector::<I, E, L>() && !compact::<I>() } {
                 if d.is_pointwise() {
-                    pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init)
+                    pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init, &mut *pk)
                 } else {
                     0
                 }
