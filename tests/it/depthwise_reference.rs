@@ -20,22 +20,55 @@ impl Rng {
     }
 }
 
+/// A geometry as run-time numbers, and its kernels as function pointers: the check is compiled
+/// once, not once per geometry.
+#[derive(Clone, Copy, Debug)]
+struct Spec {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    ho: usize,
+    wo: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    dh: usize,
+    dw: usize,
+}
+
+struct Kernels {
+    sp: Spec,
+    forward: Forward<f64>,
+    forward_f32: Forward<f32>,
+    backward_data: fn(&[f64], &[f64], &mut [f64]),
+    backward_weight: BackwardWeight,
+}
+
+/// `(x, w, bias, y)`.
+type Forward<E> = fn(&[E], &[E], Option<&[E]>, &mut [E]);
+/// `(x, dy, dw, dbias)`.
+type BackwardWeight = fn(&[f64], &[f64], &mut [f64], Option<&mut [f64]>);
+
 /// `(x index, y index, tap)` of every multiply-add of the convolution.
-fn macs<G: DepthwiseGeometry>() -> Vec<(usize, usize, usize)> {
+fn macs(g: &Spec) -> Vec<(usize, usize, usize)> {
     let mut v = vec![];
-    for p in 0..G::N * G::C {
-        for i in 0..G::HO {
-            for j in 0..G::WO {
-                for u in 0..G::KH {
-                    for w in 0..G::KW {
-                        let ih = (i * G::SH + u * G::DH) as isize - G::PH as isize;
-                        let iw = (j * G::SW + w * G::DW) as isize - G::PW as isize;
-                        if ih < 0 || iw < 0 || ih as usize >= G::H || iw as usize >= G::W {
+    for p in 0..g.n * g.c {
+        for i in 0..g.ho {
+            for j in 0..g.wo {
+                for u in 0..g.kh {
+                    for w in 0..g.kw {
+                        let ih = (i * g.sh + u * g.dh) as isize - g.ph as isize;
+                        let iw = (j * g.sw + w * g.dw) as isize - g.pw as isize;
+                        if ih < 0 || iw < 0 || ih as usize >= g.h || iw as usize >= g.w {
                             continue;
                         }
-                        let xi = p * G::H * G::W + ih as usize * G::W + iw as usize;
-                        let yi = p * G::HO * G::WO + i * G::WO + j;
-                        v.push((xi, yi, (p % G::C) * G::KH * G::KW + u * G::KW + w));
+                        let xi = p * g.h * g.w + ih as usize * g.w + iw as usize;
+                        let yi = p * g.ho * g.wo + i * g.wo + j;
+                        v.push((xi, yi, (p % g.c) * g.kh * g.kw + u * g.kw + w));
                     }
                 }
             }
@@ -55,62 +88,79 @@ fn close(what: &str, got: &[f64], want: &[f64]) {
 }
 
 fn check<G: DepthwiseGeometry>(seed: u64) {
-    let what = format!(
-        "N{} C{} {}×{} → {}×{} K{}×{} S{},{} P{},{} D{},{}",
-        G::N,
-        G::C,
-        G::H,
-        G::W,
-        G::HO,
-        G::WO,
-        G::KH,
-        G::KW,
-        G::SH,
-        G::SW,
-        G::PH,
-        G::PW,
-        G::DH,
-        G::DW
-    );
-    let mut rng = Rng(seed | 1);
-    let x = rng.vec(G::X_LEN);
-    let w = rng.vec(G::W_LEN);
-    let b = rng.vec(G::C);
-    let dy = rng.vec(G::Y_LEN);
-    let m = macs::<G>();
+    let sp = Spec {
+        n: G::N,
+        c: G::C,
+        h: G::H,
+        w: G::W,
+        ho: G::HO,
+        wo: G::WO,
+        kh: G::KH,
+        kw: G::KW,
+        sh: G::SH,
+        sw: G::SW,
+        ph: G::PH,
+        pw: G::PW,
+        dh: G::DH,
+        dw: G::DW,
+    };
+    check_kernels(
+        &Kernels {
+            sp,
+            forward: depthwise::forward::<G, f64>,
+            forward_f32: depthwise::forward::<G, f32>,
+            backward_data: depthwise::backward_data::<G, f64>,
+            backward_weight: depthwise::backward_weight::<G, f64>,
+        },
+        seed,
+    )
+}
 
-    let mut ry: Vec<f64> = (0..G::Y_LEN)
-        .map(|i| b[i / (G::HO * G::WO) % G::C])
-        .collect();
-    let (mut rdx, mut rdw, mut rdb) = (vec![0.0; G::X_LEN], rng.vec(G::W_LEN), rng.vec(G::C));
+fn check_kernels(k: &Kernels, seed: u64) {
+    let g = k.sp;
+    let (x_len, y_len, w_len) = (
+        g.n * g.c * g.h * g.w,
+        g.n * g.c * g.ho * g.wo,
+        g.c * g.kh * g.kw,
+    );
+    let what = format!("{g:?}");
+    let mut rng = Rng(seed | 1);
+    let x = rng.vec(x_len);
+    let w = rng.vec(w_len);
+    let b = rng.vec(g.c);
+    let dy = rng.vec(y_len);
+    let m = macs(&g);
+
+    let mut ry: Vec<f64> = (0..y_len).map(|i| b[i / (g.ho * g.wo) % g.c]).collect();
+    let (mut rdx, mut rdw, mut rdb) = (vec![0.0; x_len], rng.vec(w_len), rng.vec(g.c));
     let (dw0, db0) = (rdw.clone(), rdb.clone());
     for &(xi, yi, t) in &m {
         ry[yi] += x[xi] * w[t];
         rdx[xi] += dy[yi] * w[t];
         rdw[t] += dy[yi] * x[xi];
     }
-    for (i, &g) in dy.iter().enumerate() {
-        rdb[i / (G::HO * G::WO) % G::C] += g;
+    for (i, &d) in dy.iter().enumerate() {
+        rdb[i / (g.ho * g.wo) % g.c] += d;
     }
 
-    let mut y = vec![f64::NAN; G::Y_LEN];
-    depthwise::forward::<G, f64>(&x, &w, Some(&b), &mut y);
+    let mut y = vec![f64::NAN; y_len];
+    (k.forward)(&x, &w, Some(&b), &mut y);
     close(&format!("{what} forward"), &y, &ry);
-    let mut dx = vec![f64::NAN; G::X_LEN];
-    depthwise::backward_data::<G, f64>(&dy, &w, &mut dx);
+    let mut dx = vec![f64::NAN; x_len];
+    (k.backward_data)(&dy, &w, &mut dx);
     close(&format!("{what} backward_data"), &dx, &rdx);
     let (mut dw, mut db) = (dw0, db0);
-    depthwise::backward_weight::<G, f64>(&x, &dy, &mut dw, Some(&mut db));
+    (k.backward_weight)(&x, &dy, &mut dw, Some(&mut db));
     close(&format!("{what} backward_weight"), &dw, &rdw);
     close(&format!("{what} backward_weight bias"), &db, &rdb);
 
     // f32 agrees too (another lane width per register, the same code paths).
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let w32: Vec<f32> = w.iter().map(|&v| v as f32).collect();
-    let mut y32 = vec![f32::NAN; G::Y_LEN];
-    depthwise::forward::<G, f32>(&x32, &w32, None, &mut y32);
+    let mut y32 = vec![f32::NAN; y_len];
+    (k.forward_f32)(&x32, &w32, None, &mut y32);
     for (i, (&a, &r)) in y32.iter().zip(&ry).enumerate() {
-        let r = r - b[i / (G::HO * G::WO) % G::C];
+        let r = r - b[i / (g.ho * g.wo) % g.c];
         assert!(
             (a as f64 - r).abs() <= 1e-5 * 20.0,
             "{what} f32 forward[{i}]: {a} vs {r}"

@@ -65,6 +65,15 @@ impl Spec {
     fn ci(&self) -> usize {
         self.g * self.cig
     }
+    fn x_len(&self) -> usize {
+        self.n * self.ci() * self.h * self.w
+    }
+    fn y_len(&self) -> usize {
+        self.n * self.co() * self.ho * self.wo
+    }
+    fn w_len(&self) -> usize {
+        self.co() * self.cig * self.kh * self.kw
+    }
     fn co(&self) -> usize {
         self.g * self.cog
     }
@@ -182,23 +191,52 @@ fn rounded<E: Float>(v: &[f64]) -> Vec<f64> {
     v.iter().map(|&v| E::of64(v).into()).collect()
 }
 
-/// All three kernels of geometry `C` in precision `E` against the reference.
-fn check<C: ConvGeometry, E: Float>(seed: u64) {
-    let sp = Spec::of::<C>();
-    let what = |k: &str| format!("{k} {sp:?} {}", std::any::type_name::<E>());
+/// The kernels of one geometry in one precision, as plain function pointers: the checks below
+/// are compiled once per precision, not once per geometry (they were 85 s of the CPU time of
+/// building this module's crate).
+struct Kernels<E> {
+    sp: Spec,
+    forward: Forward<E>,
+    backward_data: fn(&[E], &[E], &mut [E]),
+    transposed_forward: Forward<E>,
+    backward_weight: BackwardWeight<E>,
+}
+
+/// `(x, w, bias, y)`.
+type Forward<E> = fn(&[E], &[E], Option<&[E]>, &mut [E]);
+/// `(x, dy, dw, dbias)`.
+type BackwardWeight<E> = fn(&[E], &[E], &mut [E], Option<&mut [E]>);
+
+impl<E: Float> Kernels<E> {
+    fn of<C: ConvGeometry>() -> Self {
+        Kernels {
+            sp: Spec::of::<C>(),
+            forward: conv::forward::<C, E>,
+            backward_data: conv::backward_data::<C, E>,
+            transposed_forward: conv::transposed_forward::<C, E>,
+            backward_weight: conv::backward_weight::<C, E>,
+        }
+    }
+}
+
+/// All three kernels of a geometry in precision `E` against the reference.
+fn check<E: Float>(k: &Kernels<E>, seed: u64) {
+    let sp = k.sp;
+    let (x_len, y_len, w_len, ci, co) = (sp.x_len(), sp.y_len(), sp.w_len(), sp.ci(), sp.co());
+    let what = |what: &str| format!("{what} {sp:?} {}", std::any::type_name::<E>());
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let x = rounded::<E>(&rng.vec(C::X_LEN));
-    let w = rounded::<E>(&rng.vec(C::W_LEN));
-    let b = rounded::<E>(&rng.vec(C::CO));
-    let dy = rounded::<E>(&rng.vec(C::Y_LEN));
-    let dw0 = rounded::<E>(&rng.vec(C::W_LEN));
-    let db0 = rounded::<E>(&rng.vec(C::CO));
+    let x = rounded::<E>(&rng.vec(x_len));
+    let w = rounded::<E>(&rng.vec(w_len));
+    let b = rounded::<E>(&rng.vec(co));
+    let dy = rounded::<E>(&rng.vec(y_len));
+    let dw0 = rounded::<E>(&rng.vec(w_len));
+    let db0 = rounded::<E>(&rng.vec(co));
     let (xe, we, be, dye) = (cast::<E>(&x), cast::<E>(&w), cast::<E>(&b), cast::<E>(&dy));
 
     // forward, with and without bias; the output is overwritten (NaN before)
     for bias in [true, false] {
         let mut r = Ref::new(
-            &(0..C::Y_LEN)
+            &(0..y_len)
                 .map(|i| {
                     if bias {
                         b[(i / (sp.ho * sp.wo)) % sp.co()]
@@ -209,37 +247,33 @@ fn check<C: ConvGeometry, E: Float>(seed: u64) {
                 .collect::<Vec<_>>(),
         );
         sp.each_mac(|xi, yi, wi| r.add(yi, x[xi] * w[wi]));
-        let mut y = vec![E::of64(f64::NAN); C::Y_LEN];
-        conv::forward::<C, E>(&xe, &we, bias.then_some(&be[..]), &mut y);
+        let mut y = vec![E::of64(f64::NAN); y_len];
+        (k.forward)(&xe, &we, bias.then_some(&be[..]), &mut y);
         let n = r.check(
             &y,
             E::TOL,
             &what(if bias { "forward+bias" } else { "forward" }),
         );
-        assert_eq!(n, C::Y_LEN);
+        assert_eq!(n, y_len);
     }
 
     // backward-data overwrites dx
-    let mut r = Ref::new(&vec![0.0; C::X_LEN]);
+    let mut r = Ref::new(&vec![0.0; x_len]);
     sp.each_mac(|xi, yi, wi| r.add(xi, dy[yi] * w[wi]));
-    let mut dx = vec![E::of64(f64::NAN); C::X_LEN];
-    conv::backward_data::<C, E>(&dye, &we, &mut dx);
-    assert_eq!(r.check(&dx, E::TOL, &what("backward_data")), C::X_LEN);
+    let mut dx = vec![E::of64(f64::NAN); x_len];
+    (k.backward_data)(&dye, &we, &mut dx);
+    assert_eq!(r.check(&dx, E::TOL, &what("backward_data")), x_len);
 
     // the transposed convolution's forward: the same plus a bias per channel of `dx`
-    let bx = rounded::<E>(&rng.vec(C::CI));
-    let plane = C::X_LEN / (C::N * C::CI);
-    let mut r = Ref::new(
-        &(0..C::X_LEN)
-            .map(|i| bx[(i / plane) % C::CI])
-            .collect::<Vec<_>>(),
-    );
+    let bx = rounded::<E>(&rng.vec(ci));
+    let plane = x_len / (sp.n * ci);
+    let mut r = Ref::new(&(0..x_len).map(|i| bx[(i / plane) % ci]).collect::<Vec<_>>());
     sp.each_mac(|xi, yi, wi| r.add(xi, dy[yi] * w[wi]));
-    let mut dx = vec![E::of64(f64::NAN); C::X_LEN];
-    conv::transposed_forward::<C, E>(&dye, &we, Some(&cast::<E>(&bx)), &mut dx);
+    let mut dx = vec![E::of64(f64::NAN); x_len];
+    (k.transposed_forward)(&dye, &we, Some(&cast::<E>(&bx)), &mut dx);
     assert_eq!(
         r.check(&dx, E::TOL, &what("transposed_forward+bias")),
-        C::X_LEN
+        x_len
     );
 
     // backward-weight accumulates into dw and dbias
@@ -251,59 +285,61 @@ fn check<C: ConvGeometry, E: Float>(seed: u64) {
     }
     let mut dw = cast::<E>(&dw0);
     let mut db = cast::<E>(&db0);
-    conv::backward_weight::<C, E>(&xe, &dye, &mut dw, Some(&mut db));
-    assert_eq!(r.check(&dw, E::TOL, &what("backward_weight")), C::W_LEN);
-    assert_eq!(rb.check(&db, E::TOL, &what("backward_weight bias")), C::CO);
+    (k.backward_weight)(&xe, &dye, &mut dw, Some(&mut db));
+    assert_eq!(r.check(&dw, E::TOL, &what("backward_weight")), w_len);
+    assert_eq!(rb.check(&db, E::TOL, &what("backward_weight bias")), co);
     let mut dw = cast::<E>(&dw0);
-    conv::backward_weight::<C, E>(&xe, &dye, &mut dw, None);
+    (k.backward_weight)(&xe, &dye, &mut dw, None);
     r.check(&dw, E::TOL, &what("backward_weight without bias"));
 }
 
 /// An infinity in the input (or in `dy`) reaches exactly the outputs whose window holds it:
 /// every other output is finite and correct (padding lanes never read it).
 /// Returns how many finite outputs were compared.
-fn check_isolation<C: ConvGeometry>(seed: u64) -> usize {
-    let sp = Spec::of::<C>();
+fn check_isolation(k: &Kernels<f32>, seed: u64) -> usize {
+    let sp = k.sp;
+    let (x_len, y_len, w_len) = (sp.x_len(), sp.y_len(), sp.w_len());
     let mut rng = Rng(seed | 1);
-    let mut x = rounded::<f32>(&rng.vec(C::X_LEN));
-    let w = rounded::<f32>(&rng.vec(C::W_LEN));
-    let mut dy = rounded::<f32>(&rng.vec(C::Y_LEN));
-    let mut spots = vec![0, C::X_LEN - 1, C::X_LEN / 2];
-    spots.push((seed as usize * 7919) % C::X_LEN);
+    let mut x = rounded::<f32>(&rng.vec(x_len));
+    let w = rounded::<f32>(&rng.vec(w_len));
+    let mut dy = rounded::<f32>(&rng.vec(y_len));
+    let mut spots = vec![0, x_len - 1, x_len / 2];
+    spots.push((seed as usize * 7919) % x_len);
     for &at in &spots {
         x[at] = f64::INFINITY;
     }
-    let mut ys = vec![0, C::Y_LEN - 1, C::Y_LEN / 3];
-    ys.push((seed as usize * 104_729) % C::Y_LEN);
+    let mut ys = vec![0, y_len - 1, y_len / 3];
+    ys.push((seed as usize * 104_729) % y_len);
     for &at in &ys {
         dy[at] = f64::NEG_INFINITY;
     }
     let (xe, we, dye) = (cast::<f32>(&x), cast::<f32>(&w), cast::<f32>(&dy));
     let what = |k: &str| format!("{k} with infinities {sp:?}");
 
-    let mut r = Ref::new(&vec![0.0; C::Y_LEN]);
+    let mut r = Ref::new(&vec![0.0; y_len]);
     sp.each_mac(|xi, yi, wi| r.add(yi, x[xi] * w[wi]));
-    let mut y = vec![f32::NAN; C::Y_LEN];
-    conv::forward::<C, f32>(&xe, &we, None, &mut y);
+    let mut y = vec![f32::NAN; y_len];
+    (k.forward)(&xe, &we, None, &mut y);
     let mut compared = r.check(&y, f32::TOL, &what("forward"));
 
-    let mut r = Ref::new(&vec![0.0; C::X_LEN]);
+    let mut r = Ref::new(&vec![0.0; x_len]);
     sp.each_mac(|xi, yi, wi| r.add(xi, dy[yi] * w[wi]));
-    let mut dx = vec![f32::NAN; C::X_LEN];
-    conv::backward_data::<C, f32>(&dye, &we, &mut dx);
+    let mut dx = vec![f32::NAN; x_len];
+    (k.backward_data)(&dye, &we, &mut dx);
     compared += r.check(&dx, f32::TOL, &what("backward_data"));
 
-    let mut r = Ref::new(&vec![0.0; C::W_LEN]);
+    let mut r = Ref::new(&vec![0.0; w_len]);
     sp.each_mac(|xi, yi, wi| r.add(wi, dy[yi] * x[xi]));
-    let mut dw = vec![0.0f32; C::W_LEN];
-    conv::backward_weight::<C, f32>(&xe, &dye, &mut dw, None);
+    let mut dw = vec![0.0f32; w_len];
+    (k.backward_weight)(&xe, &dye, &mut dw, None);
     compared + r.check(&dw, f32::TOL, &what("backward_weight"))
 }
 
 fn both<C: ConvGeometry>(seed: u64) -> usize {
-    check::<C, f32>(seed);
-    check::<C, f64>(seed);
-    check_isolation::<C>(seed)
+    let k32 = Kernels::<f32>::of::<C>();
+    check(&k32, seed);
+    check(&Kernels::<f64>::of::<C>(), seed);
+    check_isolation(&k32, seed)
 }
 
 /// `(N, G, CIG, COG, H, W, K, S, P, D)`, the output size computed like PyTorch.
@@ -569,8 +605,32 @@ fn ref_avg(spec: [usize; 11], x: &[f64], dy: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (y, dx)
 }
 
+/// The pooling kernels of one geometry as function pointers (the check is compiled once).
+struct PoolKernels {
+    spec: [usize; 11],
+    max_forward: fn(&[f64], &mut [f64], &mut [u32]),
+    max_forward_f32: fn(&[f32], &mut [f32], &mut [u32]),
+    max_backward: fn(&[f64], &[u32], &mut [f64]),
+    avg_forward: fn(&[f64], &mut [f64]),
+    avg_backward: fn(&[f64], &mut [f64]),
+}
+
 fn check_pool<G: PoolGeometry>(seed: u64) {
-    let spec = pool_spec::<G>();
+    check_pool_kernels(
+        &PoolKernels {
+            spec: pool_spec::<G>(),
+            max_forward: pool::max_forward::<G, f64>,
+            max_forward_f32: pool::max_forward::<G, f32>,
+            max_backward: pool::max_backward::<G, f64>,
+            avg_forward: pool::avg_forward::<G, f64>,
+            avg_backward: pool::avg_backward::<G, f64>,
+        },
+        seed,
+    )
+}
+
+fn check_pool_kernels(k: &PoolKernels, seed: u64) {
+    let spec = k.spec;
     let [planes, h, w, ho, wo, ..] = spec;
     let mut rng = Rng(seed | 1);
     // Values on a coarse grid (many ties), some infinities and NaNs, and signed zeros.
@@ -589,7 +649,7 @@ fn check_pool<G: PoolGeometry>(seed: u64) {
     let (ry, ra) = ref_max(spec, &x);
     let mut y = vec![f64::NAN; ry.len()];
     let mut a = vec![u32::MAX; ry.len()];
-    pool::max_forward::<G, f64>(&x, &mut y, &mut a);
+    (k.max_forward)(&x, &mut y, &mut a);
     for i in 0..ry.len() {
         assert!(
             (y[i] == ry[i] || (y[i].is_nan() && ry[i].is_nan())) && a[i] == ra[i],
@@ -604,7 +664,7 @@ fn check_pool<G: PoolGeometry>(seed: u64) {
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let mut y32 = vec![f32::NAN; ry.len()];
     let mut a32 = vec![u32::MAX; ry.len()];
-    pool::max_forward::<G, f32>(&x32, &mut y32, &mut a32);
+    (k.max_forward_f32)(&x32, &mut y32, &mut a32);
     assert_eq!(a32, ra, "{what} max_forward f32 indices");
 
     // Backward: each dy to its arg-max (accumulating), everything else zero.
@@ -613,7 +673,7 @@ fn check_pool<G: PoolGeometry>(seed: u64) {
         rdx[o / (ho * wo) * h * w + at as usize] += g;
     }
     let mut dx = vec![f64::NAN; rdx.len()];
-    pool::max_backward::<G, f64>(&dy, &ra, &mut dx);
+    (k.max_backward)(&dy, &ra, &mut dx);
     for i in 0..rdx.len() {
         assert!(
             (dx[i] - rdx[i]).abs() <= 1e-12,
@@ -626,9 +686,9 @@ fn check_pool<G: PoolGeometry>(seed: u64) {
     let xf: Vec<f64> = rng.vec(planes * h * w);
     let (ry, rdx) = ref_avg(spec, &xf, &dy);
     let mut y = vec![f64::NAN; ry.len()];
-    pool::avg_forward::<G, f64>(&xf, &mut y);
+    (k.avg_forward)(&xf, &mut y);
     let mut dx = vec![f64::NAN; rdx.len()];
-    pool::avg_backward::<G, f64>(&dy, &mut dx);
+    (k.avg_backward)(&dy, &mut dx);
     for i in 0..ry.len() {
         assert!(
             (y[i] - ry[i]).abs() <= 1e-12,
