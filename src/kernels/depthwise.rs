@@ -24,10 +24,11 @@
 use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{fmadd, hsum, keep, lanes};
+use crate::kernels::window::KernelWindow;
 use core::marker::PhantomData;
 
-/// Compile-time geometry of a depthwise convolution.
-pub trait DepthwiseGeometry {
+/// Compile-time geometry of a depthwise convolution (its kernel window: [`KernelWindow`]).
+pub trait DepthwiseGeometry: KernelWindow {
     /// Batch size.
     const N: usize;
     /// Channels (input = output).
@@ -40,22 +41,6 @@ pub trait DepthwiseGeometry {
     const HO: usize;
     /// Output width.
     const WO: usize;
-    /// Kernel height.
-    const KH: usize;
-    /// Kernel width.
-    const KW: usize;
-    /// Stride along rows.
-    const SH: usize;
-    /// Stride along columns.
-    const SW: usize;
-    /// Padding of the top and bottom.
-    const PH: usize;
-    /// Padding of the left and right.
-    const PW: usize;
-    /// Dilation along rows.
-    const DH: usize;
-    /// Dilation along columns.
-    const DW: usize;
 
     /// Values of the input.
     const X_LEN: usize = Self::N * Self::C * Self::H * Self::W;
@@ -109,6 +94,25 @@ impl<
     const W: usize = W;
     const HO: usize = HO;
     const WO: usize = WO;
+}
+
+impl<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> KernelWindow for DepthwiseGeom<N, C, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>
+{
     const KH: usize = K;
     const KW: usize = KW;
     const SH: usize = S;

@@ -17,6 +17,8 @@
 //! * [`optim`] — the element-wise parameter updates of SGD and Adam.
 //! * [`norm`] — per-channel statistics for batch normalisation, its backward, folding.
 //! * [`channels`] — copying channel blocks (concatenation along channels).
+//! * [`window`] — a kernel's size, stride, padding and dilation per axis, shared by the
+//!   convolution and depthwise geometries.
 
 /// What the kernels are compiled for: speed or code size. One choice for the whole build,
 /// read by the instruction-set dispatch (`isa`) and the convolution tiles; nothing else in the
@@ -54,3 +56,4 @@ pub mod optim;
 pub mod pointwise;
 pub mod pool;
 pub mod reduce;
+pub mod window;

@@ -1,8 +1,10 @@
 //! The compile-time geometry of a convolution ([`ConvGeometry`]) and its one implementation
 //! from const parameters ([`Geom`]).
 
-/// Compile-time geometry of a convolution.
-pub trait ConvGeometry {
+use crate::kernels::window::KernelWindow;
+
+/// Compile-time geometry of a convolution (its kernel window: [`KernelWindow`]).
+pub trait ConvGeometry: KernelWindow {
     /// Batch size.
     const N: usize;
     /// Groups.
@@ -19,22 +21,6 @@ pub trait ConvGeometry {
     const HO: usize;
     /// Output width.
     const WO: usize;
-    /// Kernel height.
-    const KH: usize;
-    /// Kernel width.
-    const KW: usize;
-    /// Stride along rows.
-    const SH: usize;
-    /// Stride along columns.
-    const SW: usize;
-    /// Padding of the top and bottom.
-    const PH: usize;
-    /// Padding of the left and right.
-    const PW: usize;
-    /// Dilation along rows.
-    const DH: usize;
-    /// Dilation along columns.
-    const DW: usize;
 
     /// Input channels.
     const CI: usize = Self::G * Self::CIG;
@@ -99,6 +85,27 @@ impl<
     const W: usize = W;
     const HO: usize = HO;
     const WO: usize = WO;
+}
+
+impl<
+    const N: usize,
+    const G: usize,
+    const CIG: usize,
+    const COG: usize,
+    const H: usize,
+    const W: usize,
+    const HO: usize,
+    const WO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+    const KW: usize,
+    const SW: usize,
+    const PW: usize,
+    const DW: usize,
+> KernelWindow for Geom<N, G, CIG, COG, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>
+{
     const KH: usize = K;
     const KW: usize = KW;
     const SH: usize = S;

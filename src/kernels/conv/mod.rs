@@ -51,6 +51,7 @@ use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, Level, dispatch};
 use crate::kernels::lanes::{fmadd, sum};
 use crate::kernels::pointwise;
+use crate::kernels::window::KernelWindow;
 use core::marker::PhantomData;
 
 mod block;
@@ -270,6 +271,9 @@ impl<C: ConvGeometry> DepthwiseGeometry for AsDepthwise<C> {
     const W: usize = C::W;
     const HO: usize = C::HO;
     const WO: usize = C::WO;
+}
+
+impl<C: ConvGeometry> KernelWindow for AsDepthwise<C> {
     const KH: usize = C::KH;
     const KW: usize = C::KW;
     const SH: usize = C::SH;
