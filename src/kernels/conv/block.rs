@@ -282,7 +282,7 @@ pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, c
                     while i < d.cols() {
                         let mut cv = 0;
                         while i < d.cols() && cv < MAX_TAPS.min(pack / M) {
-                            let v = if d.transposed { d.kw - 1 - i } else { i };
+                            let v = if d.transposed { d.win.kw - 1 - i } else { i };
                             if d.col_tap(ph, 0, v).is_some() {
                                 vs[cv] = v;
                                 cv += 1;
@@ -297,7 +297,7 @@ pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, c
                         let mut j = 0;
                         loop {
                             let mut cu = 0;
-                            while j < d.kh && cu < nu {
+                            while j < d.win.kh && cu < nu {
                                 if d.in_row_phase(py, j) {
                                     us[cu] = j;
                                     cu += 1;
@@ -462,7 +462,7 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
     let pk = pk.as_chunks::<M>().0;
     let per_r = pass.us.len() * cv;
     // Whether a tile's outputs are consecutive (not one column phase of a transposed stride).
-    let contiguous = !d.transposed || d.sw == 1;
+    let contiguous = !d.transposed || d.win.sw == 1;
     let ph = pass.ph;
     let nq = d.phase_len(ph).min(region.q.1);
     // Column strips outside, rows inside: a strip's taps (offsets, lane masks) are the same
@@ -538,7 +538,7 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
                             *a = lanes::<E, L, 1>(y, out(m, 0), 1);
                         } else if contiguous {
                             *a = load::<E, L, 1>(y, out(m, 0) as isize, 1, 0, nv);
-                        } else if d.sw == 2 {
+                        } else if d.win.sw == 2 {
                             *a = load_phase(isa, y, out(m, 0), nv);
                         } else {
                             for (l, a) in a[..nv].iter_mut().enumerate() {
@@ -575,7 +575,7 @@ pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, co
                     *o = *a;
                 } else if contiguous {
                     store_prefix::<E, L, 1>(y, out(m, 0), a, nv);
-                } else if d.sw == 2 {
+                } else if d.win.sw == 2 {
                     store_phase(isa, y, out(m, 0), a, nv);
                 } else {
                     for (l, &a) in a[..nv].iter().enumerate() {

@@ -142,7 +142,7 @@ pub(super) fn split_blocks<I: Isa, E: Element>(
             // Channel `2c + e`, row `iy`: `xe[i] = x[c0 + c, iy, 2i + e − p]`. The even
             // columns of `x` go to `e = p mod 2` from `i = ⌊p/2⌋`, the odd ones to the other
             // half from `i = ⌈p/2⌉`.
-            let ev = d.pw % 2;
+            let ev = d.win.pw % 2;
             for c in 0..nc {
                 let planes = &mut buf[2 * c * d.in_h * wp..][..2 * d.in_h * wp];
                 let (lo, hi) = planes.split_at_mut(d.in_h * wp);
@@ -153,7 +153,7 @@ pub(super) fn split_blocks<I: Isa, E: Element>(
                     .zip(ev_plane.chunks_exact_mut(wp))
                     .zip(od_plane.chunks_exact_mut(wp))
                 {
-                    split_row(src, d.pw, e, o);
+                    split_row(src, d.win.pw, e, o);
                 }
             }
             let sd = Direct {

@@ -51,7 +51,7 @@ use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, Level, dispatch};
 use crate::kernels::lanes::{fmadd, sum};
 use crate::kernels::pointwise;
-use crate::kernels::window::KernelWindow;
+use crate::kernels::window::{KernelWindow, Window};
 use core::marker::PhantomData;
 
 mod block;
@@ -88,7 +88,7 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
         return;
     }
     let d = Direct::forward::<C>();
-    let kk = C::KH * C::KW;
+    let kk = Window::of::<C>().taps();
     let (x_n, y_n) = (C::CI * C::H * C::W, C::CO * C::HO * C::WO);
     let batched = d.samples::<E>(C::N, x_n, y_n);
     let (d, samples) = match batched {
@@ -161,7 +161,7 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
         return;
     }
     let d = Direct::transposed::<C>();
-    let kk = C::KH * C::KW;
+    let kk = Window::of::<C>().taps();
     let (dy_n, dx_n) = (C::CO * C::HO * C::WO, C::CI * C::H * C::W);
     let batched = d.samples::<E>(C::N, dy_n, dx_n);
     let (d, samples) = match batched {
@@ -228,7 +228,7 @@ pub fn backward_weight<C: ConvGeometry, E: Element>(
         return;
     }
     let q = Reduce::of::<C>();
-    let kk = C::KH * C::KW;
+    let kk = Window::of::<C>().taps();
     for g in 0..C::G {
         wgrad(
             &q,

@@ -79,8 +79,13 @@ const MAX_TAPS: usize = 64;
 pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     // (A 1 × 1 kernel has one tap per channel: too little work per step of the loop over
     // channels; the row tiles do better.)
-    let kk = d.kh * d.kw;
-    if d.split || d.r == 0 || d.m < 2 * MC || !matches!((d.sh, d.sw), (1 | 2, 1 | 2)) || kk == 1 {
+    let kk = d.win.taps();
+    if d.split
+        || d.r == 0
+        || d.m < 2 * MC
+        || !matches!((d.win.sh, d.win.sw), (1 | 2, 1 | 2))
+        || kk == 1
+    {
         return None;
     }
     if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || kk > MAX_TAPS {
@@ -91,14 +96,16 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     if d.splits(super::plan::SPLIT_BYTES / core::mem::size_of::<E>()) {
         return None;
     }
-    let span = ((d.kh - 1) * d.dh, (d.kw - 1) * d.dw);
-    let pad = match (d.transposed, d.sh, d.sw) {
-        (false, _, _) => (d.ph, d.pw),
-        (true, 1, 1) if span.0 >= d.ph && span.1 >= d.pw => (span.0 - d.ph, span.1 - d.pw),
+    let span = ((d.win.kh - 1) * d.win.dh, (d.win.kw - 1) * d.win.dw);
+    let pad = match (d.transposed, d.win.sh, d.win.sw) {
+        (false, _, _) => (d.win.ph, d.win.pw),
+        (true, 1, 1) if span.0 >= d.win.ph && span.1 >= d.win.pw => {
+            (span.0 - d.win.ph, span.1 - d.win.pw)
+        }
         _ => return None,
     };
-    let wg = (d.in_w + 2 * pad.1).div_ceil(d.sw);
-    let pl = (d.in_h + 2 * pad.0).div_ceil(d.sh) * wg;
+    let wg = (d.in_w + 2 * pad.1).div_ceil(d.win.sw);
+    let pl = (d.in_h + 2 * pad.0).div_ceil(d.win.sh) * wg;
     let q = d.out_h * wg;
     let q_tiles = q.div_ceil(T);
     // Useful share of the computed lanes and channels: below about 60 % the 8-lane row tiles
@@ -109,8 +116,8 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
         return None;
     }
     // The farthest a tap reads from a tile's first point, within its plane.
-    let reach = span.0 / d.sh * wg + span.1 / d.sw;
-    let cp = (d.sh * d.sw - 1) * pl + pl.max(q_tiles * T + reach);
+    let reach = span.0 / d.win.sh * wg + span.1 / d.win.sw;
+    let cp = (d.win.sh * d.win.sw - 1) * pl + pl.max(q_tiles * T + reach);
     let room = SCRATCH_BYTES / core::mem::size_of::<E>();
     let cb = (room / cp).min(d.r);
     let mut taps = [0; MAX_TAPS];
@@ -118,14 +125,14 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
         // Kernel row `u` reads padded row `sh·i + u·dh`: row `i + ⌊u·dh/sh⌋` of the phase planes
         // of row parity `u·dh mod sh`; the same for columns. (Transposed: row
         // `i + (kh − 1 − u)·dh`.)
-        let (u, v) = (t / d.kw, t % d.kw);
+        let (u, v) = (t / d.win.kw, t % d.win.kw);
         let (u, v) = if d.transposed {
-            (d.kh - 1 - u, d.kw - 1 - v)
+            (d.win.kh - 1 - u, d.win.kw - 1 - v)
         } else {
             (u, v)
         };
-        let (u, v) = (u * d.dh, v * d.dw);
-        *tap = ((u % d.sh) * d.sw + v % d.sw) * pl + (u / d.sh) * wg + v / d.sw;
+        let (u, v) = (u * d.win.dh, v * d.win.dw);
+        *tap = ((u % d.win.sh) * d.win.sw + v % d.win.sw) * pl + (u / d.win.sh) * wg + v / d.win.sw;
     }
     (cb > 0).then_some(Plan {
         pad,
@@ -200,7 +207,7 @@ fn passes<I: Isa, E: Element>(
             // The weights of each output channel of the tile for the block's input channels:
             // `cn` runs of `kh·kw`, `w_r` apart (one run when `w_r = kh·kw`, forward). A last,
             // partial tile repeats its last channel (computed, not stored).
-            let len = (cn - 1) * d.w_r + d.kh * d.kw;
+            let len = (cn - 1) * d.w_r + d.win.taps();
             let runs: [&[E]; MC] = core::array::from_fn(|i| {
                 &w[w0 + (m0 + i.min(mn - 1)) * d.w_m + c0 * d.w_r..][..len]
             });
@@ -236,8 +243,8 @@ fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize
         for (iy, row) in src.chunks_exact(d.in_w).enumerate() {
             // Padded row `r` is row `r / sh` of the planes of row parity `r mod sh`.
             let r = iy + ph;
-            let at = (r % d.sh) * d.sw * plan.pl + (r / d.sh) * wg;
-            if d.sw == 1 {
+            let at = (r % d.win.sh) * d.win.sw * plan.pl + (r / d.win.sh) * wg;
+            if d.win.sw == 1 {
                 dst[at + p..][..d.in_w].copy_from_slice(row);
             } else {
                 // Padded column `ix + p` goes to the plane of its parity, at `(ix + p) / 2`:
@@ -296,7 +303,7 @@ fn tile<I: Isa, E: Element>(
             }
         }
     }
-    let kk = d.kh * d.kw;
+    let kk = d.win.taps();
     let taps = &plan.taps[..kk];
     for (c, xc) in copy.chunks_exact(plan.cp).enumerate() {
         let wc: [&[E]; MC] = core::array::from_fn(|i| &runs[i][c * d.w_r..][..kk]);

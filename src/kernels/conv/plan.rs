@@ -4,6 +4,7 @@
 //! the passes (`PACK_BYTES`, `SPLIT_BYTES`, smaller with the `small-stack` feature).
 
 use super::geometry::ConvGeometry;
+use crate::kernels::window::Window;
 
 // =============================================================================================
 // Output-stationary tiles
@@ -34,18 +35,8 @@ pub(super) struct Direct {
     pub(super) w_m: usize,
     /// Weight distance between two reduction channels.
     pub(super) w_r: usize,
-    /// Kernel rows and columns.
-    pub(super) kh: usize,
-    pub(super) kw: usize,
-    /// Strides along rows and columns.
-    pub(super) sh: usize,
-    pub(super) sw: usize,
-    /// Paddings of rows (top) and columns (left).
-    pub(super) ph: usize,
-    pub(super) pw: usize,
-    /// Dilations along rows and columns.
-    pub(super) dh: usize,
-    pub(super) dw: usize,
+    /// Kernel size, stride, padding (top, left) and dilation, per axis.
+    pub(super) win: Window,
     pub(super) transposed: bool,
     /// The input is a column-split copy ([`direct_split`](super::direct::direct_split)): channel `r` holds the columns
     /// `2i + r mod 2 − p` of input channel `r / 2`, so kernel column `t` of channel `r` is
@@ -71,6 +62,7 @@ pub(super) enum Init<'a, E> {
 
 impl Direct {
     pub(super) fn forward<C: ConvGeometry>() -> Self {
+        let win = Window::of::<C>();
         Self {
             m: C::COG,
             r: C::CIG,
@@ -80,16 +72,9 @@ impl Direct {
             out_h: C::HO,
             out_w: C::WO,
             out_plane: C::HO * C::WO,
-            w_m: C::CIG * C::KH * C::KW,
-            w_r: C::KH * C::KW,
-            kh: C::KH,
-            kw: C::KW,
-            sh: C::SH,
-            sw: C::SW,
-            ph: C::PH,
-            pw: C::PW,
-            dh: C::DH,
-            dw: C::DW,
+            w_m: C::CIG * win.taps(),
+            w_r: win.taps(),
+            win,
             transposed: false,
             split: false,
             n: 1,
@@ -100,6 +85,7 @@ impl Direct {
     }
 
     pub(super) fn transposed<C: ConvGeometry>() -> Self {
+        let win = Window::of::<C>();
         Self {
             m: C::CIG,
             r: C::COG,
@@ -109,16 +95,9 @@ impl Direct {
             out_h: C::H,
             out_w: C::W,
             out_plane: C::H * C::W,
-            w_m: C::KH * C::KW,
-            w_r: C::CIG * C::KH * C::KW,
-            kh: C::KH,
-            kw: C::KW,
-            sh: C::SH,
-            sw: C::SW,
-            ph: C::PH,
-            pw: C::PW,
-            dh: C::DH,
-            dw: C::DW,
+            w_m: win.taps(),
+            w_r: C::CIG * win.taps(),
+            win,
             transposed: true,
             split: false,
             n: 1,
@@ -142,14 +121,7 @@ impl Direct {
             out_plane: len,
             w_m,
             w_r,
-            kh: 1,
-            kw: 1,
-            sh: 1,
-            sw: 1,
-            ph: 0,
-            pw: 0,
-            dh: 1,
-            dw: 1,
+            win: Window::UNIT,
             transposed: false,
             split: false,
             n: 1,
@@ -173,7 +145,7 @@ impl Direct {
     /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by
     /// position: treat the plane as one long row (full-width tiles, no row overhead).
     pub(super) fn flat_pointwise(self) -> Self {
-        if self.is_one_by_one() {
+        if self.win.is_one_by_one() {
             Self {
                 in_h: 1,
                 in_w: self.in_plane,
@@ -186,16 +158,11 @@ impl Direct {
         }
     }
 
-    /// A `1 × 1` kernel of stride 1 without padding.
-    pub(super) fn is_one_by_one(&self) -> bool {
-        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
-    }
-
     /// A `1 × 1` convolution over planes flattened to one row ([`Self::flat_pointwise`]), with
     /// every row of weights contiguous: what [`pointwise`](super::block::pointwise) computes.
     pub(super) fn is_pointwise(&self) -> bool {
         !self.transposed
-            && self.is_one_by_one()
+            && self.win.is_one_by_one()
             && self.in_h == 1
             && self.out_h == 1
             && self.w_r == 1
@@ -207,15 +174,15 @@ impl Direct {
     pub(super) fn block<E>(&self, lanes: usize) -> (usize, usize) {
         let per_value = self.r * core::mem::size_of::<E>();
         // Input rows read per output row (at least one; a transposed stride reads fewer).
-        let step = if self.transposed { 1 } else { self.sh };
+        let step = if self.transposed { 1 } else { self.win.sh };
         let row_bytes = (per_value * self.in_w * step).max(1);
-        let halo = (self.kh - 1) * self.dh;
+        let halo = (self.win.kh - 1) * self.win.dh;
         let rows = (L2_BLOCK / row_bytes).saturating_sub(halo).max(1);
         if rows >= self.out_h || self.out_h > 1 {
             (rows.min(self.out_h).max(1), self.out_w.max(1))
         } else {
             // One long row (1 × 1 convolutions): block its columns.
-            let step = if self.transposed { 1 } else { self.sw };
+            let step = if self.transposed { 1 } else { self.win.sw };
             let cols = (L2_BLOCK / (per_value * step).max(1)).max(lanes);
             (1, cols.div_ceil(lanes) * lanes)
         }
@@ -226,7 +193,7 @@ impl Direct {
         if self.transposed || self.split {
             1
         } else {
-            self.sw
+            self.win.sw
         }
     }
 
@@ -238,9 +205,9 @@ impl Direct {
             && !self.split
             && self.r > 0
             && self.in_h > 0
-            && self.sw == 2
-            && self.dw == 1
-            && self.kw.is_multiple_of(2)
+            && self.win.sw == 2
+            && self.win.dw == 1
+            && self.win.kw.is_multiple_of(2)
             && self.split_cap(room) > 0
     }
 
@@ -248,17 +215,21 @@ impl Direct {
     /// its copy (two halves of `in_h × (WO + KW/2 − 1)`) and its share of a pack, `KH·KW`
     /// weights for each of up to 12 output channels (the tallest tile), so one pass per block.
     pub(super) fn split_cap(&self, room: usize) -> usize {
-        room / (2 * self.in_h * self.split_width() + self.kh * self.kw * 12)
+        room / (2 * self.in_h * self.split_width() + self.win.kh * self.win.kw * 12)
     }
 
     /// Columns of each half of a column-split copy: `WO + KW/2 − 1`.
     pub(super) fn split_width(&self) -> usize {
-        self.out_w + self.kw / 2 - 1
+        self.out_w + self.win.kw / 2 - 1
     }
 
     /// Kernel columns (half of them in a column-split problem).
     pub(super) fn cols(&self) -> usize {
-        if self.split { self.kw / 2 } else { self.kw }
+        if self.split {
+            self.win.kw / 2
+        } else {
+            self.win.kw
+        }
     }
 
     /// The weight of reduction channel `r`, kernel row `u`, kernel column `v` (relative to the
@@ -266,22 +237,22 @@ impl Direct {
     #[inline(always)]
     pub(super) fn w_at(&self, r: usize, u: usize, v: usize) -> usize {
         if self.split {
-            (r / 2) * self.w_r + u * self.kw + 2 * v + r % 2
+            (r / 2) * self.w_r + u * self.win.kw + 2 * v + r % 2
         } else {
-            r * self.w_r + u * self.kw + v
+            r * self.w_r + u * self.win.kw + v
         }
     }
 
     /// Column phases: a transposed tile holds output columns `ph, ph + sw, ph + 2sw, …` so
     /// that its lanes read consecutive input columns.
     pub(super) fn phases(&self) -> usize {
-        if self.transposed { self.sw } else { 1 }
+        if self.transposed { self.win.sw } else { 1 }
     }
 
     /// Row phases: a transposed pass covers output rows `py, py + sh, …` and packs only the
     /// kernel rows that reach them.
     pub(super) fn row_phases(&self) -> usize {
-        if self.transposed { self.sh } else { 1 }
+        if self.transposed { self.win.sh } else { 1 }
     }
 
     /// Output columns of phase `ph`.
@@ -289,7 +260,7 @@ impl Direct {
         if !self.transposed {
             self.out_w
         } else if ph < self.out_w {
-            (self.out_w - ph).div_ceil(self.sw)
+            (self.out_w - ph).div_ceil(self.win.sw)
         } else {
             0
         }
@@ -298,31 +269,35 @@ impl Direct {
     /// Output column `q` of phase `ph`.
     #[inline(always)]
     pub(super) fn out_col(&self, ph: usize, q: usize) -> usize {
-        if self.transposed { ph + self.sw * q } else { q }
+        if self.transposed {
+            ph + self.win.sw * q
+        } else {
+            q
+        }
     }
 
     /// Whether kernel row `u` reaches the output rows of phase `py` (always, unless
     /// transposed: then only when `(py + ph − u·dh) mod sh = 0`).
     pub(super) fn in_row_phase(&self, py: usize, u: usize) -> bool {
-        !self.transposed || in_phase(py, u, self.sh, self.ph, self.dh)
+        !self.transposed || in_phase(py, u, self.win.sh, self.win.ph, self.win.dh)
     }
 
     /// Whether kernel column `v` reaches the output columns of phase `px` (the same along
     /// columns).
     pub(super) fn in_col_phase(&self, px: usize, v: usize) -> bool {
-        !self.transposed || in_phase(px, v, self.sw, self.pw, self.dw)
+        !self.transposed || in_phase(px, v, self.win.sw, self.win.pw, self.win.dw)
     }
 
     /// The input row read by output row `oy` through kernel row `u`, if any.
     pub(super) fn row_tap(&self, oy: usize, u: usize) -> Option<usize> {
         let iy = if self.transposed {
-            let num = (oy + self.ph) as isize - (u * self.dh) as isize;
+            let num = (oy + self.win.ph) as isize - (u * self.win.dh) as isize;
             if num < 0 || !self.in_row_phase(oy, u) {
                 return None;
             }
-            num / self.sh as isize
+            num / self.win.sh as isize
         } else {
-            (oy * self.sh + u * self.dh) as isize - self.ph as isize
+            (oy * self.win.sh + u * self.win.dh) as isize - self.win.ph as isize
         };
         (iy >= 0 && (iy as usize) < self.in_h).then_some(iy as usize)
     }
@@ -331,13 +306,13 @@ impl Direct {
     /// through kernel column `v` (may lie outside the input), if that tap applies.
     pub(super) fn col_tap(&self, ph: usize, q0: usize, v: usize) -> Option<isize> {
         if self.transposed {
-            let num = (ph + self.pw) as isize - (v * self.dw) as isize;
+            let num = (ph + self.win.pw) as isize - (v * self.win.dw) as isize;
             self.in_col_phase(ph, v)
-                .then(|| q0 as isize + num.div_euclid(self.sw as isize))
+                .then(|| q0 as isize + num.div_euclid(self.win.sw as isize))
         } else if self.split {
             Some((q0 + v) as isize)
         } else {
-            Some((q0 * self.sw + v * self.dw) as isize - self.pw as isize)
+            Some((q0 * self.win.sw + v * self.win.dw) as isize - self.win.pw as isize)
         }
     }
 }

@@ -7,6 +7,7 @@ use super::geometry::ConvGeometry;
 use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, is_f32};
+use crate::kernels::window::Window;
 
 /// One group's weight gradient as dot products:
 /// `dw[m, c, u, v] += Σ_(n, i, j) dy[n, m, i, j] · x[n, c, i·sh − ph + u·dh, j·sw − pw + v·dw]`.
@@ -19,14 +20,8 @@ pub(super) struct Reduce {
     pub(super) w: usize,
     pub(super) ho: usize,
     pub(super) wo: usize,
-    pub(super) kh: usize,
-    pub(super) kw: usize,
-    pub(super) sh: usize,
-    pub(super) sw: usize,
-    pub(super) ph: usize,
-    pub(super) pw: usize,
-    pub(super) dh: usize,
-    pub(super) dw: usize,
+    /// Kernel size, stride, padding and dilation, per axis.
+    pub(super) win: Window,
     /// Distance between two samples in `x` and in `dy`.
     pub(super) x_n: usize,
     pub(super) dy_n: usize,
@@ -42,18 +37,11 @@ impl Reduce {
             w: C::W,
             ho: C::HO,
             wo: C::WO,
-            kh: C::KH,
-            kw: C::KW,
-            sh: C::SH,
-            sw: C::SW,
-            ph: C::PH,
-            pw: C::PW,
-            dh: C::DH,
-            dw: C::DW,
+            win: Window::of::<C>(),
             x_n: C::CI * C::H * C::W,
             dy_n: C::CO * C::HO * C::WO,
         };
-        if q.kh == 1 && q.kw == 1 && q.sh == 1 && q.sw == 1 && q.ph == 0 && q.pw == 0 {
+        if q.win.is_one_by_one() {
             // Planes as one long row (see `Direct::flat_pointwise`).
             Self {
                 h: 1,
@@ -241,22 +229,22 @@ pub(super) fn wgrad_tiles<
     // (One vector register holds 32 bytes; `L` is chosen to match the element type.)
     const { assert!(PB * MV * 32 <= WGRAD_PACK_BYTES) };
     const { assert!(GR * MV * 32 <= WGRAD_SUMS_BYTES && GR >= J) };
-    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.kh * q.kw);
+    let (hw, ohw, kk) = (q.h * q.w, q.ho * q.wo, q.win.taps());
     let cikk = q.ci * kk;
     let ml = MV * L;
     // Per tap: output rows and columns that read inside the input, and the input offset that
     // output position `(0, 0)` would read from channel 0.
     let tap_of = |tap: usize| {
-        let (u, v) = (tap / q.kw, tap % q.kw);
+        let (u, v) = (tap / q.win.kw, tap % q.win.kw);
         let (dr, dc) = (
-            (u * q.dh) as isize - q.ph as isize,
-            (v * q.dw) as isize - q.pw as isize,
+            (u * q.win.dh) as isize - q.win.ph as isize,
+            (v * q.win.dw) as isize - q.win.pw as isize,
         );
         WRow {
             at: tap,
             x: dr * q.w as isize + dc,
-            rows: valid_range(u * q.dh, q.ph, q.sh, q.h, q.ho),
-            cols: valid_range(v * q.dw, q.pw, q.sw, q.w, q.wo),
+            rows: valid_range(u * q.win.dh, q.win.ph, q.win.sh, q.h, q.ho),
+            cols: valid_range(v * q.win.dw, q.win.pw, q.win.sw, q.w, q.wo),
         }
     };
     let row_of = |c: usize, t: WRow| WRow {
@@ -448,17 +436,18 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                 }
                 let mut xo = [0; J];
                 for (xo, r) in xo.iter_mut().zip(rows) {
-                    *xo = (self.xn as isize + r.x + (rlo * q.sh * q.w + clo * q.sw) as isize)
-                        as usize;
+                    *xo =
+                        (self.xn as isize + r.x + (rlo * q.win.sh * q.w + clo * q.win.sw) as isize)
+                            as usize;
                 }
                 let at = Rect {
                     rows: rhi - rlo,
                     cols: chi - clo,
-                    x_step: q.sh * q.w,
+                    x_step: q.win.sh * q.w,
                     d_step: bw,
                 };
                 let d = &self.pack[(rlo - i0) * bw + clo - j0..];
-                wgrad_run(isa, &mut acc, self.x, xo, q.sw, d, at);
+                wgrad_run(isa, &mut acc, self.x, xo, q.win.sw, d, at);
                 acc
             },
         )
@@ -482,7 +471,7 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                     (clo, chi) = (clo.max(r.cols.0), chi.min(r.cols.1));
                 }
                 let x_at = |r: &WRow, i: usize, j: usize| {
-                    (self.xn as isize + r.x + (i * q.sh * q.w + j * q.sw) as isize) as usize
+                    (self.xn as isize + r.x + (i * q.win.sh * q.w + j * q.win.sw) as isize) as usize
                 };
                 let mut acc = [[[E::zero(); L]; MV]; J];
                 for i in i0..i1 {
@@ -498,7 +487,7 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                             &mut acc,
                             self.x,
                             xo,
-                            q.sw,
+                            q.win.sw,
                             &d[clo - j0..],
                             Rect::run(chi - clo),
                         );
@@ -524,7 +513,7 @@ impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV
                                     &mut one,
                                     self.x,
                                     xo,
-                                    q.sw,
+                                    q.win.sw,
                                     &d[a0 - j0..],
                                     Rect::run(b0 - a0),
                                 );
