@@ -88,7 +88,7 @@ mod tests {
     use super::*;
     use crate::layers::{Conv2d, Flatten, Linear, Relu};
     use crate::memory::Zeroable;
-    use crate::module::ModuleExt;
+    use crate::module::{ModuleExt, parts};
 
     type Net = (Conv2d<2, 3, 3>, Relu, Flatten, Linear<12, 5>);
 
@@ -159,20 +159,20 @@ mod tests {
             let p = path.field("weight");
             v.tensor(
                 TensorInfo::param_const(&p, &[3], 1.0),
-                m.each_mut().map(|l| &mut l.gamma[..]),
+                parts(&mut m, |l| &mut l.gamma[..]),
             );
             let p = path.field("running_mean");
             v.tensor(
                 TensorInfo::buffer(&p, &[3], 0.0),
-                m.each_mut().map(|l| &mut l.mean[..]),
+                parts(&mut m, |l| &mut l.mean[..]),
             );
             let p = path.field("running_var");
             v.tensor(
                 TensorInfo::buffer(&p, &[3], 1.0),
-                m.each_mut().map(|l| &mut l.var[..]),
+                parts(&mut m, |l| &mut l.var[..]),
             );
             let p = path.field("num_batches_tracked");
-            v.counter(&p, m.map(|l| &mut l.count));
+            v.counter(&p, parts(&mut m, |l| &mut l.count));
         }
     }
 

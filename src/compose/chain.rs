@@ -9,12 +9,12 @@
 
 use crate::layer::Row;
 use crate::layer::{Input, Io, Layer, max};
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 use crate::tensor::Batch;
 
 impl<E, A: Module<E>> Module<E> for (A,) {
-    fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-        A::visit(m.map(|t| &mut t.0), &path.index(0), v);
+    fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+        A::visit(parts(&mut m, |t| &mut t.0), &path.index(0), v);
     }
 }
 
@@ -101,9 +101,9 @@ macro_rules! chain {
     ) => {
         impl<E, $L0: Module<E>, $( $L: Module<E>, )* $LL: Module<E>> Module<E> for ($L0, $( $L, )* $LL) {
             fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-                $L0::visit(m.each_mut().map(|t| &mut t.0), &path.index(0), v);
-                $( $L::visit(m.each_mut().map(|t| &mut t.$i), &path.index($i), v); )*
-                $LL::visit(m.map(|t| &mut t.$li), &path.index($li), v);
+                $L0::visit(parts(&mut m, |t| &mut t.0), &path.index(0), v);
+                $( $L::visit(parts(&mut m, |t| &mut t.$i), &path.index($i), v); )*
+                $LL::visit(parts(&mut m, |t| &mut t.$li), &path.index($li), v);
             }
         }
 

@@ -33,7 +33,7 @@ use crate::element::Element;
 use crate::kernels::{channels, pointwise};
 use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 use crate::shape::{AddDim, Dim, Holds, SizesEq};
 use crate::tensor::{Batch, Tensor};
 
@@ -141,9 +141,9 @@ macro_rules! concat {
                 path: &Path<'_>,
                 v: &mut V,
             ) {
-                $B0::visit(m.each_mut().map(|c| &mut c.0.0), &path.field($n0), v);
-                $( $B::visit(m.each_mut().map(|c| &mut c.0.$i), &path.field($n), v); )*
-                $BL::visit(m.map(|c| &mut c.0.$l), &path.field($nl), v);
+                $B0::visit(parts(&mut m, |c| &mut c.0.0), &path.field($n0), v);
+                $( $B::visit(parts(&mut m, |c| &mut c.0.$i), &path.field($n), v); )*
+                $BL::visit(parts(&mut m, |c| &mut c.0.$l), &path.field($nl), v);
             }
         }
 

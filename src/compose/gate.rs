@@ -24,7 +24,7 @@ use crate::element::Element;
 use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 use crate::shape::{Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
 
@@ -63,8 +63,8 @@ unsafe impl<F: Zeroable> Zeroable for Gate<F> {
 }
 
 impl<E, F: Module<E>> Module<E> for Gate<F> {
-    fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-        F::visit(m.map(|g| &mut g.0), path, v);
+    fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+        F::visit(parts(&mut m, |g| &mut g.0), path, v);
     }
 }
 

@@ -20,7 +20,7 @@
 
 use crate::layer::{Input, Io, Layer};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 use crate::tensor::Batch;
 use core::marker::PhantomData;
 
@@ -87,16 +87,16 @@ unsafe impl<N: Name, L: Zeroable> Zeroable for Named<N, L> {
 }
 
 impl<E, N: Name, L: Module<E>> Module<E> for Named<N, L> {
-    fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+    fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
         // Replace the name the parent gave (a chain index, or a branch name), if any.
         let parent = match path {
             Path::Index(parent, _) | Path::Field(parent, _) => parent,
             Path::Root => path,
         };
         if N::NAME.is_empty() {
-            L::visit(m.map(|n| &mut n.0), parent, v);
+            L::visit(parts(&mut m, |n| &mut n.0), parent, v);
         } else {
-            L::visit(m.map(|n| &mut n.0), &parent.field(N::NAME), v);
+            L::visit(parts(&mut m, |n| &mut n.0), &parent.field(N::NAME), v);
         }
     }
 }

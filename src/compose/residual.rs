@@ -37,7 +37,7 @@ use crate::element::Element;
 use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer, max};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 use crate::shape::{Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
 
@@ -109,15 +109,19 @@ unsafe impl<F: Zeroable, Sc: Zeroable> Zeroable for ResidualProj<F, Sc> {
 pub use crate::shape::{SameOutput, SameShape};
 
 impl<E, F: Module<E>> Module<E> for Residual<F> {
-    fn visit<V: Visitor<E, K>, const K: usize>(m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-        F::visit(m.map(|r| &mut r.0), path, v);
+    fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
+        F::visit(parts(&mut m, |r| &mut r.0), path, v);
     }
 }
 
 impl<E, F: Module<E>, Sc: Module<E>> Module<E> for ResidualProj<F, Sc> {
     fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-        F::visit(m.each_mut().map(|r| &mut r.branch), path, v);
-        Sc::visit(m.map(|r| &mut r.downsample), &path.field("downsample"), v);
+        F::visit(parts(&mut m, |r| &mut r.branch), path, v);
+        Sc::visit(
+            parts(&mut m, |r| &mut r.downsample),
+            &path.field("downsample"),
+            v,
+        );
     }
 }
 

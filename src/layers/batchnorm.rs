@@ -7,7 +7,7 @@ use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{BatchStats, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
 use core::marker::PhantomData;
@@ -159,25 +159,25 @@ impl<const C: usize, E: Element, Cfg: BatchNormConfig> Module<E> for BatchNorm2d
         let p = path.field("weight");
         v.tensor(
             TensorInfo::param_const(&p, &[C], 1.0),
-            m.each_mut().map(|l| &mut l.weight[..]),
+            parts(&mut m, |l| &mut l.weight[..]),
         );
         let p = path.field("bias");
         v.tensor(
             TensorInfo::param_const(&p, &[C], 0.0),
-            m.each_mut().map(|l| &mut l.bias[..]),
+            parts(&mut m, |l| &mut l.bias[..]),
         );
         let p = path.field("running_mean");
         v.tensor(
             TensorInfo::buffer(&p, &[C], 0.0),
-            m.each_mut().map(|l| &mut l.running_mean[..]),
+            parts(&mut m, |l| &mut l.running_mean[..]),
         );
         let p = path.field("running_var");
         v.tensor(
             TensorInfo::buffer(&p, &[C], 1.0),
-            m.each_mut().map(|l| &mut l.running_var[..]),
+            parts(&mut m, |l| &mut l.running_var[..]),
         );
         let p = path.field("num_batches_tracked");
-        v.counter(&p, m.map(|l| &mut l.num_batches_tracked));
+        v.counter(&p, parts(&mut m, |l| &mut l.num_batches_tracked));
     }
 }
 

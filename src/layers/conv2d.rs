@@ -5,7 +5,7 @@ use crate::kernels::conv::{self, Geom};
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, Window};
 use crate::tensor::Tensor;
 
@@ -120,7 +120,7 @@ impl<
         let p = path.field("weight");
         v.tensor(
             TensorInfo::param(&p, &[CO, CI, K, KW], fan_in),
-            m.each_mut().map(|l| {
+            parts(&mut m, |l| {
                 l.weight
                     .as_flattened_mut()
                     .as_flattened_mut()
@@ -131,7 +131,9 @@ impl<
             let p = path.field("bias");
             v.tensor(
                 TensorInfo::param(&p, &[CO], fan_in),
-                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+                parts(&mut m, |l| {
+                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
+                }),
             );
         }
     }

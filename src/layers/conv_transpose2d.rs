@@ -24,7 +24,7 @@ use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, TransposedWindow};
 use crate::tensor::Tensor;
 
@@ -157,13 +157,15 @@ impl<
         let p = path.field("weight");
         v.tensor(
             TensorInfo::param(&p, &[CI, CO, K, KW], fan_in),
-            m.each_mut().map(|l| l.weight_flat_mut()),
+            parts(&mut m, |l| l.weight_flat_mut()),
         );
         if B::get(&m[0].bias).is_some() {
             let p = path.field("bias");
             v.tensor(
                 TensorInfo::param(&p, &[CO], fan_in),
-                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+                parts(&mut m, |l| {
+                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
+                }),
             );
         }
     }

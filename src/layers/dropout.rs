@@ -71,11 +71,14 @@ impl<const P_E4: u32> Dropout<P_E4> {
 impl<E, const P_E4: u32> crate::module::Module<E> for Dropout<P_E4> {
     #[inline]
     fn visit<V: crate::module::Visitor<E, K>, const K: usize>(
-        m: [&mut Self; K],
+        mut m: [&mut Self; K],
         path: &crate::module::Path<'_>,
         v: &mut V,
     ) {
-        v.generator(&path.field("state"), m.map(|l| &mut l.state));
+        v.generator(
+            &path.field("state"),
+            crate::module::parts(&mut m, |l| &mut l.state),
+        );
     }
 }
 

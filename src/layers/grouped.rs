@@ -17,7 +17,7 @@ use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode, NoBias};
 use crate::layers::conv2d::Conv2d;
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, MulDim, Window};
 use crate::tensor::Tensor;
 
@@ -188,13 +188,13 @@ impl<
         let p = path.field("weight");
         v.tensor(
             TensorInfo::param(&p, &[G * COG, CIG, K, KW], fan_in),
-            m.each_mut().map(|l| l.weight_flat_mut()),
+            parts(&mut m, |l| l.weight_flat_mut()),
         );
         if <B as GroupBias>::get(&m[0].bias).is_some() {
             let p = path.field("bias");
             v.tensor(
                 TensorInfo::param(&p, &[G * COG], fan_in),
-                m.map(|l| {
+                parts(&mut m, |l| {
                     <B as GroupBias>::get_mut(&mut l.bias)
                         .expect("bias presence is a type property")
                 }),
@@ -401,13 +401,15 @@ impl<
         let p = path.field("weight");
         v.tensor(
             TensorInfo::param(&p, &[C, 1, K, KW], fan_in),
-            m.each_mut().map(|l| l.weight_flat_mut()),
+            parts(&mut m, |l| l.weight_flat_mut()),
         );
         if B::get(&m[0].bias).is_some() {
             let p = path.field("bias");
             v.tensor(
                 TensorInfo::param(&p, &[C], fan_in),
-                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+                parts(&mut m, |l| {
+                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
+                }),
             );
         }
     }

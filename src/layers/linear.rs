@@ -5,7 +5,7 @@ use crate::kernels::conv::{self, Geom};
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, FlattensTo, Volume};
 use crate::tensor::Tensor;
 
@@ -42,13 +42,15 @@ impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Module<E>
         let p = path.field("weight");
         v.tensor(
             TensorInfo::param(&p, &[OUT, IN], IN),
-            m.each_mut().map(|l| l.weight.as_flattened_mut()),
+            parts(&mut m, |l| l.weight.as_flattened_mut()),
         );
         if B::get(&m[0].bias).is_some() {
             let p = path.field("bias");
             v.tensor(
                 TensorInfo::param(&p, &[OUT], IN),
-                m.map(|l| B::get_mut(&mut l.bias).expect("bias presence is a type property")),
+                parts(&mut m, |l| {
+                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
+                }),
             );
         }
     }

@@ -4,7 +4,7 @@ use super::{ForEachParam, Optimizer, StateOf, zero_all};
 use crate::element::Element;
 use crate::kernels::optim::{self as k, AdamStep};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 use num_traits::Float;
 
 /// Hyper-parameters of [`Adam`], named and defaulted like `torch.optim.Adam`.
@@ -178,15 +178,11 @@ impl<E, M: Module<E>> Module<E> for Adam<M> {
         visitor: &mut V,
     ) {
         let p = path.field("step");
-        visitor.counter(&p, modules.each_mut().map(|o| &mut o.t));
+        visitor.counter(&p, parts(&mut modules, |o| &mut o.t));
         let p = path.field("exp_avg");
-        M::visit(
-            modules.each_mut().map(|o| &mut o.m),
-            &p,
-            &mut StateOf(visitor),
-        );
+        M::visit(parts(&mut modules, |o| &mut o.m), &p, &mut StateOf(visitor));
         let p = path.field("exp_avg_sq");
-        M::visit(modules.map(|o| &mut o.v), &p, &mut StateOf(visitor));
+        M::visit(parts(&mut modules, |o| &mut o.v), &p, &mut StateOf(visitor));
     }
 }
 

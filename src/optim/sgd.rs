@@ -4,7 +4,7 @@ use super::{ForEachParam, Optimizer, StateOf, zero_all};
 use crate::element::Element;
 use crate::kernels::optim::{self as k, SgdStep};
 use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor};
+use crate::module::{Module, Path, Visitor, parts};
 
 /// Hyper-parameters of [`Sgd`], named and defaulted like `torch.optim.SGD`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -180,9 +180,13 @@ impl<E, M: Module<E>> Module<E> for Sgd<M> {
         visitor: &mut V,
     ) {
         let p = path.field("step");
-        visitor.counter(&p, modules.each_mut().map(|o| &mut o.steps));
+        visitor.counter(&p, parts(&mut modules, |o| &mut o.steps));
         let p = path.field("momentum_buffer");
-        M::visit(modules.map(|o| &mut o.momentum), &p, &mut StateOf(visitor));
+        M::visit(
+            parts(&mut modules, |o| &mut o.momentum),
+            &p,
+            &mut StateOf(visitor),
+        );
     }
 }
 

@@ -13,7 +13,7 @@
 //! | `history.train_samples.<i>` (counter) | training samples of epoch `i` |
 
 use super::{EpochStats, History, TrainError};
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use std::path::{Path as FsPath, PathBuf};
 
 /// The file name of the checkpoint written after `epochs` completed epochs: `epoch-0003.safetensors`.
@@ -128,15 +128,15 @@ impl<L: Module<f32>, O: Module<f32>> Module<f32> for Checkpoint<'_, L, O> {
         visitor: &mut V,
     ) {
         let p = path.field("epoch");
-        visitor.counter(&p, cs.each_mut().map(|c| &mut c.epoch));
+        visitor.counter(&p, parts(&mut cs, |c| &mut c.epoch));
         let p = path.field("model");
         L::visit(
-            cs.each_mut().map(|c| &mut *c.model),
+            parts(&mut cs, |c| &mut *c.model),
             &p,
             &mut WithGenerators(&mut *visitor),
         );
         let p = path.field("optimizer");
-        O::visit(cs.each_mut().map(|c| &mut *c.optimizer), &p, visitor);
+        O::visit(parts(&mut cs, |c| &mut *c.optimizer), &p, visitor);
         let h = path.field("history");
         // The first history tensor visited is `history.lr`: `load` learns the length from it.
         for (k, name) in COLUMNS.iter().enumerate() {
