@@ -187,8 +187,10 @@ pub trait ModuleExt<E>: Module<E> {
 
     /// Call `f` with the name, role, shape and values of every tensor.
     fn for_each_tensor(&mut self, mut f: impl FnMut(TensorInfo<'_>, &mut [E])) {
-        struct Each<F>(F);
-        impl<E, F: FnMut(TensorInfo<'_>, &mut [E])> Visitor<E, 1> for Each<F> {
+        // `f` is called through `dyn`: one visitor type per element type, so the network's
+        // `visit` is compiled once for all the closures a program passes here, not once each.
+        struct Each<'f, E>(&'f mut dyn FnMut(TensorInfo<'_>, &mut [E]));
+        impl<E> Visitor<E, 1> for Each<'_, E> {
             fn tensor(&mut self, info: TensorInfo<'_>, [v]: [&mut [E]; 1]) {
                 (self.0)(info, v)
             }
