@@ -408,6 +408,13 @@ geometries!(
     // channels; two samples in one problem), the last block of output channels partial.
     (1, 1, 300, 13, 7, 7, 1, 1, 0, 1),
     (2, 1, 70, 30, 14, 14, 1, 1, 0, 1),
+    // Strided `1 × 1` (ResNet's projections): the positions across rows copied into the pack,
+    // in blocks of input channels (300: three blocks), whole and partial tiles, two samples in
+    // one problem, groups, a stride of 3, a dilation (no effect on a `1 × 1`).
+    (1, 1, 300, 40, 14, 14, 1, 2, 0, 1),
+    (2, 1, 70, 30, 28, 28, 1, 2, 0, 1),
+    (1, 2, 40, 12, 14, 14, 1, 2, 0, 1),
+    (1, 1, 20, 13, 16, 17, 1, 3, 0, 2),
     (2, 1, 1, 6, 28, 28, 5, 1, 0, 1),
     (1, 1, 6, 16, 12, 12, 5, 1, 0, 1),
     (5, 1, 37, 11, 1, 1, 1, 1, 0, 1),
@@ -494,6 +501,8 @@ rect_geometries!(
     (1, 1, 24, 30, 14, 12, 3, 3, 2, 1, 1, 1, 1, 1),
     (1, 1, 24, 30, 13, 14, 3, 5, 1, 2, 1, 2, 1, 1),
     (1, 1, 4, 5, 9, 10, 1, 1, 2, 1, 0, 0, 1, 1),
+    (1, 1, 40, 14, 9, 30, 1, 1, 1, 2, 0, 0, 1, 1),
+    (2, 1, 33, 7, 20, 11, 1, 1, 3, 2, 0, 0, 1, 1),
     (1, 1, 3, 4, 11, 40, 3, 3, 1, 3, 1, 0, 1, 1),
     // Column stride 2 with an even kernel width (the column split) under a row stride of 1,
     // and an even kernel height at row stride 2 (no split).

@@ -9,19 +9,20 @@ use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, lanes, load, store_prefix};
 
-/// A pointwise problem ([`Direct::is_pointwise`]) in whole tiles of `L` columns, column tiles
-/// outside and output channels inside: a tile's input (`L` columns of every reduction channel)
-/// stays in L1 while every block of output channels sweeps it, and the weights, read in place
-/// (each row of `w` is contiguous), stay in L2. With the output channels outside instead (the
-/// general path), every block of channels streams the input from L2 again (1×1 convolution
-/// 128→128 on 56×56: 64 % of peak that way).
+/// A pointwise problem ([`Direct::is_pointwise`], or [`Direct::is_strided_pointwise`]) in tiles
+/// of `L` positions, column tiles outside and output channels inside: a tile's input (`L`
+/// positions of every reduction channel) stays in L1 while every block of output channels sweeps
+/// it, and the weights, read in place (each row of `w` is contiguous), stay in L2. With the
+/// output channels outside instead (the general path), every block of channels streams the input
+/// from L2 again (1×1 convolution 128→128 on 56×56: 64 % of peak that way).
 ///
-/// The last columns, when the plane is not a whole number of tiles, are copied (zero-padded to
-/// `L`) into `pk`, a block of input channels at a time, and run through the same tiles, the
+/// Without a stride, the whole tiles read the input in place. The last positions, when the plane
+/// is not a whole number of tiles, and every tile of a strided problem are copied (zero-padded
+/// to `L`) into `pk`, a block of input channels at a time, and run through the same tiles, the
 /// blocks after the first adding to the output. Through the general path instead, every weight
-/// of the layer was packed for those few columns: ResNet-50's `1 × 1` layers on 7 × 7 maps (17
-/// of 49 columns left over) and 14 × 14 ones (4 of 196) spent as long packing as computing.
-/// Returns the first column left to the general path (none).
+/// of the layer was packed for those few positions: ResNet-50's `1 × 1` layers on 7 × 7 maps (17
+/// of 49 columns left over) and 14 × 14 ones (4 of 196) spent as long packing as computing, and
+/// its stride-2 projections (7 × 7 outputs) ran rows of 7 outputs on 16-lane tiles.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
@@ -35,9 +36,14 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
     y0: usize,
     init: Init<'_, E>,
     pk: &mut [E],
-) -> usize {
-    let full = d.out_w / L * L;
-    let nv = d.out_w - full;
+) {
+    let positions = d.out_h * d.out_w;
+    // Positions read in place (stride 1: one row of `out_w` = `in_w` positions).
+    let full = if d.is_pointwise() {
+        positions / L * L
+    } else {
+        0
+    };
     let cb = (pk.len() / L).max(1);
     for n in 0..d.n {
         let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
@@ -50,12 +56,12 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
             };
             pointwise_tiles::<I, E, L>(isa, d, rows, w, w0, y, yn + q0, init);
         }
-        if nv > 0 {
+        for q0 in (full..positions).step_by(L) {
+            let nv = L.min(positions - q0);
             for c0 in (0..d.r.max(1)).step_by(cb) {
                 let c1 = (c0 + cb).min(d.r);
                 for (c, dst) in (c0..c1).zip(pk.chunks_exact_mut(L)) {
-                    let src = &x[xn + c * d.in_plane + full..][..nv];
-                    dst[..nv].copy_from_slice(src);
+                    gather(d, x, xn + c * d.in_plane, q0, &mut dst[..nv]);
                     dst[nv..].fill(E::zero());
                 }
                 let rows = Rows {
@@ -65,17 +71,43 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
                     c: (c0, c1),
                 };
                 let init = if c0 == 0 { init } else { Init::Load };
+                if nv == L {
+                    pointwise_tiles::<I, E, L>(isa, d, rows, w, w0, y, yn + q0, init);
+                    continue;
+                }
                 // One instance for every block of channels: a last, partial block repeats its
                 // last channel.
                 for m0 in (0..d.m).step_by(MC) {
                     let mc = MC.min(d.m - m0);
-                    let t = (d, rows, w, w0, &mut *y, yn + full, (nv, mc), init, m0);
+                    let t = (d, rows, w, w0, &mut *y, yn + q0, (nv, mc), init, m0);
                     pointwise_tile::<I, E, MC, L, true>(isa, t);
                 }
             }
         }
     }
-    d.out_w
+}
+
+/// `dst[j]` = the input of output position `q0 + j` in the channel at `x[base..]`
+/// ([`Direct::is_strided_pointwise`]; without a stride, `x[base + q0 + j]`).
+#[inline(always)]
+fn gather<E: Element>(d: &Direct, x: &[E], base: usize, q0: usize, mut dst: &mut [E]) {
+    let (sh, sw) = (d.win.sh, d.win.sw);
+    let mut q = q0;
+    while !dst.is_empty() {
+        let (oy, ox) = (q / d.out_w, q % d.out_w);
+        let k = (d.out_w - ox).min(dst.len());
+        let src = &x[base + oy * sh * d.in_w + ox * sw..];
+        let (row, rest) = dst.split_at_mut(k);
+        if sw == 1 {
+            row.copy_from_slice(&src[..k]);
+        } else {
+            for (o, s) in row.iter_mut().zip(src.iter().step_by(sw)) {
+                *o = *s;
+            }
+        }
+        dst = rest;
+        q += k;
+    }
 }
 
 /// The input rows of a pointwise tile: reduction channels `c.0..c.1`, the first at `x[at..]`,

@@ -237,7 +237,8 @@ pub(super) fn direct_lanes<I: Isa, E: Element>(
             } else if const { is_f32::<E>() && I::VECTOR_BYTES == 64 } {
                 direct_width::<I, E, 32>(isa, d, x, x0, w, w0, y, y0, init, pk)
             } else if const { is_f32::<E>() } {
-                let narrow = d.phase_len(0) <= 8;
+                // (a strided `1 × 1` kernel runs its positions across rows: wide tiles)
+                let narrow = d.phase_len(0) <= 8 && !d.is_strided_pointwise();
                 if narrow {
                     direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
                 } else {
@@ -270,6 +271,12 @@ pub(super) fn direct_width<I: Isa, E: Element, const L: usize>(
         // One instance, the lane stride read at run time.
         return direct_stride::<I, E, L, 0>(isa, d, x, x0, w, w0, y, y0, init, pk);
     }
+    // Pointwise problems, with or without a stride: whole tiles of positions across rows.
+    if const { !one_vector::<I, E, L>() && !compact::<I>() } {
+        if d.is_pointwise() || d.is_strided_pointwise() {
+            return pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init, pk);
+        }
+    }
     match d.lane_stride() {
         1 => direct_stride::<I, E, L, 1>(isa, d, x, x0, w, w0, y, y0, init, pk),
         2 => direct_stride::<I, E, L, 2>(isa, d, x, x0, w, w0, y, y0, init, pk),
@@ -301,19 +308,9 @@ pub(super) fn direct_stride<I: Isa, E: Element, const L: usize, const IS: usize>
             // Cache blocking: a block of output rows and columns whose input stays in L2 while every
             // block of output channels sweeps it (else a large 1 × 1 convolution streams its whole
             // input from memory once per 6 output channels).
-            // Pointwise problems: whole tiles column by column, the rest below.
-            let q_start = if const { IS == 1 && !one_vector::<I, E, L>() && !compact::<I>() } {
-                if d.is_pointwise() {
-                    pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init, &mut *pk)
-                } else {
-                    0
-                }
-            } else {
-                0
-            };
             let (rows, cols) = d.block::<E>(L);
             for oy0 in (0..d.out_h).step_by(rows) {
-                for q0 in (q_start..d.phase_len(0)).step_by(cols) {
+                for q0 in (0..d.phase_len(0)).step_by(cols) {
                     let region = Region {
                         oy: (oy0, (oy0 + rows).min(d.out_h)),
                         q: (q0, q0 + cols),

@@ -412,7 +412,9 @@ macro_rules! instantiate {
                 if padded_route(d, x, x0, w, w0, y, y0, init) {
                     return;
                 }
-                let cap = if d.phase_len(0) <= 16 { Level::Avx2 } else { Level::Avx512 };
+                // (A strided `1 × 1` kernel runs its positions across rows: `pointwise`.)
+                let short = d.phase_len(0) <= 16 && !d.is_strided_pointwise();
+                let cap = if short { Level::Avx2 } else { Level::Avx512 };
                 dispatch!($t, cap = cap, |isa| direct_any(isa, d, x, x0, w, w0, y, y0, init))
             }
             fn dense_forward(

@@ -169,6 +169,23 @@ impl Direct {
             && self.in_w == self.out_w
     }
 
+    /// A forward `1 × 1` kernel with a stride and no padding (ResNet's down-sampling
+    /// projections): output position `q`, counted across rows, reads input
+    /// `(q / out_w)·sh·in_w + (q mod out_w)·sw` of each channel, and every row of weights is
+    /// contiguous. [`pointwise`](super::block::pointwise) computes it on copies of those
+    /// positions (dilation does not matter).
+    pub(super) fn is_strided_pointwise(&self) -> bool {
+        let w = &self.win;
+        !self.transposed
+            && !self.split
+            && w.kh == 1
+            && w.kw == 1
+            && w.ph == 0
+            && w.pw == 0
+            && (w.sh > 1 || w.sw > 1)
+            && self.w_r == 1
+    }
+
     /// Output rows and columns (a multiple of `lanes`) per cache block: the input they read,
     /// over all reduction channels, is about [`L2_BLOCK`] bytes.
     pub(super) fn block<E>(&self, lanes: usize) -> (usize, usize) {
