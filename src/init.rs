@@ -23,7 +23,7 @@
 //! ```
 
 use crate::element::Element;
-use crate::module::{Init, Module, Path, TensorInfo, Visitor};
+use crate::visit::{Init, Module, Path, TensorInfo, Visitor};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -75,7 +75,7 @@ pub fn init_params_seeded<E: Element, M: Module<E>>(model: &mut M, seed: u64) {
 #[cfg(feature = "alloc")]
 pub fn seeded<M, E>(seed: u64) -> alloc::boxed::Box<M>
 where
-    M: Module<E> + crate::memory::Zeroable,
+    M: Module<E> + crate::zeroable::Zeroable,
     E: Element,
 {
     let mut m = M::boxed();
@@ -87,8 +87,8 @@ where
 mod tests {
     use super::*;
     use crate::layers::{Conv2d, Flatten, Linear, Relu};
-    use crate::memory::Zeroable;
-    use crate::module::{ModuleExt, parts};
+    use crate::visit::{ModuleExt, parts};
+    use crate::zeroable::Zeroable;
 
     type Net = (Conv2d<2, 3, 3>, Relu, Flatten, Linear<12, 5>);
 

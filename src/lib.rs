@@ -16,23 +16,23 @@ pub mod kernels;
 pub mod layer;
 pub mod layers;
 pub mod loss;
-pub mod memory;
 pub mod models;
-pub mod module;
 pub mod optim;
 pub mod shape;
 pub mod summary;
 pub mod tensor;
 #[cfg(feature = "std")]
 pub mod train;
+pub mod visit;
 pub mod workspace;
+pub mod zeroable;
 
 pub use element::Element;
 pub use layer::{ArenaTooSmall, Input, Io, Layer, Out, TraceOf, arena_len};
-pub use memory::Zeroable;
-pub use module::{Module, ModuleExt, Path, Role, TensorInfo, Visitor};
 pub use tensor::{Batch, Tensor, Vector};
+pub use visit::{Module, ModuleExt, Path, Role, TensorInfo, Visitor};
 pub use workspace::Workspace;
+pub use zeroable::Zeroable;
 
 /// Everything needed to declare, run and train a network.
 pub mod prelude {
@@ -42,10 +42,10 @@ pub mod prelude {
     pub use crate::layer::{ArenaTooSmall, Input, Io, Layer, Out, TraceOf, arena_len};
     pub use crate::layers::*;
     pub use crate::loss::{BceWithLogits, Loss, LossError, Mse, SoftmaxCrossEntropy};
-    pub use crate::memory::Zeroable;
-    pub use crate::module::{Module, ModuleExt};
     pub use crate::optim::{Adam, AdamConfig, Optimizer, PlainSgd, Sgd, SgdConfig};
     pub use crate::shape::Trainable;
     pub use crate::tensor::{Batch, Tensor, Vector};
+    pub use crate::visit::{Module, ModuleExt};
     pub use crate::workspace::Workspace;
+    pub use crate::zeroable::Zeroable;
 }

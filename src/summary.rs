@@ -26,8 +26,8 @@
 //! they override [`Layer::describe`]; their totals are exact either way.
 
 use crate::layer::Layer;
-use crate::module::Path;
 use crate::tensor::Batch;
+use crate::visit::Path;
 
 pub use crate::layer::{Row, ShortName};
 

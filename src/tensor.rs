@@ -1,6 +1,6 @@
 //! [`Tensor`]: a batch of feature maps with its shape in the type.
 
-use crate::memory::Zeroable;
+use crate::zeroable::Zeroable;
 use num_traits::Float;
 
 /// A batch of `N` samples with `C` channels of `H × W` values, stored row-major in PyTorch's
@@ -29,13 +29,7 @@ pub type Vector<const N: usize, const F: usize, E = f32> = Tensor<N, F, 1, 1, E>
 /// One sample of a [`Tensor`]: `C × H × W` values.
 pub type Sample<const C: usize, const H: usize, const W: usize, E = f32> = [[[E; W]; H]; C];
 
-// SAFETY: a tensor is an array of `E`, which is zeroable.
-#[allow(unsafe_code)]
-unsafe impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Zeroable> Zeroable
-    for Tensor<N, C, H, W, E>
-{
-    const ZERO: Self = Tensor(Zeroable::ZERO);
-}
+crate::zeroable::zeroable_struct!([const N: usize, const C: usize, const H: usize, const W: usize, E: Zeroable] Tensor<N, C, H, W, E> { 0 });
 
 impl<const N: usize, const C: usize, const H: usize, const W: usize, E> Tensor<N, C, H, W, E> {
     /// Number of values: `N · C · H · W`.

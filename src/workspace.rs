@@ -46,11 +46,11 @@
 use crate::element::Element;
 use crate::layer::{Input, Layer};
 use crate::loss::{Loss, LossError};
-use crate::memory::Zeroable;
-use crate::module::ModuleExt;
 use crate::optim::Optimizer;
 use crate::shape::Trainable;
 use crate::tensor::Batch;
+use crate::visit::ModuleExt;
+use crate::zeroable::Zeroable;
 
 /// The buffers of a training step of network `L` on input batches `X` (see the
 /// [module documentation](self) for the memory account). Plain data, all zeros at the start:
@@ -67,17 +67,7 @@ pub struct Workspace<L: Layer<X>, X: Batch> {
     pub doutput: L::Output,
 }
 
-// SAFETY: every field is `Zeroable`: `L` by the bound, `L::Trace` and `L::Output` by the `Layer`
-// contract (`Trace: Zeroable`, `Output: Batch`, which requires `Zeroable`).
-#[allow(unsafe_code)]
-unsafe impl<L: Layer<X> + Zeroable, X: Batch> Zeroable for Workspace<L, X> {
-    const ZERO: Self = Workspace {
-        grads: L::ZERO,
-        trace: <L::Trace as Zeroable>::ZERO,
-        output: <L::Output as Zeroable>::ZERO,
-        doutput: <L::Output as Zeroable>::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([L: Layer<X> + Zeroable, X: Batch] Workspace<L, X> { grads, trace, output, doutput });
 
 impl<L: Layer<X>, X: Batch> Workspace<L, X>
 where

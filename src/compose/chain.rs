@@ -9,8 +9,8 @@
 
 use crate::layer::Row;
 use crate::layer::{Input, Io, Layer, max};
-use crate::module::{Module, Path, Visitor, parts};
 use crate::tensor::Batch;
+use crate::visit::{Module, Path, Visitor, parts};
 
 impl<E, A: Module<E>> Module<E> for (A,) {
     fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {

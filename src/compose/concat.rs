@@ -32,10 +32,10 @@
 use crate::element::Element;
 use crate::kernels::{channels, pointwise};
 use crate::layer::{Input, Io, Layer, max};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor, parts};
 use crate::shape::{AddDim, Dim, Holds, SizesEq};
 use crate::tensor::{Batch, Tensor};
+use crate::visit::{Module, Path, Visitor, parts};
+use crate::zeroable::Zeroable;
 
 /// Parallel branches on the same input, outputs concatenated along channels (see the
 /// [module docs](self)). `B` is a tuple of 2, 3 or 4 layers.
@@ -45,11 +45,7 @@ pub struct Concat<B>(
     pub B,
 );
 
-// SAFETY: a wrapper around one zeroable field.
-#[allow(unsafe_code)]
-unsafe impl<B: Zeroable> Zeroable for Concat<B> {
-    const ZERO: Self = Concat(B::ZERO);
-}
+crate::zeroable::zeroable_struct!([B: Zeroable] Concat<B> { 0 });
 
 /// The trace of a [`Concat`]: what backward needs, and where it sums input gradients.
 #[derive(Clone, Copy, Debug)]
@@ -65,18 +61,7 @@ pub struct ConcatTrace<T, Y, X, S> {
     pub scratch: S,
 }
 
-// SAFETY: a struct of zeroable fields.
-#[allow(unsafe_code)]
-unsafe impl<T: Zeroable, Y: Zeroable, X: Zeroable, S: Zeroable> Zeroable
-    for ConcatTrace<T, Y, X, S>
-{
-    const ZERO: Self = ConcatTrace {
-        traces: T::ZERO,
-        outputs: Y::ZERO,
-        acc: X::ZERO,
-        scratch: S::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([T: Zeroable, Y: Zeroable, X: Zeroable, S: Zeroable] ConcatTrace<T, Y, X, S> { traces, outputs, acc, scratch });
 
 pub use crate::shape::SameSpatial;
 

@@ -23,10 +23,10 @@
 use crate::element::Element;
 use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor, parts};
 use crate::shape::{Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, Visitor, parts};
+use crate::zeroable::Zeroable;
 
 pub use crate::shape::OnePerChannel;
 
@@ -56,11 +56,7 @@ pub struct Gate<F>(
     pub F,
 );
 
-// SAFETY: a wrapper around one zeroable field.
-#[allow(unsafe_code)]
-unsafe impl<F: Zeroable> Zeroable for Gate<F> {
-    const ZERO: Self = Gate(F::ZERO);
-}
+crate::zeroable::zeroable_struct!([F: Zeroable] Gate<F> { 0 });
 
 impl<E, F: Module<E>> Module<E> for Gate<F> {
     fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
@@ -82,16 +78,7 @@ pub struct GateTrace<T, S, X> {
     pub input: X,
 }
 
-// SAFETY: all fields are zeroable.
-#[allow(unsafe_code)]
-unsafe impl<T: Zeroable, S: Zeroable, X: Zeroable> Zeroable for GateTrace<T, S, X> {
-    const ZERO: Self = GateTrace {
-        gate: T::ZERO,
-        factors: S::ZERO,
-        factors_grad: S::ZERO,
-        input: X::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([T: Zeroable, S: Zeroable, X: Zeroable] GateTrace<T, S, X> { gate, factors, factors_grad, input });
 
 /// `(C, H, W)` of a shape, as [`SizesEq`] compares them.
 type Chw<const C: usize, const H: usize, const W: usize> = (Dim<C>, Dim<H>, Dim<W>);

@@ -19,9 +19,9 @@
 //! ```
 
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor, parts};
 use crate::tensor::Batch;
+use crate::visit::{Module, Path, Visitor, parts};
+use crate::zeroable::Zeroable;
 use core::marker::PhantomData;
 
 /// A name for [`Named`], declared with [`name!`](crate::name).
@@ -80,11 +80,7 @@ impl<N: Name, L: core::fmt::Debug> core::fmt::Debug for Named<N, L> {
     }
 }
 
-// SAFETY: a transparent wrapper around a zeroable `L` plus a zero-sized marker.
-#[allow(unsafe_code)]
-unsafe impl<N: Name, L: Zeroable> Zeroable for Named<N, L> {
-    const ZERO: Self = Named(L::ZERO, PhantomData);
-}
+crate::zeroable::zeroable_struct!([N: Name, L: Zeroable] Named<N, L> { 0, 1 });
 
 impl<E, N: Name, L: Module<E>> Module<E> for Named<N, L> {
     fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {

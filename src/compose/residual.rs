@@ -36,10 +36,10 @@
 use crate::element::Element;
 use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer, max};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor, parts};
 use crate::shape::{Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, Visitor, parts};
+use crate::zeroable::Zeroable;
 
 /// `y = F(x) + x`: a residual block with an identity shortcut.
 ///
@@ -67,11 +67,7 @@ pub struct Residual<F>(
     pub F,
 );
 
-// SAFETY: a wrapper around one zeroable field.
-#[allow(unsafe_code)]
-unsafe impl<F: Zeroable> Zeroable for Residual<F> {
-    const ZERO: Self = Residual(F::ZERO);
-}
+crate::zeroable::zeroable_struct!([F: Zeroable] Residual<F> { 0 });
 
 /// `y = F(x) + Sc(x)`: a residual block whose shortcut `Sc` changes the shape the same way the
 /// branch does (ResNet's projection shortcut, e.g.
@@ -97,14 +93,7 @@ pub struct ResidualProj<F, Sc> {
     pub downsample: Sc,
 }
 
-// SAFETY: a struct of two zeroable fields.
-#[allow(unsafe_code)]
-unsafe impl<F: Zeroable, Sc: Zeroable> Zeroable for ResidualProj<F, Sc> {
-    const ZERO: Self = ResidualProj {
-        branch: F::ZERO,
-        downsample: Sc::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([F: Zeroable, Sc: Zeroable] ResidualProj<F, Sc> { branch, downsample });
 
 pub use crate::shape::{SameOutput, SameShape};
 

@@ -14,7 +14,7 @@
 
 use super::header::{Chars, Entry, File, Malformed};
 use crate::element::Element;
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::visit::{Module, Path, TensorInfo, Visitor};
 use core::fmt::{self, Write as _};
 
 /// Element types that weight files store: `f32` (`F32`) and `f64` (`F64`). Sealed: implemented

@@ -4,7 +4,7 @@
 use super::bytes::{self, Fault, Report, Shape, Text};
 use super::header::Malformed;
 use super::{Error, WeightElement, write};
-use crate::module::{Module, Path};
+use crate::visit::{Module, Path};
 use std::collections::HashSet;
 
 /// The tensors of `model` as the bytes of a safetensors file.

@@ -13,14 +13,14 @@
 //! A tuple chain corresponds to `nn.Sequential`: element `i` is named `i`, so
 //! `(Conv2d<1, 6, 5>, Relu, MaxPool2d<2>, Conv2d<6, 16, 5>, ...)` saves `0.weight`, `0.bias`,
 //! `3.weight`, ... — the keys of the same model built in PyTorch. Names come from
-//! [`Module::visit`](crate::module::Module::visit); shapes are PyTorch's layouts (conv weight `[out, in, kH, kW]`, linear
+//! [`Module::visit`](crate::visit::Module::visit); shapes are PyTorch's layouts (conv weight `[out, in, kH, kW]`, linear
 //! `[out, in]`). A file written here loads with `safetensors.torch.load_file` +
 //! `model.load_state_dict`, and a file written by `safetensors.torch.save_file(model.state_dict())`
 //! loads here.
 //!
 //! * Tensors are `F32` for an `f32` model and `F64` for an `f64` model ([`WeightElement`]). No
 //!   conversion happens on load: a file of the other float type is a [`Error::WrongDtype`].
-//! * Integer counters (batch norm's `num_batches_tracked`, [`Visitor::counter`](crate::module::Visitor::counter)) are `I64`
+//! * Integer counters (batch norm's `num_batches_tracked`, [`Visitor::counter`](crate::visit::Visitor::counter)) are `I64`
 //!   scalars (shape `[]`), as PyTorch stores them. On load, a counter **may be absent**: the
 //!   model's counter then keeps its value. This is what PyTorch's `load_state_dict` does for a
 //!   dict without version metadata (every safetensors file), and the counter only matters for
@@ -35,7 +35,7 @@
 //!   `F32`), then by name, and no `__metadata__` is written, exactly like
 //!   `safetensors.torch.save_file`. Saving a loaded file gives back the same bytes.
 //!
-//! The model is passed as `&mut` even to save: [`Module::visit`](crate::module::Module::visit) walks tensors through mutable
+//! The model is passed as `&mut` even to save: [`Module::visit`](crate::visit::Module::visit) walks tensors through mutable
 //! slices (the same walk serves optimizers). Saving does not change it.
 //!
 //! ```

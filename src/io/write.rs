@@ -12,7 +12,7 @@
 use super::Error;
 use super::bytes::{COUNTER_DTYPE, NAME_TWICE, RawElement, SHAPE_MISMATCH, numel};
 use super::header::{DTYPES, MAX_HEADER_LEN};
-use crate::module::{Module, Path, TensorInfo, Visitor};
+use crate::visit::{Module, Path, TensorInfo, Visitor};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 

@@ -2,7 +2,7 @@
 //! the kernels, which are compiled for exactly these types, and is re-exported as
 //! `constnet::element`.
 
-use crate::memory::Zeroable;
+use crate::zeroable::Zeroable;
 use core::fmt::Debug;
 use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 use num_traits::{Float, FromPrimitive};

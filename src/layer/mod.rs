@@ -1,9 +1,9 @@
 //! The layer contract: what every layer and every composition of layers provides.
 
-use crate::memory::Zeroable;
-use crate::module::{Module, Path};
 use crate::shape::Trainable;
 use crate::tensor::Batch;
+use crate::visit::{Module, Path};
+use crate::zeroable::Zeroable;
 
 mod row;
 pub use row::{Row, ShortName};

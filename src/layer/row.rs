@@ -1,8 +1,8 @@
 //! [`Row`]: what a layer reports of itself to a model summary ([`Layer::describe`]).
 
 use super::Layer;
-use crate::module::{Module, Path, Role, TensorInfo, Visitor};
 use crate::tensor::Batch;
+use crate::visit::{Module, Path, Role, TensorInfo, Visitor};
 use core::fmt;
 use core::mem::size_of;
 

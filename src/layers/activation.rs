@@ -8,10 +8,9 @@
 use crate::element::Element;
 use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
-use crate::module::stateless_module;
 use crate::shape::Check;
 use crate::tensor::Tensor;
+use crate::visit::stateless_module;
 
 /// An element-wise function and its derivative, written in terms of the input.
 pub trait Activation {
@@ -165,11 +164,11 @@ impl Activation for Hardsigmoid {
 }
 
 stateless_module!(Relu, Relu6, Sigmoid, Tanh, Hardswish, Hardsigmoid);
-impl<E, const SLOPE_E4: u32> crate::module::Module<E> for LeakyRelu<SLOPE_E4> {
+impl<E, const SLOPE_E4: u32> crate::visit::Module<E> for LeakyRelu<SLOPE_E4> {
     #[inline]
-    fn visit<V: crate::module::Visitor<E, K>, const K: usize>(
+    fn visit<V: crate::visit::Visitor<E, K>, const K: usize>(
         _: [&mut Self; K],
-        _: &crate::module::Path<'_>,
+        _: &crate::visit::Path<'_>,
         _: &mut V,
     ) {
     }
@@ -177,11 +176,7 @@ impl<E, const SLOPE_E4: u32> crate::module::Module<E> for LeakyRelu<SLOPE_E4> {
 
 macro_rules! activation_layer {
     ($t:ty $(, const $c:ident)?) => {
-        // SAFETY: a field-less struct has no bytes.
-        #[allow(unsafe_code)]
-        unsafe impl$(<const $c: u32>)? Zeroable for $t {
-            const ZERO: Self = Self;
-        }
+        crate::zeroable::zeroable_struct!([$(const $c: u32)?] $t {});
 
         impl<$(const $c: u32,)? const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
             Layer<Tensor<N, C, H, W, E>> for $t

@@ -6,10 +6,10 @@ use crate::kernels::norm::{self, ChannelGeom};
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
 use crate::layers::conv2d::Conv2d;
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{BatchStats, Dim, Holds, SizesEq};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
+use crate::zeroable::Zeroable;
 use core::marker::PhantomData;
 
 /// Batch normalisation over `C` channels (PyTorch's `nn.BatchNorm2d(C)`: affine, tracking
@@ -111,18 +111,7 @@ impl BatchNormConfig for BnEps1e3 {
     const MOMENTUM: Option<f64> = Some(0.1);
 }
 
-// SAFETY: float arrays, an integer and a zero-sized marker: all-zero bytes are a valid value.
-#[allow(unsafe_code)]
-unsafe impl<const C: usize, E: Element, Cfg: BatchNormConfig> Zeroable for BatchNorm2d<C, E, Cfg> {
-    const ZERO: Self = Self {
-        weight: Zeroable::ZERO,
-        bias: Zeroable::ZERO,
-        running_mean: Zeroable::ZERO,
-        running_var: Zeroable::ZERO,
-        num_batches_tracked: 0,
-        config: PhantomData,
-    };
-}
+crate::zeroable::zeroable_struct!([const C: usize, E: Element, Cfg: BatchNormConfig] BatchNorm2d<C, E, Cfg> { weight, bias, running_mean, running_var, num_batches_tracked, config });
 
 impl<const C: usize, E: Element, Cfg: BatchNormConfig> BatchNorm2d<C, E, Cfg> {
     /// `ε`, added to the variance before the square root ([`BatchNormConfig::EPS`]).
@@ -194,15 +183,7 @@ pub struct BatchNormTrace<const C: usize, E> {
     pub batch_stats: u32,
 }
 
-// SAFETY: float arrays and an integer: all-zero bytes are a valid value.
-#[allow(unsafe_code)]
-unsafe impl<const C: usize, E: Zeroable> Zeroable for BatchNormTrace<C, E> {
-    const ZERO: Self = Self {
-        mean: Zeroable::ZERO,
-        inv_std: Zeroable::ZERO,
-        batch_stats: 0,
-    };
-}
+crate::zeroable::zeroable_struct!([const C: usize, E: Zeroable] BatchNormTrace<C, E> { mean, inv_std, batch_stats });
 
 pub use crate::shape::ChannelsMatch;
 

@@ -2,7 +2,7 @@
 //! [`NoBias`] (convolutions followed by batch normalisation).
 
 use crate::element::Element;
-use crate::memory::Zeroable;
+use crate::zeroable::Zeroable;
 
 /// Chooses whether a layer stores a bias, at the type level (no storage when it does not).
 pub trait BiasMode: 'static {

@@ -4,10 +4,9 @@ use crate::element::Element;
 use crate::kernels::conv::{self, Geom};
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, Window};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
 
 /// 2-D convolution (PyTorch's `nn.Conv2d`): `CI` → `CO` channels, kernel `K`, stride `S`,
 /// padding `P` (zeros), dilation `D`, with a bias unless `B` is
@@ -51,28 +50,7 @@ pub struct Conv2d<
     pub bias: B::Store<E, CO>,
 }
 
-// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
-#[allow(unsafe_code)]
-unsafe impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> Zeroable for Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    const ZERO: Self = Self {
-        weight: Zeroable::ZERO,
-        bias: Zeroable::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize] Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW> { weight, bias });
 
 impl<
     const CI: usize,
@@ -267,3 +245,29 @@ pub type Conv2dHw<
     const DH: usize = 1,
     const DW: usize = DH,
 > = Conv2d<CI, CO, KH, SH, PH, B, E, DH, KW, SW, PW, DW>;
+
+/// A dilated 2-D convolution with the dilation in fourth place and the bias and element type
+/// after it: `DilatedConv2d<CI, CO, K, S, P, D>` is `nn.Conv2d(CI, CO, K, S, P, dilation=D)`,
+/// the same type as `Conv2d<CI, CO, K, S, P, Bias, f32, D>` (whose dilation comes after the
+/// bias and element type, the rarely written parameters last).
+///
+/// ```
+/// use constnet::prelude::*;
+/// // A 3 × 3 kernel of dilation 2 reads a 5 × 5 window: 9 × 9 with padding 2 stays 9 × 9.
+/// let conv = <DilatedConv2d<2, 4, 3, 1, 2, 2>>::zeroed();
+/// let x = Tensor::<1, 2, 9, 9>::zeros();
+/// let mut y = Tensor::<1, 4, 9, 9>::zeros();
+/// conv.forward(&x, &mut y, &mut ());
+/// let same: Conv2d<2, 4, 3, 1, 2, Bias, f32, 2> = conv;
+/// # let _ = same;
+/// ```
+pub type DilatedConv2d<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const D: usize,
+    B = Bias,
+    E = f32,
+> = Conv2d<CI, CO, K, S, P, B, E, D>;

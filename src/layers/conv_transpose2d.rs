@@ -23,10 +23,9 @@ use crate::kernels::conv::{self, Geom};
 use crate::kernels::pointwise;
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, TransposedWindow};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
 
 /// 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`, `groups = 1`): `CI` → `CO`
 /// channels, square kernel `K`, stride `S`, padding `P`, output padding `OP`, dilation `D`, with a
@@ -73,30 +72,7 @@ pub struct ConvTranspose2d<
 
 pub use crate::shape::{BelowStride, OutputPaddingBelowStride};
 
-// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
-#[allow(unsafe_code)]
-unsafe impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OP: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const OPW: usize,
-    const DW: usize,
-> Zeroable for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
-{
-    const ZERO: Self = Self {
-        weight: Zeroable::ZERO,
-        bias: Zeroable::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize, const OP: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const OPW: usize, const DW: usize] ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW> { weight, bias });
 
 impl<
     const CI: usize,
@@ -302,3 +278,30 @@ pub type ConvTranspose2dHw<
     const DH: usize = 1,
     const DW: usize = DH,
 > = ConvTranspose2d<CI, CO, KH, SH, PH, OPH, B, E, DH, KW, SW, PW, OPW, DW>;
+
+/// A dilated 2-D transposed convolution with the dilation right after the output padding and
+/// the bias and element type after it: `DilatedConvTranspose2d<CI, CO, K, S, P, OP, D>` is
+/// `nn.ConvTranspose2d(CI, CO, K, S, P, OP, dilation=D)`, the same type as
+/// `ConvTranspose2d<CI, CO, K, S, P, OP, Bias, f32, D>`.
+///
+/// ```
+/// use constnet::prelude::*;
+/// // 4 × 4 → (4 − 1)·2 − 2·1 + 2·(3 − 1) + 1 + 1 = 10 × 10.
+/// let up = <DilatedConvTranspose2d<2, 3, 3, 2, 1, 1, 2>>::zeroed();
+/// let x = Tensor::<1, 2, 4, 4>::zeros();
+/// let mut y = Tensor::<1, 3, 10, 10>::zeros();
+/// up.forward(&x, &mut y, &mut ());
+/// let same: ConvTranspose2d<2, 3, 3, 2, 1, 1, Bias, f32, 2> = up;
+/// # let _ = same;
+/// ```
+pub type DilatedConvTranspose2d<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OP: usize,
+    const D: usize,
+    B = Bias,
+    E = f32,
+> = ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D>;

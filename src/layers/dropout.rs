@@ -3,7 +3,6 @@
 use crate::element::Element;
 use crate::kernels::dropout as kernel;
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
 use crate::shape::Check;
 use crate::tensor::Tensor;
 
@@ -24,8 +23,8 @@ use crate::tensor::Tensor;
 /// [`Visitor::generator`], so training checkpoints save it (a resumed run draws the same masks)
 /// and each worker of a data-parallel run draws its own masks.
 ///
-/// [`Module::visit`]: crate::module::Module::visit
-/// [`Visitor::generator`]: crate::module::Visitor::generator
+/// [`Module::visit`]: crate::visit::Module::visit
+/// [`Visitor::generator`]: crate::visit::Visitor::generator
 ///
 /// ```
 /// use constnet::prelude::*;
@@ -41,11 +40,7 @@ pub struct Dropout<const P_E4: u32 = 5000> {
     pub state: u64,
 }
 
-// SAFETY: a `u64` is valid when zero (and any state is a valid generator state).
-#[allow(unsafe_code)]
-unsafe impl<const P_E4: u32> Zeroable for Dropout<P_E4> {
-    const ZERO: Self = Self { state: 0 };
-}
+crate::zeroable::zeroable_struct!([const P_E4: u32] Dropout<P_E4> { state });
 
 impl<const P_E4: u32> Dropout<P_E4> {
     /// Drop probability `p`.
@@ -68,16 +63,16 @@ impl<const P_E4: u32> Dropout<P_E4> {
     }
 }
 
-impl<E, const P_E4: u32> crate::module::Module<E> for Dropout<P_E4> {
+impl<E, const P_E4: u32> crate::visit::Module<E> for Dropout<P_E4> {
     #[inline]
-    fn visit<V: crate::module::Visitor<E, K>, const K: usize>(
+    fn visit<V: crate::visit::Visitor<E, K>, const K: usize>(
         mut m: [&mut Self; K],
-        path: &crate::module::Path<'_>,
+        path: &crate::visit::Path<'_>,
         v: &mut V,
     ) {
         v.generator(
             &path.field("state"),
-            crate::module::parts(&mut m, |l| &mut l.state),
+            crate::visit::parts(&mut m, |l| &mut l.state),
         );
     }
 }

@@ -3,7 +3,6 @@
 use crate::element::Element;
 use crate::kernels::reduce::{self, PlaneGeom};
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
 use crate::shape::Check;
 use crate::tensor::Tensor;
 
@@ -26,13 +25,9 @@ pub struct GlobalAvgPool2d;
 /// average pooling is exactly global average pooling, so this is the same layer.
 pub type AdaptiveAvgPool2d1x1 = GlobalAvgPool2d;
 
-// SAFETY: a field-less struct has no bytes.
-#[allow(unsafe_code)]
-unsafe impl Zeroable for GlobalAvgPool2d {
-    const ZERO: Self = Self;
-}
+crate::zeroable::zeroable_struct!([] GlobalAvgPool2d {  });
 
-crate::module::stateless_module!(GlobalAvgPool2d);
+crate::visit::stateless_module!(GlobalAvgPool2d);
 
 impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element>
     Layer<Tensor<N, C, H, W, E>> for GlobalAvgPool2d

@@ -16,10 +16,10 @@ use crate::kernels::depthwise::{self, DepthwiseGeom};
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode, NoBias};
 use crate::layers::conv2d::Conv2d;
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, MulDim, Window};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
+use crate::zeroable::Zeroable;
 
 /// Bias storage of a grouped layer: `G · COG` values stored as `G` groups of `COG`.
 ///
@@ -103,29 +103,7 @@ pub struct GroupedConv2d<
     pub bias: <B as GroupBias>::Store<E, G, COG>,
 }
 
-// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
-#[allow(unsafe_code)]
-unsafe impl<
-    const G: usize,
-    const CIG: usize,
-    const COG: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: GroupBias,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> Zeroable for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    const ZERO: Self = Self {
-        weight: Zeroable::ZERO,
-        bias: Zeroable::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([const G: usize, const CIG: usize, const COG: usize, const K: usize, const S: usize, const P: usize, B: GroupBias, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize] GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW> { weight, bias });
 
 impl<
     const G: usize,
@@ -330,27 +308,7 @@ pub struct DepthwiseConv2d<
     pub bias: B::Store<E, C>,
 }
 
-// SAFETY: all fields are float arrays (or `()`), for which all-zero bytes are valid.
-#[allow(unsafe_code)]
-unsafe impl<
-    const C: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> Zeroable for DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    const ZERO: Self = Self {
-        weight: Zeroable::ZERO,
-        bias: Zeroable::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([const C: usize, const K: usize, const S: usize, const P: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize] DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW> { weight, bias });
 
 impl<
     const C: usize,

@@ -3,10 +3,9 @@
 use crate::element::Element;
 use crate::kernels::channels;
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
-use crate::module::stateless_module;
 use crate::shape::Check;
 use crate::tensor::Tensor;
+use crate::visit::stateless_module;
 
 /// `y = x` (PyTorch's `nn.Identity`). Useful as a branch of a
 /// [`Concat`](crate::compose::concat::Concat): DenseNet's `cat([x, f(x)])` is
@@ -14,11 +13,7 @@ use crate::tensor::Tensor;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Identity;
 
-// SAFETY: a field-less struct has no bytes.
-#[allow(unsafe_code)]
-unsafe impl Zeroable for Identity {
-    const ZERO: Self = Self;
-}
+crate::zeroable::zeroable_struct!([] Identity {  });
 
 stateless_module!(Identity);
 

@@ -4,10 +4,9 @@ use crate::element::Element;
 use crate::kernels::conv::{self, Geom};
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, TensorInfo, Visitor, parts};
 use crate::shape::{Check, Dim, FlattensTo, Volume};
 use crate::tensor::Tensor;
+use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
 
 /// Fully connected layer (PyTorch's `nn.Linear`): `y = x·Wᵀ + b`, `IN` → `OUT` features.
 ///
@@ -24,16 +23,7 @@ pub struct Linear<const IN: usize, const OUT: usize, B: BiasMode = Bias, E: Elem
     pub bias: B::Store<E, OUT>,
 }
 
-// SAFETY: all fields are float arrays (or `()`).
-#[allow(unsafe_code)]
-unsafe impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Zeroable
-    for Linear<IN, OUT, B, E>
-{
-    const ZERO: Self = Self {
-        weight: Zeroable::ZERO,
-        bias: Zeroable::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([const IN: usize, const OUT: usize, B: BiasMode, E: Element] Linear<IN, OUT, B, E> { weight, bias });
 
 impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Module<E>
     for Linear<IN, OUT, B, E>
@@ -131,11 +121,7 @@ where
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Flatten;
 
-// SAFETY: a field-less struct has no bytes.
-#[allow(unsafe_code)]
-unsafe impl Zeroable for Flatten {
-    const ZERO: Self = Self;
-}
+crate::zeroable::zeroable_struct!([] Flatten {  });
 impl<E> Module<E> for Flatten {
     #[inline]
     fn visit<V: Visitor<E, K>, const K: usize>(_: [&mut Self; K], _: &Path<'_>, _: &mut V) {}

@@ -18,8 +18,8 @@ pub use batchnorm::{
     BatchNorm2d, BatchNormConfig, BatchNormTrace, BnDefaults, BnEps1e3, fold_conv_bn,
 };
 pub use bias::{Bias, BiasMode, NoBias};
-pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dHw};
-pub use conv2d::{Conv2d, Conv2dHw};
+pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dHw, DilatedConvTranspose2d};
+pub use conv2d::{Conv2d, Conv2dHw, DilatedConv2d};
 pub use dropout::Dropout;
 pub use global_pool::{AdaptiveAvgPool2d1x1, GlobalAvgPool2d};
 pub use grouped::{

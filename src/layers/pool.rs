@@ -3,7 +3,6 @@
 use crate::element::Element;
 use crate::kernels::pool::{self, PoolGeom};
 use crate::layer::{Input, Io, Layer};
-use crate::memory::Zeroable;
 use crate::shape::{Check, Dim, PoolWindow, Window};
 use crate::tensor::Tensor;
 
@@ -91,33 +90,8 @@ pub type AvgPool2dHw<
     const PW: usize = PH,
 > = AvgPool2d<KH, SH, PH, KW, SW, PW>;
 
-// SAFETY: field-less structs have no bytes.
-#[allow(unsafe_code)]
-unsafe impl<
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const CEIL: bool,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-> Zeroable for MaxPool2d<K, S, P, CEIL, KW, SW, PW>
-{
-    const ZERO: Self = Self;
-}
-// SAFETY: field-less structs have no bytes.
-#[allow(unsafe_code)]
-unsafe impl<
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-> Zeroable for AvgPool2d<K, S, P, KW, SW, PW>
-{
-    const ZERO: Self = Self;
-}
+crate::zeroable::zeroable_struct!([const K: usize, const S: usize, const P: usize, const CEIL: bool, const KW: usize, const SW: usize, const PW: usize] MaxPool2d<K, S, P, CEIL, KW, SW, PW> {  });
+crate::zeroable::zeroable_struct!([const K: usize, const S: usize, const P: usize, const KW: usize, const SW: usize, const PW: usize] AvgPool2d<K, S, P, KW, SW, PW> {  });
 
 impl<
     E,
@@ -128,12 +102,12 @@ impl<
     const KW: usize,
     const SW: usize,
     const PW: usize,
-> crate::module::Module<E> for MaxPool2d<K, S, P, CEIL, KW, SW, PW>
+> crate::visit::Module<E> for MaxPool2d<K, S, P, CEIL, KW, SW, PW>
 {
     #[inline]
-    fn visit<V: crate::module::Visitor<E, KK>, const KK: usize>(
+    fn visit<V: crate::visit::Visitor<E, KK>, const KK: usize>(
         _: [&mut Self; KK],
-        _: &crate::module::Path<'_>,
+        _: &crate::visit::Path<'_>,
         _: &mut V,
     ) {
     }
@@ -146,12 +120,12 @@ impl<
     const KW: usize,
     const SW: usize,
     const PW: usize,
-> crate::module::Module<E> for AvgPool2d<K, S, P, KW, SW, PW>
+> crate::visit::Module<E> for AvgPool2d<K, S, P, KW, SW, PW>
 {
     #[inline]
-    fn visit<V: crate::module::Visitor<E, KK>, const KK: usize>(
+    fn visit<V: crate::visit::Visitor<E, KK>, const KK: usize>(
         _: [&mut Self; KK],
-        _: &crate::module::Path<'_>,
+        _: &crate::visit::Path<'_>,
         _: &mut V,
     ) {
     }

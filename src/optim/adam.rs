@@ -3,8 +3,8 @@
 use super::{ForEachParam, Optimizer, StateOf, zero_all};
 use crate::element::Element;
 use crate::kernels::optim::{self as k, AdamStep};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor, parts};
+use crate::visit::{Module, Path, Visitor, parts};
+use crate::zeroable::Zeroable;
 use num_traits::Float;
 
 /// Hyper-parameters of [`Adam`], named and defaulted like `torch.optim.Adam`.
@@ -22,6 +22,8 @@ pub struct AdamConfig {
     /// weight decay, not AdamW's).
     pub weight_decay: f64,
 }
+
+crate::zeroable::zeroable_struct!([] AdamConfig { lr, beta1, beta2, eps, weight_decay });
 
 impl AdamConfig {
     /// PyTorch's defaults with learning rate `lr`.
@@ -78,22 +80,7 @@ pub struct Adam<M> {
     v: M,
 }
 
-// SAFETY: the fields are `f64`s, a `u64` and two `M`s, which are `Zeroable` by the bound.
-#[allow(unsafe_code)]
-unsafe impl<M: Zeroable> Zeroable for Adam<M> {
-    const ZERO: Self = Adam {
-        config: AdamConfig {
-            lr: 0.0,
-            beta1: 0.0,
-            beta2: 0.0,
-            eps: 0.0,
-            weight_decay: 0.0,
-        },
-        t: 0,
-        m: M::ZERO,
-        v: M::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([M: Zeroable] Adam<M> { config, t, m, v });
 
 impl<M: Zeroable> Adam<M> {
     /// A fresh optimizer (`t = 0`, zero moments), built in place (on the stack if it is a

@@ -23,9 +23,9 @@
 //! assert!((before - net.0.weight[0][0] - 1e-3).abs() < 1e-6);
 //! ```
 //!
-//! [`Zeroable`]: crate::memory::Zeroable
-//! [`Module::visit`]: crate::module::Module::visit
-//! [`Role::Param`]: crate::module::Role::Param
+//! [`Zeroable`]: crate::zeroable::Zeroable
+//! [`Module::visit`]: crate::visit::Module::visit
+//! [`Role::Param`]: crate::visit::Role::Param
 
 mod adam;
 pub mod schedule;
@@ -36,7 +36,7 @@ pub use schedule::{Constant, CosineAnnealing, LrSchedule, StepDecay};
 pub use sgd::{PlainSgd, Sgd, SgdConfig};
 
 use crate::element::Element;
-use crate::module::{Init, Module, Path, Role, TensorInfo, Visitor};
+use crate::visit::{Init, Module, Path, Role, TensorInfo, Visitor};
 
 /// Updates a model's parameters from its gradients.
 ///

@@ -3,8 +3,8 @@
 use super::{ForEachParam, Optimizer, StateOf, zero_all};
 use crate::element::Element;
 use crate::kernels::optim::{self as k, SgdStep};
-use crate::memory::Zeroable;
-use crate::module::{Module, Path, Visitor, parts};
+use crate::visit::{Module, Path, Visitor, parts};
+use crate::zeroable::Zeroable;
 
 /// Hyper-parameters of [`Sgd`], named and defaulted like `torch.optim.SGD`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,6 +20,8 @@ pub struct SgdConfig {
     /// Nesterov momentum (default off).
     pub nesterov: bool,
 }
+
+crate::zeroable::zeroable_struct!([] SgdConfig { lr, momentum, dampening, weight_decay, nesterov });
 
 impl SgdConfig {
     /// Plain SGD with learning rate `lr`.
@@ -76,22 +78,7 @@ pub struct Sgd<M> {
     momentum: M,
 }
 
-// SAFETY: the fields are `f64`s, a `bool` (all-zero bytes are `false`), a `u64` and an `M`, which
-// is `Zeroable` by the bound.
-#[allow(unsafe_code)]
-unsafe impl<M: Zeroable> Zeroable for Sgd<M> {
-    const ZERO: Self = Sgd {
-        config: SgdConfig {
-            lr: 0.0,
-            momentum: 0.0,
-            dampening: 0.0,
-            weight_decay: 0.0,
-            nesterov: false,
-        },
-        steps: 0,
-        momentum: M::ZERO,
-    };
-}
+crate::zeroable::zeroable_struct!([M: Zeroable] Sgd<M> { config, steps, momentum });
 
 impl<M: Zeroable> Sgd<M> {
     /// A fresh optimizer, built in place (on the stack if it is a local: use [`Sgd::boxed`]
@@ -200,14 +187,7 @@ pub struct PlainSgd {
     pub weight_decay: f64,
 }
 
-// SAFETY: two `f64`s.
-#[allow(unsafe_code)]
-unsafe impl Zeroable for PlainSgd {
-    const ZERO: Self = PlainSgd {
-        lr: 0.0,
-        weight_decay: 0.0,
-    };
-}
+crate::zeroable::zeroable_struct!([] PlainSgd { lr, weight_decay });
 
 impl PlainSgd {
     /// Learning rate `lr`, no weight decay.
@@ -240,7 +220,7 @@ impl<M> Optimizer<M> for PlainSgd {
 }
 
 // No state to save: a checkpoint of a `PlainSgd` has no tensors.
-crate::module::stateless_module!(PlainSgd);
+crate::visit::stateless_module!(PlainSgd);
 
 #[cfg(all(test, feature = "std"))]
 mod tests {

@@ -13,7 +13,7 @@
 //! | `history.train_samples.<i>` (counter) | training samples of epoch `i` |
 
 use super::{EpochStats, History, TrainError};
-use crate::module::{Module, Path, TensorInfo, Visitor, parts};
+use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
 use std::path::{Path as FsPath, PathBuf};
 
 /// The file name of the checkpoint written after `epochs` completed epochs: `epoch-0003.safetensors`.

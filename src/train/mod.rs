@@ -78,12 +78,12 @@ pub use progress::{Progress, epoch_line};
 
 use crate::data::{DataError, Dataset, Normalization};
 use crate::layer::Layer;
-use crate::memory::Zeroable;
-use crate::module::Module;
 use crate::optim::Optimizer;
 use crate::optim::schedule::LrSchedule;
 use crate::shape::Trainable;
 use crate::tensor::Tensor;
+use crate::visit::Module;
+use crate::zeroable::Zeroable;
 use engine::{Data, Exec, Fail, Parallel, Serial, Shared};
 use progress::Reporter;
 use std::marker::PhantomData;

@@ -50,8 +50,8 @@ fn init<M: Module<f32>>(m: &mut M) {
     m.for_each_tensor(|info, v| {
         k += 1;
         match info.init {
-            constnet::module::Init::Const(c) => v.fill(c as f32),
-            constnet::module::Init::FanIn(f) => {
+            constnet::visit::Init::Const(c) => v.fill(c as f32),
+            constnet::visit::Init::FanIn(f) => {
                 let mut s = k.wrapping_mul(2_654_435_761) | 1;
                 let b = 1.0 / (f as f32).sqrt();
                 for w in v {

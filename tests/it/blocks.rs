@@ -4,7 +4,7 @@ use crate::common;
 use common::fixture::{self, Fixture};
 use common::gradcheck::{Lcg, check_layer, random_input, randomize};
 use constnet::prelude::*;
-use constnet::{Batch, Path, Role, TensorInfo, Visitor, module::Init};
+use constnet::{Batch, Path, Role, TensorInfo, Visitor, visit::Init};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -52,7 +52,7 @@ fn transposed_plain_and_large_kernel() {
 #[test]
 fn transposed_dilated_with_output_padding() {
     // (3−1)·3 − 2·2 + 2·(3−1) + 2 + 1 = 9; output padding 2 < stride 3.
-    type L = ConvTranspose2d<2, 2, 3, 3, 2, 2, Bias, f64, 2>;
+    type L = DilatedConvTranspose2d<2, 2, 3, 3, 2, 2, 2, Bias, f64>;
     let x = random_input::<Tensor<2, 2, 3, 3, f64>>(110);
     let mut y = Box::new(Tensor::<2, 2, 9, 9, f64>::zeros());
     net::<L>(109).forward(&x, &mut y, &mut ());

@@ -315,7 +315,7 @@ fn conv2d_pointwise_c4o6_k1_5x5() {
 /// Optional case: dilation 2.
 #[test]
 fn conv2d_dilated_c2o2_k3s1p2d2_7x7() {
-    check::<Conv2d<2, 2, 3, 1, 2, Bias, f32, 2>, Tensor<2, 2, 7, 7>>(
+    check::<DilatedConv2d<2, 2, 3, 1, 2, 2>, Tensor<2, 2, 7, 7>>(
         "conv2d_dilated_c2o2_k3s1p2d2_7x7",
     );
 }

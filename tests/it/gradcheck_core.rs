@@ -22,7 +22,7 @@ fn conv2d_stride_padding() {
 
 #[test]
 fn conv2d_dilated_no_bias() {
-    type L = Conv2d<2, 3, 3, 1, 2, NoBias, f64, 2>;
+    type L = DilatedConv2d<2, 3, 3, 1, 2, 2, NoBias, f64>;
     check_layer(
         &*net::<L>(4),
         &*random_input::<Tensor<1, 2, 7, 7, f64>>(5),

@@ -1,9 +1,9 @@
 //! Model summary: per-layer rows whose totals are `size_of` of the real types.
 use crate::common;
 
-use constnet::module::Path;
 use constnet::prelude::*;
 use constnet::summary::{Row, depth, for_each_row, summary};
+use constnet::visit::Path;
 use std::mem::size_of;
 
 use common::LeNet5Of as LeNet;

@@ -203,10 +203,10 @@ impl<E, M: Module<E>> ModuleExt<E> for M {}
 /// Implements [`Module`] for a layer without tensors.
 macro_rules! stateless_module {
     ($($t:ty),* $(,)?) => { $(
-        impl<E> $crate::module::Module<E> for $t {
+        impl<E> $crate::visit::Module<E> for $t {
             #[inline]
-            fn visit<V: $crate::module::Visitor<E, K>, const K: usize>(
-                _: [&mut Self; K], _: &$crate::module::Path<'_>, _: &mut V) {}
+            fn visit<V: $crate::visit::Visitor<E, K>, const K: usize>(
+                _: [&mut Self; K], _: &$crate::visit::Path<'_>, _: &mut V) {}
         }
     )* };
 }

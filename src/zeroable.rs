@@ -6,8 +6,9 @@
 //! hundreds of MB) zeroed **directly on the heap**: `Box::new(T::zeroed())` would build the value
 //! on the stack first and overflow it.
 //!
-//! This module holds the crate's only `unsafe` code besides the `unsafe impl Zeroable` markers
-//! (one per storage type, each next to its type with a `SAFETY` comment).
+//! This module holds the crate's only `unsafe` code: the trait, its impls for numbers, `bool`,
+//! arrays, tuples and `PhantomData`, and `zeroable_struct!`, the one way the crate's own
+//! structs implement it (sound by construction, see there).
 #![allow(unsafe_code)]
 
 /// Types for which the all-zero bit pattern is a valid value.
@@ -55,6 +56,37 @@ macro_rules! zeroable_scalars {
     )* };
 }
 zeroable_scalars!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+// SAFETY: `false` is the all-zero byte.
+unsafe impl Zeroable for bool {
+    const ZERO: Self = false;
+}
+
+// SAFETY: a zero-sized marker has no bytes.
+unsafe impl<T: ?Sized> Zeroable for core::marker::PhantomData<T> {
+    const ZERO: Self = core::marker::PhantomData;
+}
+
+/// Implements [`Zeroable`] for a struct, its `ZERO` built from its fields' own:
+/// `zeroable_struct!([const N: usize, E: Zeroable] Tensor<N, E> { 0 })` (generic parameters in
+/// brackets, then the type and every field, by name or, for a tuple struct, by number).
+///
+/// Sound by construction, which is why it is the only way the crate's structs implement the
+/// `unsafe` trait: the struct expression `Self { field: Zeroable::ZERO, … }` compiles only if it
+/// names every field of the struct and every field's type is itself `Zeroable`, so all-zero
+/// bytes are a valid value of every field, hence of the struct (padding bytes have no validity
+/// to break). Enums are not built that way, so they cannot be given to it.
+macro_rules! zeroable_struct {
+    ([$($g:tt)*] $t:ty { $($f:tt),* $(,)? }) => {
+        // SAFETY: every field is named and `Zeroable` (the struct expression below checks both);
+        // see `zeroable_struct`.
+        #[allow(unsafe_code)]
+        unsafe impl<$($g)*> $crate::zeroable::Zeroable for $t {
+            const ZERO: Self = Self { $($f: $crate::zeroable::Zeroable::ZERO),* };
+        }
+    };
+}
+pub(crate) use zeroable_struct;
 
 // SAFETY: an array of zeroable elements is zeroable element by element.
 unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {
