@@ -308,8 +308,15 @@ macro_rules! dispatch {
                 && matches!($crate::kernels::STRATEGY, $crate::kernels::Strategy::Speed)
         } {
             match $crate::kernels::isa::token().capped($cap) {
+                // (`small-stack` never picks AVX-512, see `best`: its tiles are not compiled)
                 #[cfg(target_arch = "x86_64")]
-                Token::Avx512($isa) => $isa.run(#[inline(always)] move || $body),
+                Token::Avx512($isa) => {
+                    if const { cfg!(feature = "small-stack") } {
+                        unreachable!("the small-stack feature caps the kernels at AVX2")
+                    } else {
+                        $isa.run(#[inline(always)] move || $body)
+                    }
+                }
                 #[cfg(target_arch = "x86_64")]
                 Token::Avx2($isa) => $isa.run(#[inline(always)] move || $body),
                 Token::Baseline($isa) => $isa.run(#[inline(always)] move || $body),

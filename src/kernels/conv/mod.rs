@@ -374,6 +374,7 @@ fn padded_route<E: Element>(
     if const {
         crate::kernels::lanes::is_f32::<E>()
             && matches!(crate::kernels::STRATEGY, crate::kernels::Strategy::Speed)
+            && !cfg!(feature = "small-stack")
     } {
         if let crate::kernels::isa::Token::Avx512(isa) = crate::kernels::isa::token() {
             if let Some(plan) = padded::plan::<E>(d) {
