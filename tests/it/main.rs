@@ -57,6 +57,8 @@ mod safetensors;
 #[cfg(not(kernel_tests_only))]
 mod safetensors_fuzz;
 #[cfg(not(kernel_tests_only))]
+mod safetensors_oracle;
+#[cfg(not(kernel_tests_only))]
 mod smoke;
 #[cfg(not(kernel_tests_only))]
 mod summary;
