@@ -204,10 +204,15 @@ pub enum Token {
     Avx512(Avx512),
 }
 
-/// The best level the kernels use on this CPU (not capped by `CONSTNET_ISA`). With the
-/// `small-stack` feature that is at most AVX2: the AVX-512 tiles' frames are larger (spilled
-/// 512-bit registers: 4 KiB for a fixed tile, 4.5 KiB for a block), and a training step then
-/// overflowed the 24 KiB budget that feature promises.
+/// Whether the kernels may run on AVX-512: not with the `small-stack` feature, whose kernels
+/// stop at AVX2 (the AVX-512 tiles' frames are larger: spilled 512-bit registers, 4 KiB for a
+/// fixed tile, 4.5 KiB for a block, and a training step then overflowed the 24 KiB budget that
+/// feature promises). The AVX-512 code is then not compiled either (`dispatch!` and conv's
+/// small-map route test this in `if const`).
+pub(crate) const AVX512_ALLOWED: bool = !cfg!(feature = "small-stack");
+
+/// The best level the kernels use on this CPU (not capped by `CONSTNET_ISA`): at most AVX2
+/// with the `small-stack` feature.
 pub fn best() -> Level {
     best_token().level()
 }
@@ -215,7 +220,7 @@ pub fn best() -> Level {
 fn best_token() -> Token {
     #[cfg(target_arch = "x86_64")]
     {
-        if let Some(t) = Avx512::detect().filter(|_| !cfg!(feature = "small-stack")) {
+        if let Some(t) = Avx512::detect().filter(|_| AVX512_ALLOWED) {
             return Token::Avx512(t);
         }
         if let Some(t) = Avx2::detect() {
@@ -308,13 +313,12 @@ macro_rules! dispatch {
                 && matches!($crate::kernels::STRATEGY, $crate::kernels::Strategy::Speed)
         } {
             match $crate::kernels::isa::token().capped($cap) {
-                // (`small-stack` never picks AVX-512, see `best`: its tiles are not compiled)
                 #[cfg(target_arch = "x86_64")]
                 Token::Avx512($isa) => {
-                    if const { cfg!(feature = "small-stack") } {
-                        unreachable!("the small-stack feature caps the kernels at AVX2")
-                    } else {
+                    if const { $crate::kernels::isa::AVX512_ALLOWED } {
                         $isa.run(#[inline(always)] move || $body)
+                    } else {
+                        unreachable!("no AVX-512 token is made when AVX-512 is not allowed")
                     }
                 }
                 #[cfg(target_arch = "x86_64")]

@@ -9,7 +9,7 @@ use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, lanes, load, store_prefix};
 
-/// A pointwise problem ([`Direct::is_pointwise`], or [`Direct::is_strided_pointwise`]) in tiles
+/// A pointwise problem ([`Direct::is_pointwise`]) in tiles
 /// of `L` positions, column tiles outside and output channels inside: a tile's input (`L`
 /// positions of every reduction channel) stays in L1 while every block of output channels sweeps
 /// it, and the weights, read in place (each row of `w` is contiguous), stay in L2. With the
@@ -38,12 +38,9 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
     pk: &mut [E],
 ) {
     let positions = d.out_h * d.out_w;
-    // Positions read in place (stride 1: one row of `out_w` = `in_w` positions).
-    let full = if d.is_pointwise() {
-        positions / L * L
-    } else {
-        0
-    };
+    // Positions read in place: without a stride, the plane is one row (`Direct::flat_pointwise`).
+    let in_place = d.out_h == 1 && d.win.sw == 1;
+    let full = if in_place { positions / L * L } else { 0 };
     let cb = (pk.len() / L).max(1);
     for n in 0..d.n {
         let (xn, yn) = (x0 + n * d.x_n, y0 + n * d.y_n);
@@ -88,7 +85,7 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
 }
 
 /// `dst[j]` = the input of output position `q0 + j` in the channel at `x[base..]`
-/// ([`Direct::is_strided_pointwise`]; without a stride, `x[base + q0 + j]`).
+/// ([`Direct::is_pointwise`]; without a stride, `x[base + q0 + j]`).
 #[inline(always)]
 fn gather<E: Element>(d: &Direct, x: &[E], base: usize, q0: usize, mut dst: &mut [E]) {
     let (sh, sw) = (d.win.sh, d.win.sw);

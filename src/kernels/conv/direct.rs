@@ -237,14 +237,13 @@ pub(super) fn direct_lanes<I: Isa, E: Element>(
             } else if const { is_f32::<E>() && I::VECTOR_BYTES == 64 } {
                 direct_width::<I, E, 32>(isa, d, x, x0, w, w0, y, y0, init, pk)
             } else if const { is_f32::<E>() } {
-                // (a strided `1 × 1` kernel runs its positions across rows: wide tiles)
-                let narrow = d.phase_len(0) <= 8 && !d.is_strided_pointwise();
+                let narrow = d.lane_run() <= 8;
                 if narrow {
                     direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
                 } else {
                     direct_width::<I, E, 16>(isa, d, x, x0, w, w0, y, y0, init, pk)
                 }
-            } else if d.phase_len(0) <= 8 {
+            } else if d.lane_run() <= 8 {
                 direct_width::<I, E, 4>(isa, d, x, x0, w, w0, y, y0, init, pk)
             } else {
                 direct_width::<I, E, 8>(isa, d, x, x0, w, w0, y, y0, init, pk)
@@ -275,7 +274,7 @@ pub(super) fn direct_width<I: Isa, E: Element, const L: usize>(
     }
     // Pointwise problems, with or without a stride: whole tiles of positions across rows.
     if const { !one_vector::<I, E, L>() && !compact::<I>() } {
-        if d.is_pointwise() || d.is_strided_pointwise() {
+        if d.is_pointwise() {
             return pointwise::<I, E, L>(isa, d, x, x0, w, w0, y, y0, init, pk);
         }
     }

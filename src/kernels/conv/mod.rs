@@ -374,7 +374,7 @@ fn padded_route<E: Element>(
     if const {
         crate::kernels::lanes::is_f32::<E>()
             && matches!(crate::kernels::STRATEGY, crate::kernels::Strategy::Speed)
-            && !cfg!(feature = "small-stack")
+            && crate::kernels::isa::AVX512_ALLOWED
     } {
         if let crate::kernels::isa::Token::Avx512(isa) = crate::kernels::isa::token() {
             if let Some(plan) = padded::plan::<E>(d) {
@@ -413,9 +413,7 @@ macro_rules! instantiate {
                 if padded_route(d, x, x0, w, w0, y, y0, init) {
                     return;
                 }
-                // (A strided `1 × 1` kernel runs its positions across rows: `pointwise`.)
-                let short = d.phase_len(0) <= 16 && !d.is_strided_pointwise();
-                let cap = if short { Level::Avx2 } else { Level::Avx512 };
+                let cap = if d.lane_run() <= 16 { Level::Avx2 } else { Level::Avx512 };
                 dispatch!($t, cap = cap, |isa| direct_any(isa, d, x, x0, w, w0, y, y0, init))
             }
             fn dense_forward(

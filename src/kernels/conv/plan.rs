@@ -158,32 +158,24 @@ impl Direct {
         }
     }
 
-    /// A `1 × 1` convolution over planes flattened to one row ([`Self::flat_pointwise`]), with
-    /// every row of weights contiguous: what [`pointwise`](super::block::pointwise) computes.
+    /// A forward `1 × 1` kernel without padding whose rows of weights are contiguous: what
+    /// [`pointwise`](super::block::pointwise) computes. Output position `q`, counted across
+    /// rows, reads input `(q / out_w)·sh·in_w + (q mod out_w)·sw` of each channel (dilation does
+    /// not matter). Without a stride the planes are one long row ([`Self::flat_pointwise`]),
+    /// read in place; with one (ResNet's down-sampling projections) the positions are copied.
     pub(super) fn is_pointwise(&self) -> bool {
-        !self.transposed
-            && self.win.is_one_by_one()
-            && self.in_h == 1
-            && self.out_h == 1
-            && self.w_r == 1
-            && self.in_w == self.out_w
+        let w = &self.win;
+        !self.transposed && !self.split && (w.kh, w.kw, w.ph, w.pw) == (1, 1, 0, 0) && self.w_r == 1
     }
 
-    /// A forward `1 × 1` kernel with a stride and no padding (ResNet's down-sampling
-    /// projections): output position `q`, counted across rows, reads input
-    /// `(q / out_w)·sh·in_w + (q mod out_w)·sw` of each channel, and every row of weights is
-    /// contiguous. [`pointwise`](super::block::pointwise) computes it on copies of those
-    /// positions (dilation does not matter).
-    pub(super) fn is_strided_pointwise(&self) -> bool {
-        let w = &self.win;
-        !self.transposed
-            && !self.split
-            && w.kh == 1
-            && w.kw == 1
-            && w.ph == 0
-            && w.pw == 0
-            && (w.sh > 1 || w.sw > 1)
-            && self.w_r == 1
+    /// The output positions one run of a tile's lanes covers, which decides the lane width:
+    /// every position of a pointwise problem (across rows), else one row (of phase 0).
+    pub(super) fn lane_run(&self) -> usize {
+        if self.is_pointwise() {
+            self.out_h * self.out_w
+        } else {
+            self.phase_len(0)
+        }
     }
 
     /// Output rows and columns (a multiple of `lanes`) per cache block: the input they read,
