@@ -541,6 +541,43 @@ pub mod r18 {
     pub type D4 = Geom<1, 1, 256, 512, 14, 14, 7, 7, 1, 2, 0, 1>;
 }
 
+/// ResNet-18's convolutions at 224² and batch 8, the geometries of R18t's training step (each
+/// runs forward, input gradient and weight gradient there; the stem has no input gradient).
+pub mod r18t {
+    use constnet::kernels::conv::Geom;
+    pub type Stem = Geom<8, 1, 3, 64, 224, 224, 112, 112, 7, 2, 3, 1>;
+    pub type S1 = Geom<8, 1, 64, 64, 56, 56, 56, 56, 3, 1, 1, 1>;
+    pub type S2a = Geom<8, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>;
+    pub type S2 = Geom<8, 1, 128, 128, 28, 28, 28, 28, 3, 1, 1, 1>;
+    pub type S3a = Geom<8, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
+    pub type S3 = Geom<8, 1, 256, 256, 14, 14, 14, 14, 3, 1, 1, 1>;
+    pub type S4a = Geom<8, 1, 256, 512, 14, 14, 7, 7, 3, 2, 1, 1>;
+    pub type S4 = Geom<8, 1, 512, 512, 7, 7, 7, 7, 3, 1, 1, 1>;
+    pub type D2 = Geom<8, 1, 64, 128, 56, 56, 28, 28, 1, 2, 0, 1>;
+    pub type D3 = Geom<8, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>;
+    pub type D4 = Geom<8, 1, 256, 512, 14, 14, 7, 7, 1, 2, 0, 1>;
+}
+
+/// `r18t_<layer>_<f|d|w>` for every geometry of [`r18t`]: the forward (`f`), input-gradient
+/// (`d`) and weight-gradient (`w`) passes of R18t's convolutions one by one, so that the
+/// training step's time can be split by layer and pass.
+fn r18t_passes() -> Vec<Entry> {
+    macro_rules! passes {
+        ($($g:ident $name:literal),*) => {
+            vec![$(
+                (concat!("r18t_", $name, "_f"), concat!("R18t's ", $name, " forward (kernel, N=8)"),
+                    (|| Box::new(ConvPass::<r18t::$g>::new(Pass::Forward))) as fn() -> Box<dyn Workload>),
+                (concat!("r18t_", $name, "_d"), concat!("R18t's ", $name, " input gradient (kernel, N=8)"),
+                    || Box::new(ConvPass::<r18t::$g>::new(Pass::Data))),
+                (concat!("r18t_", $name, "_w"), concat!("R18t's ", $name, " weight gradient (kernel, N=8)"),
+                    || Box::new(ConvPass::<r18t::$g>::new(Pass::Weight))),
+            )*]
+        };
+    }
+    passes!(Stem "stem", S1 "s1", S2a "s2a", S2 "s2", S3a "s3a", S3 "s3", S4a "s4a", S4 "s4",
+        D2 "d2", D3 "d3", D4 "d4")
+}
+
 // ---------------------------------------------------------------------------------------------
 // The list.
 
@@ -561,7 +598,7 @@ pub type Entry = (&'static str, &'static str, fn() -> Box<dyn Workload>);
 
 /// Every workload, in report order.
 pub fn all() -> Vec<Entry> {
-    vec![
+    let mut v: Vec<Entry> = vec![
         (
             "peak",
             "f32 FMA peak of the CPU's widest instruction set (avx512f: 24 chains × 16 lanes; avx2+fma: 12 × 8)",
@@ -782,7 +819,9 @@ pub fn all() -> Vec<Entry> {
             "ResNet-18 training step (fwd, softmax-CE, bwd, SGD), 224×224, N=8",
             || Box::new(R18t::with_flops(resnet_flops(8, [2, 2, 2, 2], false))),
         ),
-    ]
+    ];
+    v.extend(r18t_passes());
+    v
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -415,6 +415,11 @@ geometries!(
     (2, 1, 70, 30, 28, 28, 1, 2, 0, 1),
     (1, 2, 40, 12, 14, 14, 1, 2, 0, 1),
     (1, 1, 20, 13, 16, 17, 1, 3, 0, 2),
+    // Weight gradients over the maps of several samples at once (whole maps in one block of
+    // positions): 7 samples of 7 × 7 (5 + 2 with 16-lane packs), 20 of 4 × 4 (16 + 4, or
+    // blocks of 4 with the small-stack packs).
+    (7, 1, 20, 40, 7, 7, 3, 1, 1, 1),
+    (20, 1, 8, 20, 4, 4, 3, 1, 1, 1),
     (2, 1, 1, 6, 28, 28, 5, 1, 0, 1),
     (1, 1, 6, 16, 12, 12, 5, 1, 0, 1),
     (5, 1, 37, 11, 1, 1, 1, 1, 0, 1),
