@@ -420,6 +420,9 @@ geometries!(
     // blocks of 4 with the small-stack packs).
     (7, 1, 20, 40, 7, 7, 3, 1, 1, 1),
     (20, 1, 8, 20, 4, 4, 3, 1, 1, 1),
+    // Samples in chunks whose inputs fit the cache block (100 KiB per sample: 2 + 1 for `f32`,
+    // one at a time for `f64`).
+    (3, 1, 100, 8, 16, 16, 3, 2, 1, 1),
     (2, 1, 1, 6, 28, 28, 5, 1, 0, 1),
     (1, 1, 6, 16, 12, 12, 5, 1, 0, 1),
     (5, 1, 37, 11, 1, 1, 1, 1, 0, 1),

@@ -87,15 +87,12 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
         depthwise::forward::<AsDepthwise<C>, E>(x, w, bias, y);
         return;
     }
-    let d = Direct::forward::<C>();
     let kk = Window::of::<C>().taps();
     let (x_n, y_n) = (C::CI * C::H * C::W, C::CO * C::HO * C::WO);
-    let batched = d.samples::<E>(C::N, x_n, y_n);
-    let (d, samples) = match batched {
-        Some(d) => (d, 1),
-        None => (d, C::N),
-    };
-    for n in 0..samples {
+    let d = Direct::forward::<C>().with_samples(C::N, x_n, y_n);
+    let k = d.batch::<E>();
+    for n0 in (0..C::N).step_by(k) {
+        let (d, x_at, y_at) = d.chunk(n0, k);
         for g in 0..C::G {
             let init = match bias {
                 Some(b) => Init::Bias(&b[g * C::COG..][..C::COG]),
@@ -104,11 +101,11 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
             direct(
                 &d,
                 x,
-                n * x_n + g * C::CIG * C::H * C::W,
+                x_at + g * C::CIG * C::H * C::W,
                 w,
                 g * C::COG * C::CIG * kk,
                 y,
-                n * y_n + g * C::COG * C::HO * C::WO,
+                y_at + g * C::COG * C::HO * C::WO,
                 init,
             );
         }
@@ -160,15 +157,12 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
         }
         return;
     }
-    let d = Direct::transposed::<C>();
     let kk = Window::of::<C>().taps();
     let (dy_n, dx_n) = (C::CO * C::HO * C::WO, C::CI * C::H * C::W);
-    let batched = d.samples::<E>(C::N, dy_n, dx_n);
-    let (d, samples) = match batched {
-        Some(d) => (d, 1),
-        None => (d, C::N),
-    };
-    for n in 0..samples {
+    let d = Direct::transposed::<C>().with_samples(C::N, dy_n, dx_n);
+    let k = d.batch::<E>();
+    for n0 in (0..C::N).step_by(k) {
+        let (d, dy_at, dx_at) = d.chunk(n0, k);
         for g in 0..C::G {
             let init = match bias {
                 Some(b) => Init::Bias(&b[g * C::CIG..][..C::CIG]),
@@ -177,11 +171,11 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
             direct(
                 &d,
                 dy,
-                n * dy_n + g * C::COG * C::HO * C::WO,
+                dy_at + g * C::COG * C::HO * C::WO,
                 w,
                 g * C::COG * C::CIG * kk,
                 dx,
-                n * dx_n + g * C::CIG * C::H * C::W,
+                dx_at + g * C::CIG * C::H * C::W,
                 init,
             );
         }
