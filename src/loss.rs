@@ -46,6 +46,26 @@ pub fn softmax_cross_entropy<const N: usize, const C: usize, E: Element>(
     k::softmax_cross_entropy::<C, E>(logits.as_slice(), targets, dx.as_mut_slice())
 }
 
+/// [`softmax_cross_entropy`] over the first `valid` samples of the batch (all `N` when
+/// `valid ≥ N`): the mean over those samples, with `dx` written for them only. For the last,
+/// partial batch of a dataset, whose other rows are padding.
+///
+/// # Errors
+/// As [`softmax_cross_entropy`], for the first `valid` samples.
+pub fn softmax_cross_entropy_prefix<const N: usize, const C: usize, E: Element>(
+    logits: &Tensor<N, C, 1, 1, E>,
+    targets: &[usize; N],
+    valid: usize,
+    dx: &mut Tensor<N, C, 1, 1, E>,
+) -> Result<E, LossError> {
+    let rows = valid.min(N);
+    k::softmax_cross_entropy::<C, E>(
+        &logits.as_slice()[..rows * C],
+        &targets[..rows],
+        &mut dx.as_mut_slice()[..rows * C],
+    )
+}
+
 /// Mean squared error over all elements (PyTorch's `MSELoss`, `reduction = "mean"`):
 /// `mean((x − target)²)`. Writes `dx = 2 (x − target) / numel`; the gradient with respect to the
 /// target is `−dx` ([`mse_loss_target_grad`]).
@@ -124,6 +144,16 @@ pub fn count_correct<const N: usize, const C: usize, E: Element>(
     targets: &[usize; N],
 ) -> usize {
     k::count_correct::<C, E>(logits.as_slice(), targets)
+}
+
+/// [`count_correct`] over the first `valid` samples of the batch (all `N` when `valid ≥ N`).
+pub fn count_correct_prefix<const N: usize, const C: usize, E: Element>(
+    logits: &Tensor<N, C, 1, 1, E>,
+    targets: &[usize; N],
+    valid: usize,
+) -> usize {
+    let rows = valid.min(N);
+    k::count_correct::<C, E>(&logits.as_slice()[..rows * C], &targets[..rows])
 }
 
 /// A loss on network outputs of type `Y`, with its own kind of target: class indices for

@@ -36,6 +36,7 @@ pub use schedule::{Constant, CosineAnnealing, LrSchedule, StepDecay};
 pub use sgd::{PlainSgd, Sgd, SgdConfig};
 
 use crate::element::Element;
+use crate::kernels::pointwise;
 use crate::visit::{Init, Module, Path, Role, TensorInfo, Visitor};
 
 /// Updates a model's parameters from its gradients.
@@ -68,6 +69,33 @@ pub(crate) fn zero_all<E: Element, M: Module<E>>(m: &mut M) {
         }
     }
     M::visit([m], &Path::Root, &mut Zero);
+}
+
+/// `a += b`, tensor by tensor, for the tensors of `role` of two models of one type (the
+/// data-parallel executor sums its workers' gradients and running statistics so).
+pub(crate) fn add_tensors<E: Element, M: Module<E>>(a: &mut M, b: &mut M, role: Role) {
+    struct Add(Role);
+    impl<E: Element> Visitor<E, 2> for Add {
+        fn tensor(&mut self, info: TensorInfo<'_>, [a, b]: [&mut [E]; 2]) {
+            if info.role == self.0 {
+                pointwise::add_assign(a, b);
+            }
+        }
+    }
+    M::visit([a, b], &Path::Root, &mut Add(role));
+}
+
+/// `m *= s` for the tensors of `role` of `m`.
+pub(crate) fn scale_tensors<E: Element, M: Module<E>>(m: &mut M, role: Role, s: E) {
+    struct Scale<E>(Role, E);
+    impl<E: Element> Visitor<E, 1> for Scale<E> {
+        fn tensor(&mut self, info: TensorInfo<'_>, [a]: [&mut [E]; 1]) {
+            if info.role == self.0 {
+                pointwise::scale(a, self.1);
+            }
+        }
+    }
+    M::visit([m], &Path::Root, &mut Scale(role, s));
 }
 
 /// Calls `f` on the flat values of every trainable parameter of `K` lockstep modules.

@@ -23,9 +23,11 @@
 use super::Classifier;
 use crate::data::{Batches, DataError, Dataset, Normalization};
 use crate::kernels::dropout::splitmix64;
-use crate::kernels::{loss as kloss, pointwise};
-use crate::loss::{LossError, SoftmaxCrossEntropy, count_correct};
-use crate::optim::Optimizer;
+use crate::loss::{
+    LossError, SoftmaxCrossEntropy, count_correct, count_correct_prefix,
+    softmax_cross_entropy_prefix,
+};
+use crate::optim::{Optimizer, add_tensors, scale_tensors};
 use crate::tensor::Tensor;
 use crate::visit::{Path, Role, TensorInfo, Visitor};
 use crate::workspace::Workspace;
@@ -153,16 +155,10 @@ impl<
             .fill_batch(idx, norm, &mut self.x, &mut self.y)
             .map_err(Fail::Data)?;
         net.forward(&self.x, &mut self.ws.output, &mut self.ws.trace);
-        let rows = valid * K;
-        let logits = &self.ws.output.as_slice()[..rows];
-        let y = &self.y[..valid];
-        let loss = kloss::softmax_cross_entropy::<K, f32>(
-            logits,
-            y,
-            &mut self.ws.doutput.as_mut_slice()[..rows],
-        )
-        .map_err(Fail::Loss)?;
-        Ok((loss, kloss::count_correct::<K, f32>(logits, y), valid))
+        let (logits, y) = (&self.ws.output, &self.y);
+        let loss = softmax_cross_entropy_prefix(logits, y, valid, &mut self.ws.doutput)
+            .map_err(Fail::Loss)?;
+        Ok((loss, count_correct_prefix(logits, y, valid), valid))
     }
 }
 
@@ -543,17 +539,13 @@ impl<
         // Gradients: sum in worker order, then the mean.
         for slot in &slots[1..] {
             let mut other = lock(slot);
-            L::visit(
-                [&mut first.buf.ws.grads, &mut other.buf.ws.grads],
-                &Path::Root,
-                &mut Add(Role::Param),
+            add_tensors(
+                &mut first.buf.ws.grads,
+                &mut other.buf.ws.grads,
+                Role::Param,
             );
         }
-        L::visit(
-            [&mut first.buf.ws.grads],
-            &Path::Root,
-            &mut Scale(Role::Param, inv),
-        );
+        scale_tensors(&mut first.buf.ws.grads, Role::Param, inv);
         // Buffers (running statistics): the mean over the replicas; counters and generator
         // states from worker 0.
         L::visit(
@@ -566,13 +558,9 @@ impl<
         );
         for slot in &slots[1..] {
             let mut other = lock(slot);
-            L::visit(
-                [&mut *model, &mut other.replica],
-                &Path::Root,
-                &mut Add(Role::Buffer),
-            );
+            add_tensors(&mut *model, &mut other.replica, Role::Buffer);
         }
-        L::visit([&mut *model], &Path::Root, &mut Scale(Role::Buffer, inv));
+        scale_tensors(&mut *model, Role::Buffer, inv);
         optimizer.step::<f32>(model, &mut first.buf.ws.grads);
         // The updated model back into every replica.
         L::visit(
@@ -636,24 +624,4 @@ fn fork(state: u64, w: usize) -> u64 {
         return state;
     }
     splitmix64(&mut state.wrapping_add(w as u64))
-}
-
-/// `a += b` for the tensors of a role.
-struct Add(Role);
-impl Visitor<f32, 2> for Add {
-    fn tensor(&mut self, info: TensorInfo<'_>, [a, b]: [&mut [f32]; 2]) {
-        if info.role == self.0 {
-            pointwise::add_assign(a, b);
-        }
-    }
-}
-
-/// `a *= s` for the tensors of a role.
-struct Scale(Role, f32);
-impl Visitor<f32, 1> for Scale {
-    fn tensor(&mut self, info: TensorInfo<'_>, [a]: [&mut [f32]; 1]) {
-        if info.role == self.0 {
-            pointwise::scale(a, self.1);
-        }
-    }
 }

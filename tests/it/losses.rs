@@ -304,3 +304,51 @@ fn argmax_and_count_correct() {
     // The helpers are reachable through the module path too.
     assert_eq!(loss::argmax(&Tensor::<1, 2, 1, 1>::zeros()), [0]);
 }
+
+/// The prefix forms score the first `valid` samples of a batch as a batch of their own: the same
+/// loss, gradient rows and count as the smaller batch, the rows past `valid` untouched, and the
+/// whole batch when `valid ≥ N`.
+#[test]
+fn prefix_losses_score_the_first_samples_only() {
+    let x = random::<5, 7>(11, 3.0);
+    let t = [3, 0, 6, 2, 2];
+    let mut small = Tensor::<3, 7, 1, 1, f64>::zeros();
+    small.as_mut_slice().copy_from_slice(&x.as_slice()[..3 * 7]);
+    let mut dsmall = Tensor::zeros();
+    let expect = softmax_cross_entropy(&small, &[3, 0, 6], &mut dsmall).unwrap();
+    let mut dx = Tensor::<5, 7, 1, 1, f64>::zeros();
+    dx.as_mut_slice().fill(9.0);
+    let got = loss::softmax_cross_entropy_prefix(&x, &t, 3, &mut dx).unwrap();
+    assert_eq!(got, expect);
+    assert_eq!(&dx.as_slice()[..3 * 7], dsmall.as_slice());
+    assert!(dx.as_slice()[3 * 7..].iter().all(|&v| v == 9.0));
+    assert_eq!(
+        loss::count_correct_prefix(&x, &t, 3),
+        count_correct(&small, &[3, 0, 6])
+    );
+    // All of it (and more than all of it) is the full batch.
+    let mut dfull = Tensor::zeros();
+    let full = softmax_cross_entropy(&x, &t, &mut dfull).unwrap();
+    for valid in [5, 8] {
+        assert_eq!(
+            loss::softmax_cross_entropy_prefix(&x, &t, valid, &mut dx),
+            Ok(full)
+        );
+        assert_eq!(dx.as_slice(), dfull.as_slice());
+        assert_eq!(
+            loss::count_correct_prefix(&x, &t, valid),
+            count_correct(&x, &t)
+        );
+    }
+    // A bad target past `valid` is not read; one before it is an error.
+    let bad = [3, 0, 6, 99, 2];
+    assert!(loss::softmax_cross_entropy_prefix(&x, &bad, 3, &mut dx).is_ok());
+    assert_eq!(
+        loss::softmax_cross_entropy_prefix(&x, &bad, 4, &mut dx),
+        Err(LossError::TargetOutOfRange {
+            sample: 3,
+            target: 99,
+            classes: 7
+        })
+    );
+}
