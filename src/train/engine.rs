@@ -29,9 +29,10 @@ use crate::loss::{
 };
 use crate::optim::{Optimizer, add_tensors, scale_tensors};
 use crate::tensor::Tensor;
-use crate::visit::{Path, Role, TensorInfo, Visitor};
+use crate::visit::{Module, Path, Role, TensorInfo, Visitor};
 use crate::workspace::Workspace;
 use crate::zeroable::Zeroable;
+use core::marker::PhantomData;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Barrier, Mutex, MutexGuard, PoisonError, RwLock};
@@ -42,11 +43,11 @@ pub(super) enum Fail {
     Data(DataError),
 }
 
-/// The datasets and their normalization.
-pub(super) struct Data<'a, const C: usize> {
+/// The datasets and their normalization (`Nm`: a [`Normalization`]).
+pub(super) struct Data<'a, Nm> {
     pub train: &'a Dataset,
     pub test: &'a Dataset,
-    pub norm: Normalization<C>,
+    pub norm: Nm,
 }
 
 /// The result of evaluating a whole dataset.
@@ -72,7 +73,7 @@ impl Evaluation {
 }
 
 /// One evaluated batch: (mean loss over its valid samples, correct, valid).
-type BatchEval = Result<(f32, usize, usize), Fail>;
+pub(super) type BatchEval = Result<(f32, usize, usize), Fail>;
 
 /// What the executors provide to the epoch loop.
 pub(super) trait Exec<L> {
@@ -95,7 +96,7 @@ pub(super) trait Exec<L> {
 }
 
 /// One worker's buffers.
-struct Buffers<
+pub(super) struct Buffers<
     L: Classifier<N, C, H, W, K>,
     const N: usize,
     const C: usize,
@@ -162,10 +163,94 @@ impl<
     }
 }
 
-/// The sample indices of evaluation batch `b` of `n` samples: `b·N .. min((b+1)·N, n)`.
-fn eval_range<const N: usize>(identity: &[usize], b: usize) -> &[usize] {
-    let start = b * N;
-    &identity[start..(start + N).min(identity.len())]
+/// A training task as one type: model `L` on batches of `N` samples of `C × H × W`, into `K`
+/// classes. The executors below are generic over it ([`Problem`]) instead of over the six
+/// parameters each.
+pub(super) struct Task<
+    L,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+>(PhantomData<L>);
+
+/// What the executors need of a [`Task`]: its model, batch size and normalization, and one
+/// worker's buffers with the passes over them.
+pub(super) trait Problem {
+    /// The model (and the type of its gradients).
+    type Model: Module<f32> + Zeroable + Send;
+    /// The input normalization.
+    type Norm: Sync;
+    /// One worker's buffers.
+    type Buffers: Send;
+    /// Samples per batch.
+    const N: usize;
+    /// New buffers (on the heap).
+    fn buffers() -> Self::Buffers;
+    /// [`Buffers::grads`].
+    fn grads(
+        b: &mut Self::Buffers,
+        net: &mut Self::Model,
+        data: &Dataset,
+        norm: &Self::Norm,
+        idx: &[usize],
+    ) -> Result<(f32, usize), Fail>;
+    /// [`Buffers::eval`].
+    fn eval(
+        b: &mut Self::Buffers,
+        net: &Self::Model,
+        data: &Dataset,
+        norm: &Self::Norm,
+        idx: &[usize],
+    ) -> BatchEval;
+    /// The gradients the last [`Problem::grads`] left.
+    fn gradients(b: &mut Self::Buffers) -> &mut Self::Model;
+}
+
+impl<
+    L: Classifier<N, C, H, W, K>,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+> Problem for Task<L, N, C, H, W, K>
+{
+    type Model = L;
+    type Norm = Normalization<C>;
+    type Buffers = Buffers<L, N, C, H, W, K>;
+    const N: usize = N;
+    fn buffers() -> Self::Buffers {
+        Buffers::new()
+    }
+    fn grads(
+        b: &mut Self::Buffers,
+        net: &mut L,
+        data: &Dataset,
+        norm: &Normalization<C>,
+        idx: &[usize],
+    ) -> Result<(f32, usize), Fail> {
+        b.grads(net, data, norm, idx)
+    }
+    fn eval(
+        b: &mut Self::Buffers,
+        net: &L,
+        data: &Dataset,
+        norm: &Normalization<C>,
+        idx: &[usize],
+    ) -> BatchEval {
+        b.eval(net, data, norm, idx)
+    }
+    fn gradients(b: &mut Self::Buffers) -> &mut L {
+        &mut b.ws.grads
+    }
+}
+
+/// The sample indices of evaluation batch `b` of batches of `n`: `b·n .. min((b+1)·n, len)`.
+fn eval_range(identity: &[usize], b: usize, n: usize) -> &[usize] {
+    let start = b * n;
+    &identity[start..(start + n).min(identity.len())]
 }
 
 /// Sum evaluation results in batch order (`take(b)` = result of batch `b`).
@@ -195,81 +280,54 @@ fn combine(
 }
 
 /// Single-threaded execution on the model itself.
-pub(super) struct Serial<
-    'a,
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> {
-    data: Data<'a, C>,
+pub(super) struct Serial<'a, P: Problem> {
+    data: Data<'a, P::Norm>,
     order: Batches<'a>,
     identity: Vec<usize>,
-    buf: Buffers<L, N, C, H, W, K>,
+    buf: P::Buffers,
     evals: Vec<BatchEval>,
 }
 
-impl<
-    'a,
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> Serial<'a, L, N, C, H, W, K>
-{
-    pub(super) fn new(data: Data<'a, C>) -> Self {
-        let batches = data.test.len().div_ceil(N);
+impl<'a, P: Problem> Serial<'a, P> {
+    pub(super) fn new(data: Data<'a, P::Norm>) -> Self {
+        let batches = data.test.len().div_ceil(P::N);
         Serial {
             order: Batches::training(data.train),
             identity: (0..data.test.len()).collect(),
-            buf: Buffers::new(),
+            buf: P::buffers(),
             evals: Vec::with_capacity(batches),
             data,
         }
     }
 }
 
-impl<
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> Exec<L> for Serial<'_, L, N, C, H, W, K>
-{
+impl<P: Problem> Exec<P::Model> for Serial<'_, P> {
     fn steps(&self) -> usize {
-        self.data.train.len() / N
+        self.data.train.len() / P::N
     }
     fn step_samples(&self) -> usize {
-        N
+        P::N
     }
     fn shuffle(&mut self, seed: u64, epoch: usize) {
         self.order.shuffle(seed, epoch as u64);
     }
-    fn train_step<O: Optimizer<L>>(
+    fn train_step<O: Optimizer<P::Model>>(
         &mut self,
-        model: &mut L,
+        model: &mut P::Model,
         step: usize,
         optimizer: &mut O,
     ) -> Result<(f32, usize), Fail> {
-        let idx = &self.order.order()[step * N..][..N];
-        let out = self
-            .buf
-            .grads(model, self.data.train, &self.data.norm, idx)?;
-        optimizer.step::<f32>(model, &mut self.buf.ws.grads);
+        let idx = &self.order.order()[step * P::N..][..P::N];
+        let out = P::grads(&mut self.buf, model, self.data.train, &self.data.norm, idx)?;
+        optimizer.step::<f32>(model, P::gradients(&mut self.buf));
         Ok(out)
     }
-    fn evaluate(&mut self, model: &mut L) -> Result<Evaluation, (usize, Fail)> {
-        let batches = self.data.test.len().div_ceil(N);
+    fn evaluate(&mut self, model: &mut P::Model) -> Result<Evaluation, (usize, Fail)> {
+        let batches = self.data.test.len().div_ceil(P::N);
         self.evals.clear();
         for b in 0..batches {
-            let idx = eval_range::<N>(&self.identity, b);
-            let r = self.buf.eval(model, self.data.test, &self.data.norm, idx);
+            let idx = eval_range(&self.identity, b, P::N);
+            let r = P::eval(&mut self.buf, model, self.data.test, &self.data.norm, idx);
             self.evals.push(r);
         }
         combine(batches, |b| {
@@ -287,16 +345,9 @@ enum Cmd {
 }
 
 /// A worker's replica, buffers and results.
-struct Slot<
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> {
-    replica: Box<L>,
-    buf: Buffers<L, N, C, H, W, K>,
+struct Slot<P: Problem> {
+    replica: Box<P::Model>,
+    buf: P::Buffers,
     train: Option<Result<(f32, usize), Fail>>,
     /// Results of evaluation batches `w, w + T, w + 2T, ...`.
     evals: Vec<BatchEval>,
@@ -304,20 +355,12 @@ struct Slot<
 }
 
 /// What the threads of a [`Parallel`] run share.
-pub(super) struct Shared<
-    'a,
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> {
-    data: Data<'a, C>,
+pub(super) struct Shared<'a, P: Problem> {
+    data: Data<'a, P::Norm>,
     threads: usize,
     order: RwLock<Batches<'a>>,
     identity: Vec<usize>,
-    slots: Vec<Mutex<Slot<L, N, C, H, W, K>>>,
+    slots: Vec<Mutex<Slot<P>>>,
     cmd: Mutex<Cmd>,
     start: Barrier,
     done: Barrier,
@@ -327,24 +370,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<
-    'a,
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> Shared<'a, L, N, C, H, W, K>
-{
+impl<'a, P: Problem> Shared<'a, P> {
     /// Buffers for `threads ≥ 2` workers (replicas are filled by [`Parallel::new`]).
-    pub(super) fn new(data: Data<'a, C>, threads: usize) -> Self {
-        let batches = data.test.len().div_ceil(N);
+    pub(super) fn new(data: Data<'a, P::Norm>, threads: usize) -> Self {
+        let batches = data.test.len().div_ceil(P::N);
         let slots = (0..threads)
             .map(|_| {
                 Mutex::new(Slot {
-                    replica: L::boxed(),
-                    buf: Buffers::new(),
+                    replica: P::Model::boxed(),
+                    buf: P::buffers(),
                     train: None,
                     evals: Vec::with_capacity(batches.div_ceil(threads)),
                     panic: None,
@@ -384,21 +418,19 @@ impl<
         let result = catch_unwind(AssertUnwindSafe(|| match cmd {
             Cmd::Train { step } => {
                 let order = self.order.read().unwrap_or_else(PoisonError::into_inner);
-                let start = (step * self.threads + w) * N;
-                let idx = &order.order()[start..start + N];
-                let r = slot
-                    .buf
-                    .grads(&mut slot.replica, self.data.train, &self.data.norm, idx);
+                let start = (step * self.threads + w) * P::N;
+                let idx = &order.order()[start..start + P::N];
+                let (train, norm) = (self.data.train, &self.data.norm);
+                let r = P::grads(&mut slot.buf, &mut slot.replica, train, norm, idx);
                 slot.train = Some(r);
             }
             Cmd::Eval => {
                 slot.evals.clear();
-                let batches = self.data.test.len().div_ceil(N);
+                let batches = self.data.test.len().div_ceil(P::N);
                 for b in (w..batches).step_by(self.threads) {
-                    let idx = eval_range::<N>(&self.identity, b);
-                    let r = slot
-                        .buf
-                        .eval(&slot.replica, self.data.test, &self.data.norm, idx);
+                    let idx = eval_range(&self.identity, b, P::N);
+                    let (test, norm) = (self.data.test, &self.data.norm);
+                    let r = P::eval(&mut slot.buf, &slot.replica, test, norm, idx);
                     slot.evals.push(r);
                 }
             }
@@ -411,35 +443,16 @@ impl<
 }
 
 /// Data-parallel execution; the main thread is worker 0. Dropping it stops the workers.
-pub(super) struct Parallel<
-    's,
-    'a,
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> {
-    shared: &'s Shared<'a, L, N, C, H, W, K>,
+pub(super) struct Parallel<'s, 'a, P: Problem> {
+    shared: &'s Shared<'a, P>,
     /// Whether the workers are between the two barriers of a command.
     busy: bool,
 }
 
-impl<
-    's,
-    'a,
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> Parallel<'s, 'a, L, N, C, H, W, K>
-{
+impl<'s, 'a, P: Problem> Parallel<'s, 'a, P> {
     /// Takes charge of the workers of `shared` (spawned by the caller, running
     /// [`Shared::worker`]) and copies `model` into every replica.
-    pub(super) fn new(shared: &'s Shared<'a, L, N, C, H, W, K>, model: &mut L) -> Self {
+    pub(super) fn new(shared: &'s Shared<'a, P>, model: &mut P::Model) -> Self {
         let p = Parallel {
             shared,
             busy: false,
@@ -449,10 +462,10 @@ impl<
     }
 
     /// Copy the master model (parameters, buffers, counters) into every replica.
-    fn broadcast(&self, model: &mut L) {
+    fn broadcast(&self, model: &mut P::Model) {
         for (w, slot) in self.shared.slots.iter().enumerate() {
             let mut slot = lock(slot);
-            L::visit(
+            P::Model::visit(
                 [&mut *slot.replica, model],
                 &Path::Root,
                 &mut Assign::all(w),
@@ -477,15 +490,7 @@ impl<
     }
 }
 
-impl<
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> Drop for Parallel<'_, '_, L, N, C, H, W, K>
-{
+impl<P: Problem> Drop for Parallel<'_, '_, P> {
     fn drop(&mut self) {
         if self.busy {
             self.shared.done.wait();
@@ -495,20 +500,12 @@ impl<
     }
 }
 
-impl<
-    L: Classifier<N, C, H, W, K>,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-> Exec<L> for Parallel<'_, '_, L, N, C, H, W, K>
-{
+impl<P: Problem> Exec<P::Model> for Parallel<'_, '_, P> {
     fn steps(&self) -> usize {
-        self.shared.data.train.len() / (N * self.shared.threads)
+        self.shared.data.train.len() / (P::N * self.shared.threads)
     }
     fn step_samples(&self) -> usize {
-        N * self.shared.threads
+        P::N * self.shared.threads
     }
     fn shuffle(&mut self, seed: u64, epoch: usize) {
         self.shared
@@ -517,9 +514,9 @@ impl<
             .unwrap_or_else(PoisonError::into_inner)
             .shuffle(seed, epoch as u64);
     }
-    fn train_step<O: Optimizer<L>>(
+    fn train_step<O: Optimizer<P::Model>>(
         &mut self,
-        model: &mut L,
+        model: &mut P::Model,
         step: usize,
         optimizer: &mut O,
     ) -> Result<(f32, usize), Fail> {
@@ -540,15 +537,15 @@ impl<
         for slot in &slots[1..] {
             let mut other = lock(slot);
             add_tensors(
-                &mut first.buf.ws.grads,
-                &mut other.buf.ws.grads,
+                P::gradients(&mut first.buf),
+                P::gradients(&mut other.buf),
                 Role::Param,
             );
         }
-        scale_tensors(&mut first.buf.ws.grads, Role::Param, inv);
+        scale_tensors(P::gradients(&mut first.buf), Role::Param, inv);
         // Buffers (running statistics): the mean over the replicas; counters and generator
         // states from worker 0.
-        L::visit(
+        P::Model::visit(
             [&mut *model, &mut first.replica],
             &Path::Root,
             &mut Assign {
@@ -561,16 +558,16 @@ impl<
             add_tensors(&mut *model, &mut other.replica, Role::Buffer);
         }
         scale_tensors(&mut *model, Role::Buffer, inv);
-        optimizer.step::<f32>(model, &mut first.buf.ws.grads);
+        optimizer.step::<f32>(model, P::gradients(&mut first.buf));
         // The updated model back into every replica.
-        L::visit(
+        P::Model::visit(
             [&mut *first.replica, model],
             &Path::Root,
             &mut Assign::all(0),
         );
         for (w, slot) in slots.iter().enumerate().skip(1) {
             let mut other = lock(slot);
-            L::visit(
+            P::Model::visit(
                 [&mut *other.replica, model],
                 &Path::Root,
                 &mut Assign::all(w),
@@ -578,12 +575,12 @@ impl<
         }
         Ok((loss * inv, correct))
     }
-    fn evaluate(&mut self, _model: &mut L) -> Result<Evaluation, (usize, Fail)> {
+    fn evaluate(&mut self, _model: &mut P::Model) -> Result<Evaluation, (usize, Fail)> {
         // The replicas equal the model (copied after every step and at the start).
         self.command(Cmd::Eval);
         let t = self.shared.threads;
         let mut guards: Vec<_> = self.shared.slots.iter().map(lock).collect();
-        let batches = self.shared.data.test.len().div_ceil(N);
+        let batches = self.shared.data.test.len().div_ceil(P::N);
         combine(batches, |b| {
             core::mem::replace(&mut guards[b % t].evals[b / t], Ok((0.0, 0, 0)))
         })

@@ -84,7 +84,7 @@ use crate::shape::Trainable;
 use crate::tensor::Tensor;
 use crate::visit::Module;
 use crate::zeroable::Zeroable;
-use engine::{Data, Exec, Fail, Parallel, Serial, Shared};
+use engine::{Data, Exec, Fail, Parallel, Serial, Shared, Task};
 use progress::Reporter;
 use std::marker::PhantomData;
 use std::path::PathBuf;
@@ -317,7 +317,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize> Trainer<Ten
             norm: *norm,
         };
         if cfg.threads == 1 {
-            let mut exec = Serial::<L, N, C, H, W, K>::new(data);
+            let mut exec = Serial::<Task<L, N, C, H, W, K>>::new(data);
             self.epochs(
                 &mut exec,
                 model,
@@ -327,7 +327,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize> Trainer<Ten
                 &mut reporter,
             )?;
         } else {
-            let shared = Shared::<L, N, C, H, W, K>::new(data, cfg.threads);
+            let shared = Shared::<Task<L, N, C, H, W, K>>::new(data, cfg.threads);
             std::thread::scope(|s| {
                 for w in 1..cfg.threads {
                     let shared = &shared;
@@ -441,11 +441,11 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize> Trainer<Ten
         };
         let fail = |(batch, f)| fail(f, Phase::Test, 0, batch);
         if self.config.threads == 1 {
-            Serial::<L, N, C, H, W, K>::new(d)
+            Serial::<Task<L, N, C, H, W, K>>::new(d)
                 .evaluate(model)
                 .map_err(fail)
         } else {
-            let shared = Shared::<L, N, C, H, W, K>::new(d, self.config.threads);
+            let shared = Shared::<Task<L, N, C, H, W, K>>::new(d, self.config.threads);
             std::thread::scope(|s| {
                 for w in 1..self.config.threads {
                     let shared = &shared;
