@@ -137,3 +137,13 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element,
         (N * C * H * W) as u64
     }
 }
+
+/// The generator state of data-parallel worker `w` when the master model's is `state`: the
+/// state itself for worker 0, else the SplitMix64 output of `state + w` (distinct streams for
+/// distinct workers, all following from the master's state, which checkpoints save).
+pub(crate) fn fork(state: u64, w: usize) -> u64 {
+    if w == 0 {
+        return state;
+    }
+    kernel::splitmix64(&mut state.wrapping_add(w as u64))
+}

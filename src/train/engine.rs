@@ -22,7 +22,7 @@
 
 use super::Classifier;
 use crate::data::{Batches, DataError, Dataset, Normalization};
-use crate::kernels::dropout::splitmix64;
+use crate::layers::dropout::fork;
 use crate::loss::{
     LossError, SoftmaxCrossEntropy, count_correct, count_correct_prefix,
     softmax_cross_entropy_prefix,
@@ -611,14 +611,4 @@ impl Visitor<f32, 2> for Assign {
     fn generator(&mut self, _: &Path<'_>, [a, b]: [&mut u64; 2]) {
         *a = fork(*b, self.worker);
     }
-}
-
-/// The generator state of worker `w` when the master's is `state`: the state itself for worker
-/// 0, else dropout's own SplitMix64 output of `state + w` (distinct streams for distinct
-/// workers).
-fn fork(state: u64, w: usize) -> u64 {
-    if w == 0 {
-        return state;
-    }
-    splitmix64(&mut state.wrapping_add(w as u64))
 }
