@@ -523,42 +523,25 @@ pub type LeNet2Geom = constnet::kernels::conv::Geom<64, 1, 6, 16, 12, 12, 8, 8, 
 pub type W5Geom = constnet::kernels::conv::Geom<1, 1, 32, 64, 32, 32, 16, 16, 4, 2, 1, 1>;
 /// ResNet's downsampling convolution (3 × 3, stride 2, padding 1), 64 → 128, 32×32 → 16×16, N=8.
 pub type DownGeom = constnet::kernels::conv::Geom<8, 1, 64, 128, 32, 32, 16, 16, 3, 2, 1, 1>;
-/// ResNet-18's convolutions at 224² and batch 1, one geometry each (forward pass, the
-/// inference cost of each stage): the stem, each stage's 3×3 at stride 1 and its first 3×3
-/// at stride 2, and the 1×1 projections at stride 2.
+/// ResNet-18's convolutions at 224², one geometry each, at batch `N` (1 by default: the
+/// inference cost of each stage; R18t's training step runs them at 8): the stem, each stage's
+/// 3×3 at stride 1 and its first 3×3 at stride 2, and the 1×1 projections at stride 2.
 pub mod r18 {
     use constnet::kernels::conv::Geom;
-    pub type Stem = Geom<1, 1, 3, 64, 224, 224, 112, 112, 7, 2, 3, 1>;
-    pub type S1 = Geom<1, 1, 64, 64, 56, 56, 56, 56, 3, 1, 1, 1>;
-    pub type S2a = Geom<1, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>;
-    pub type S2 = Geom<1, 1, 128, 128, 28, 28, 28, 28, 3, 1, 1, 1>;
-    pub type S3a = Geom<1, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
-    pub type S3 = Geom<1, 1, 256, 256, 14, 14, 14, 14, 3, 1, 1, 1>;
-    pub type S4a = Geom<1, 1, 256, 512, 14, 14, 7, 7, 3, 2, 1, 1>;
-    pub type S4 = Geom<1, 1, 512, 512, 7, 7, 7, 7, 3, 1, 1, 1>;
-    pub type D2 = Geom<1, 1, 64, 128, 56, 56, 28, 28, 1, 2, 0, 1>;
-    pub type D3 = Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>;
-    pub type D4 = Geom<1, 1, 256, 512, 14, 14, 7, 7, 1, 2, 0, 1>;
+    pub type Stem<const N: usize = 1> = Geom<N, 1, 3, 64, 224, 224, 112, 112, 7, 2, 3, 1>;
+    pub type S1<const N: usize = 1> = Geom<N, 1, 64, 64, 56, 56, 56, 56, 3, 1, 1, 1>;
+    pub type S2a<const N: usize = 1> = Geom<N, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>;
+    pub type S2<const N: usize = 1> = Geom<N, 1, 128, 128, 28, 28, 28, 28, 3, 1, 1, 1>;
+    pub type S3a<const N: usize = 1> = Geom<N, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
+    pub type S3<const N: usize = 1> = Geom<N, 1, 256, 256, 14, 14, 14, 14, 3, 1, 1, 1>;
+    pub type S4a<const N: usize = 1> = Geom<N, 1, 256, 512, 14, 14, 7, 7, 3, 2, 1, 1>;
+    pub type S4<const N: usize = 1> = Geom<N, 1, 512, 512, 7, 7, 7, 7, 3, 1, 1, 1>;
+    pub type D2<const N: usize = 1> = Geom<N, 1, 64, 128, 56, 56, 28, 28, 1, 2, 0, 1>;
+    pub type D3<const N: usize = 1> = Geom<N, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>;
+    pub type D4<const N: usize = 1> = Geom<N, 1, 256, 512, 14, 14, 7, 7, 1, 2, 0, 1>;
 }
 
-/// ResNet-18's convolutions at 224² and batch 8, the geometries of R18t's training step (each
-/// runs forward, input gradient and weight gradient there; the stem has no input gradient).
-pub mod r18t {
-    use constnet::kernels::conv::Geom;
-    pub type Stem = Geom<8, 1, 3, 64, 224, 224, 112, 112, 7, 2, 3, 1>;
-    pub type S1 = Geom<8, 1, 64, 64, 56, 56, 56, 56, 3, 1, 1, 1>;
-    pub type S2a = Geom<8, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>;
-    pub type S2 = Geom<8, 1, 128, 128, 28, 28, 28, 28, 3, 1, 1, 1>;
-    pub type S3a = Geom<8, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
-    pub type S3 = Geom<8, 1, 256, 256, 14, 14, 14, 14, 3, 1, 1, 1>;
-    pub type S4a = Geom<8, 1, 256, 512, 14, 14, 7, 7, 3, 2, 1, 1>;
-    pub type S4 = Geom<8, 1, 512, 512, 7, 7, 7, 7, 3, 1, 1, 1>;
-    pub type D2 = Geom<8, 1, 64, 128, 56, 56, 28, 28, 1, 2, 0, 1>;
-    pub type D3 = Geom<8, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>;
-    pub type D4 = Geom<8, 1, 256, 512, 14, 14, 7, 7, 1, 2, 0, 1>;
-}
-
-/// `r18t_<layer>_<f|d|w>` for every geometry of [`r18t`]: the forward (`f`), input-gradient
+/// `r18t_<layer>_<f|d|w>` for every geometry of [`r18`] at batch 8: the forward (`f`), input-gradient
 /// (`d`) and weight-gradient (`w`) passes of R18t's convolutions one by one, so that the
 /// training step's time can be split by layer and pass.
 fn r18t_passes() -> Vec<Entry> {
@@ -566,11 +549,11 @@ fn r18t_passes() -> Vec<Entry> {
         ($($g:ident $name:literal),*) => {
             vec![$(
                 (concat!("r18t_", $name, "_f"), concat!("R18t's ", $name, " forward (kernel, N=8)"),
-                    (|| Box::new(ConvPass::<r18t::$g>::new(Pass::Forward))) as fn() -> Box<dyn Workload>),
+                    (|| Box::new(ConvPass::<r18::$g<8>>::new(Pass::Forward))) as fn() -> Box<dyn Workload>),
                 (concat!("r18t_", $name, "_d"), concat!("R18t's ", $name, " input gradient (kernel, N=8)"),
-                    || Box::new(ConvPass::<r18t::$g>::new(Pass::Data))),
+                    || Box::new(ConvPass::<r18::$g<8>>::new(Pass::Data))),
                 (concat!("r18t_", $name, "_w"), concat!("R18t's ", $name, " weight gradient (kernel, N=8)"),
-                    || Box::new(ConvPass::<r18t::$g>::new(Pass::Weight))),
+                    || Box::new(ConvPass::<r18::$g<8>>::new(Pass::Weight))),
             )*]
         };
     }
