@@ -89,10 +89,7 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
     }
     let kk = Window::of::<C>().taps();
     let (x_n, y_n) = (C::CI * C::H * C::W, C::CO * C::HO * C::WO);
-    let d = Direct::forward::<C>().with_samples(C::N, x_n, y_n);
-    let k = d.batch::<E>();
-    for n0 in (0..C::N).step_by(k) {
-        let (d, x_at, y_at) = d.chunk(n0, k);
+    for (d, x_at, y_at) in Direct::forward::<C>().samples::<E>(C::N, x_n, y_n) {
         for g in 0..C::G {
             let init = match bias {
                 Some(b) => Init::Bias(&b[g * C::COG..][..C::COG]),
@@ -159,10 +156,7 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
     }
     let kk = Window::of::<C>().taps();
     let (dy_n, dx_n) = (C::CO * C::HO * C::WO, C::CI * C::H * C::W);
-    let d = Direct::transposed::<C>().with_samples(C::N, dy_n, dx_n);
-    let k = d.batch::<E>();
-    for n0 in (0..C::N).step_by(k) {
-        let (d, dy_at, dx_at) = d.chunk(n0, k);
+    for (d, dy_at, dx_at) in Direct::transposed::<C>().samples::<E>(C::N, dy_n, dx_n) {
         for g in 0..C::G {
             let init = match bias {
                 Some(b) => Init::Bias(&b[g * C::CIG..][..C::CIG]),

@@ -130,29 +130,27 @@ impl Direct {
         }
     }
 
-    /// `n` samples, `x_n` and `y_n` apart, in one problem, and how many of them run at a time
-    /// ([`Self::batch`]).
-    pub(super) fn with_samples(self, n: usize, x_n: usize, y_n: usize) -> Self {
-        Self {
-            n,
-            x_n,
-            y_n,
-            ..self
-        }
-    }
-
-    /// Samples run as one problem: as many as have inputs small enough together to stay in
-    /// cache while every block of output channels sweeps them (then each pass packs its
-    /// weights once for all of them), at least one.
-    pub(super) fn batch<E>(&self) -> usize {
-        (L2_BLOCK / (self.x_n * core::mem::size_of::<E>()).max(1)).clamp(1, self.n.max(1))
-    }
-
-    /// Samples `n0..n0 + k` of this problem as a problem of their own, with the offsets of
-    /// sample `n0` in the input and the output.
-    pub(super) fn chunk(self, n0: usize, k: usize) -> (Self, usize, usize) {
-        let n = k.min(self.n - n0);
-        (Self { n, ..self }, n0 * self.x_n, n0 * self.y_n)
+    /// The problem over `n` samples, `x_n` and `y_n` apart, as chunks to run one after the
+    /// other, each with the offsets of its first sample in the input and the output. A chunk
+    /// holds as many samples as have inputs small enough together to stay in cache while every
+    /// block of output channels sweeps them (each pass then packs its weights once per chunk),
+    /// at least one.
+    pub(super) fn samples<E>(
+        self,
+        n: usize,
+        x_n: usize,
+        y_n: usize,
+    ) -> impl Iterator<Item = (Self, usize, usize)> {
+        let k = (L2_BLOCK / (x_n * core::mem::size_of::<E>()).max(1)).clamp(1, n.max(1));
+        (0..n).step_by(k).map(move |n0| {
+            let d = Self {
+                n: k.min(n - n0),
+                x_n,
+                y_n,
+                ..self
+            };
+            (d, n0 * x_n, n0 * y_n)
+        })
     }
 
     /// A `1 × 1`, stride-1, unpadded convolution maps each plane to itself position by

@@ -298,7 +298,7 @@ pub(super) fn wgrad_tiles<
         (1, PB)
     };
     let ns = if block_rows >= q.ho {
-        (PB / ohw).clamp(1, q.n.max(1))
+        (PB / ohw.max(1)).clamp(1, q.n.max(1))
     } else {
         1
     };
