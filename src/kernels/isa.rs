@@ -89,89 +89,112 @@ impl Level {
     }
 }
 
-/// The build's own instruction set. Always available.
-#[derive(Clone, Copy, Debug)]
-pub struct Baseline(());
+pub use baseline::Baseline;
 
-impl Baseline {
-    /// The baseline token (no check needed: the build itself targets it).
-    pub(crate) const fn new() -> Self {
-        Baseline(())
-    }
-}
+/// The baseline token and its trampoline. Each level is a module of its own so that the
+/// compiler puts each level's kernels in a codegen unit of its own: a function generic over the
+/// closure it runs is placed with its defining module, and the three trampolines in one module
+/// made one unit of nearly all the library's code, compiled on one core (the library's test
+/// build: 53 s, 36 of them waiting for that unit).
+mod baseline {
+    use super::{Isa, Level, sealed};
 
-impl sealed::Sealed for Baseline {}
-impl Isa for Baseline {
-    const LEVEL: Level = Level::Baseline;
-    // `mul_add` without `std` is libm's software routine: only `std` builds fuse.
-    const FMA: bool = cfg!(all(
-        feature = "std",
-        any(target_feature = "fma", target_arch = "aarch64")
-    ));
-    const VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f") {
-        64
-    } else if cfg!(target_feature = "avx2") {
-        32
-    } else {
-        16
-    };
-    const REGISTERS: usize = if cfg!(target_arch = "aarch64") || cfg!(target_feature = "avx512f") {
-        32
-    } else {
-        16
-    };
+    /// The build's own instruction set. Always available.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Baseline(());
 
-    #[inline(always)]
-    fn run<R>(self, f: impl FnOnce() -> R) -> R {
-        #[inline(never)]
-        fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
-            f()
+    impl Baseline {
+        /// The baseline token (no check needed: the build itself targets it).
+        pub(crate) const fn new() -> Self {
+            Baseline(())
         }
-        out_of_line(f)
     }
-}
 
-/// Declares a token type for an x86-64 level: its target features, its detection, its
-/// trampoline.
-macro_rules! x86_level {
-    ($(#[$doc:meta])* $name:ident, $level:expr, $bytes:expr, $regs:expr,
-     features: $features:literal, detect: [$($detect:tt),*]) => {
-        $(#[$doc])*
-        #[cfg(target_arch = "x86_64")]
-        #[derive(Clone, Copy, Debug)]
-        pub struct $name(());
+    impl sealed::Sealed for Baseline {}
+    impl Isa for Baseline {
+        const LEVEL: Level = Level::Baseline;
+        // `mul_add` without `std` is libm's software routine: only `std` builds fuse.
+        const FMA: bool = cfg!(all(
+            feature = "std",
+            any(target_feature = "fma", target_arch = "aarch64")
+        ));
+        const VECTOR_BYTES: usize = if cfg!(target_feature = "avx512f") {
+            64
+        } else if cfg!(target_feature = "avx2") {
+            32
+        } else {
+            16
+        };
+        const REGISTERS: usize =
+            if cfg!(target_arch = "aarch64") || cfg!(target_feature = "avx512f") {
+                32
+            } else {
+                16
+            };
 
-        #[cfg(target_arch = "x86_64")]
-        impl $name {
-            /// The token, if the CPU has every feature of this level.
-            fn detect() -> Option<Self> {
-                #[cfg(feature = "std")]
-                let has = true $(&& std::is_x86_feature_detected!($detect))*;
-                #[cfg(not(feature = "std"))]
-                let has = true $(&& cfg!(target_feature = $detect))*;
-                has.then_some($name(()))
+        #[inline(always)]
+        fn run<R>(self, f: impl FnOnce() -> R) -> R {
+            #[inline(never)]
+            fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
+                f()
             }
+            out_of_line(f)
         }
+    }
+}
+
+/// Declares a token type for an x86-64 level, in a module of its own (see `baseline`): its
+/// target features, its detection, its trampoline.
+macro_rules! x86_level {
+    ($(#[$doc:meta])* $module:ident :: $name:ident, $level:expr, $bytes:expr, $regs:expr,
+     features: $features:literal, detect: [$($detect:tt),*]) => {
+        #[cfg(target_arch = "x86_64")]
+        pub use $module::$name;
 
         #[cfg(target_arch = "x86_64")]
-        impl sealed::Sealed for $name {}
-        #[cfg(target_arch = "x86_64")]
-        impl Isa for $name {
-            const LEVEL: Level = $level;
-            const FMA: bool = cfg!(feature = "std");
-            const VECTOR_BYTES: usize = $bytes;
-            const REGISTERS: usize = $regs;
+        mod $module {
+            use super::{Isa, Level, sealed};
 
-            #[inline(always)]
-            fn run<R>(self, f: impl FnOnce() -> R) -> R {
-                #[target_feature(enable = $features)]
-                #[inline(never)]
-                fn with_features<R>(f: impl FnOnce() -> R) -> R {
-                    f()
+            $(#[$doc])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $name(());
+
+            impl $name {
+                /// The token, if the CPU has every feature of this level.
+                pub(super) fn detect() -> Option<Self> {
+                    #[cfg(feature = "std")]
+                    let has = true $(&& std::is_x86_feature_detected!($detect))*;
+                    #[cfg(not(feature = "std"))]
+                    let has = true $(&& cfg!(target_feature = $detect))*;
+                    has.then_some($name(()))
                 }
-                // SAFETY: `self` exists, so `detect` found every feature of `$features` on this
-                // CPU (the token's only constructor).
-                unsafe { with_features(f) }
+
+                /// The token again, for a level that [`detect`](Self::detect) found before
+                /// (`token` keeps which one it was).
+                pub(super) const fn detected_before() -> Self {
+                    $name(())
+                }
+            }
+
+            impl sealed::Sealed for $name {}
+            impl Isa for $name {
+                const LEVEL: Level = $level;
+                const FMA: bool = cfg!(feature = "std");
+                const VECTOR_BYTES: usize = $bytes;
+                const REGISTERS: usize = $regs;
+
+                #[inline(always)]
+                fn run<R>(self, f: impl FnOnce() -> R) -> R {
+                    #[target_feature(enable = $features)]
+                    #[inline(never)]
+                    fn with_features<R>(f: impl FnOnce() -> R) -> R {
+                        f()
+                    }
+                    // SAFETY: `self` exists, so `detect` found every feature of `$features` on
+                    // this CPU (`detect` and `detected_before`, called only by `token` for a
+                    // level `detect` found, are the token's only constructors).
+                    unsafe { with_features(f) }
+                }
             }
         }
     };
@@ -179,13 +202,13 @@ macro_rules! x86_level {
 
 x86_level!(
     /// AVX2 and FMA (x86-64-v3).
-    Avx2, Level::Avx2, 32, 16,
+    avx2::Avx2, Level::Avx2, 32, 16,
     features: "avx,avx2,fma,bmi1,bmi2,lzcnt,popcnt,f16c,movbe",
     detect: ["avx", "avx2", "fma", "bmi1", "bmi2", "lzcnt", "popcnt", "f16c", "movbe"]
 );
 x86_level!(
     /// AVX-512 F, VL, BW, DQ and CD, with AVX2 and FMA (x86-64-v4).
-    Avx512, Level::Avx512, 64, 32,
+    avx512::Avx512, Level::Avx512, 64, 32,
     features: "avx,avx2,fma,bmi1,bmi2,lzcnt,popcnt,f16c,movbe,avx512f,avx512vl,avx512bw,avx512dq,avx512cd",
     detect: ["avx", "avx2", "fma", "bmi1", "bmi2", "lzcnt", "popcnt", "f16c", "movbe",
              "avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512cd"]
@@ -287,9 +310,9 @@ pub fn token() -> Token {
         }
         // (`CHOSEN` holds a level that was detected: its token may be made again.)
         #[cfg(target_arch = "x86_64")]
-        2 => Token::Avx2(Avx2(())),
+        2 => Token::Avx2(Avx2::detected_before()),
         #[cfg(target_arch = "x86_64")]
-        3 => Token::Avx512(Avx512(())),
+        3 => Token::Avx512(Avx512::detected_before()),
         _ => Token::Baseline(Baseline::new()),
     }
 }
