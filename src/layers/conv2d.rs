@@ -1,12 +1,12 @@
 //! [`Conv2d`]: 2-D convolution with stride, padding, dilation and an optional bias.
 
 use crate::element::Element;
-use crate::kernels::conv::{self, Geom};
-use crate::layer::{Input, Io, Layer};
+use crate::kernels::conv::Geom;
+use crate::layer::Layer;
 use crate::layers::bias::{Bias, BiasMode};
-use crate::shape::{Check, Dim, Window};
+use crate::layers::conv_core::{self, Direct};
+use crate::shape::{Dim, Window};
 use crate::tensor::Tensor;
-use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
 
 /// 2-D convolution (PyTorch's `nn.Conv2d`): `CI` → `CO` channels, kernel `K`, stride `S`,
 /// padding `P` (zeros), dilation `D`, with a bias unless `B` is
@@ -74,48 +74,13 @@ impl<
     }
 }
 
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> Module<E> for Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    fn visit<V: Visitor<E, KK>, const KK: usize>(
-        mut m: [&mut Self; KK],
-        path: &Path<'_>,
-        v: &mut V,
-    ) {
-        let fan_in = CI * K * KW;
-        let p = path.field("weight");
-        v.tensor(
-            TensorInfo::param(&p, &[CO, CI, K, KW], fan_in),
-            parts(&mut m, |l| {
-                l.weight
-                    .as_flattened_mut()
-                    .as_flattened_mut()
-                    .as_flattened_mut()
-            }),
-        );
-        if B::get(&m[0].bias).is_some() {
-            let p = path.field("bias");
-            v.tensor(
-                TensorInfo::param(&p, &[CO], fan_in),
-                parts(&mut m, |l| {
-                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
-                }),
-            );
-        }
-    }
-}
+conv_core::params!(
+    [const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize, B: BiasMode,
+     E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize]
+    Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: BiasMode,
+    shape: [CO, CI, K, KW], fan_in: CI * K * KW,
+    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut
+);
 
 impl<
     const N: usize,
@@ -140,82 +105,10 @@ where
     Dim<H>: Window<K, S, P, D, Out = Dim<HO>>,
     Dim<W>: Window<KW, SW, PW, DW, Out = Dim<WO>>,
 {
-    type Output = Tensor<N, CO, HO, WO, E>;
-    type Trace = ();
-    type Training = Check<true>;
-
-    #[inline]
-    fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        Layer::<Tensor<N, CI, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
-    }
-
-    #[inline]
-    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
-        let (x, y) = io.apart();
-        conv::forward::<Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
-            x,
-            self.weight_flat(),
-            B::get(&self.bias),
-            y,
-        );
-    }
-
-    #[inline]
-    fn forward_train_unchecked(
-        &mut self,
-        x: &Tensor<N, CI, H, W, E>,
-        y: &mut Self::Output,
-        t: &mut (),
-    ) {
-        self.forward(x, y, t)
-    }
-
-    fn backward(
-        &self,
-        x: Input<'_, Tensor<N, CI, H, W, E>>,
-        _: &mut (),
-        dy: &Self::Output,
-        grads: &mut Self,
-    ) {
-        type G<
-            const N: usize,
-            const CI: usize,
-            const CO: usize,
-            const H: usize,
-            const W: usize,
-            const HO: usize,
-            const WO: usize,
-            const K: usize,
-            const S: usize,
-            const P: usize,
-            const D: usize,
-            const KW: usize,
-            const SW: usize,
-            const PW: usize,
-            const DW: usize,
-        > = Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>;
-        conv::backward_weight::<G<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
-            x.get().as_slice(),
-            dy.as_slice(),
-            grads
-                .weight
-                .as_flattened_mut()
-                .as_flattened_mut()
-                .as_flattened_mut(),
-            B::get_mut(&mut grads.bias),
-        );
-        if let Some(dx) = x.into_grad() {
-            conv::backward_data::<G<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
-                dy.as_slice(),
-                self.weight_flat(),
-                dx.as_mut_slice(),
-            );
-        }
-    }
-
-    fn flops() -> u64 {
-        (2 * N * CO * HO * WO * CI * K * KW) as u64
-    }
+    conv_core::layer_body!(
+        Tensor<N, CI, H, W, E> => Tensor<N, CO, HO, WO, E>, E,
+        Direct<Geom<N, 1, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>>
+    );
 }
 
 /// A 2-D convolution with its own kernel size, stride, padding and dilation along rows (`…H`)

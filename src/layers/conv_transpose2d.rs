@@ -18,14 +18,15 @@
 //! geometries are rejected at compile time ([`OutputPaddingBelowStride`]) rather than handed to a
 //! convolution kernel whose geometry would be inconsistent.
 
+#[cfg(doc)]
+use crate::kernels::conv;
 use crate::element::Element;
-use crate::kernels::conv::{self, Geom};
-use crate::kernels::pointwise;
-use crate::layer::{Input, Io, Layer};
+use crate::kernels::conv::Geom;
+use crate::layer::Layer;
 use crate::layers::bias::{Bias, BiasMode};
-use crate::shape::{Check, Dim, TransposedWindow};
+use crate::layers::conv_core::{self, Transposed};
+use crate::shape::{Dim, TransposedWindow};
 use crate::tensor::Tensor;
-use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
 
 /// 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`, `groups = 1`): `CI` → `CO`
 /// channels, square kernel `K`, stride `S`, padding `P`, output padding `OP`, dilation `D`, with a
@@ -106,46 +107,15 @@ impl<
     }
 }
 
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OP: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const OPW: usize,
-    const DW: usize,
-> Module<E> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
-{
-    fn visit<V: Visitor<E, KK>, const KK: usize>(
-        mut m: [&mut Self; KK],
-        path: &Path<'_>,
-        v: &mut V,
-    ) {
-        // PyTorch computes the fan-in of a `[CI, CO, K, K]` weight from its dimension 1.
-        let fan_in = CO * K * KW;
-        let p = path.field("weight");
-        v.tensor(
-            TensorInfo::param(&p, &[CI, CO, K, KW], fan_in),
-            parts(&mut m, |l| l.weight_flat_mut()),
-        );
-        if B::get(&m[0].bias).is_some() {
-            let p = path.field("bias");
-            v.tensor(
-                TensorInfo::param(&p, &[CO], fan_in),
-                parts(&mut m, |l| {
-                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
-                }),
-            );
-        }
-    }
-}
+// (PyTorch computes the fan-in of a `[CI, CO, K, K]` weight from its dimension 1.)
+conv_core::params!(
+    [const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize,
+     const OP: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize,
+     const PW: usize, const OPW: usize, const DW: usize]
+    ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>, E, B: BiasMode,
+    shape: [CI, CO, K, KW], fan_in: CO * K * KW,
+    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut
+);
 
 /// The convolution `CO → CI`, `HO × WO → H × W` whose input gradient is this transposed
 /// convolution.
@@ -195,66 +165,10 @@ where
     Dim<OP>: OutputPaddingBelowStride<S>,
     Dim<OPW>: OutputPaddingBelowStride<SW>,
 {
-    type Output = Tensor<N, CO, HO, WO, E>;
-    type Trace = ();
-    type Training = Check<true>;
-
-    #[inline]
-    fn forward(&self, x: &Tensor<N, CI, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        Layer::<Tensor<N, CI, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
-    }
-
-    #[inline]
-    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
-        let (x, y) = io.apart();
-        conv::transposed_forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
-            x,
-            self.weight_flat(),
-            B::get(&self.bias),
-            y,
-        );
-    }
-
-    #[inline]
-    fn forward_train_unchecked(
-        &mut self,
-        x: &Tensor<N, CI, H, W, E>,
-        y: &mut Self::Output,
-        t: &mut (),
-    ) {
-        self.forward(x, y, t)
-    }
-
-    fn backward(
-        &self,
-        x: Input<'_, Tensor<N, CI, H, W, E>>,
-        _: &mut (),
-        dy: &Self::Output,
-        grads: &mut Self,
-    ) {
-        // The adjoint convolution's input is our `dy`, its output gradient is our `x`.
-        conv::backward_weight::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
-            dy.as_slice(),
-            x.get().as_slice(),
-            grads.weight_flat_mut(),
-            None,
-        );
-        if let Some(db) = B::get_mut(&mut grads.bias) {
-            pointwise::channel_sums(dy.as_slice(), db, HO * WO);
-        }
-        if let Some(dx) = x.into_grad() {
-            conv::forward::<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>, E>(
-                dy.as_slice(),
-                self.weight_flat(),
-                None,
-                dx.as_mut_slice(),
-            );
-        }
-    }
-
-    fn flops() -> u64 {
-        (2 * N * CI * H * W * CO * K * KW) as u64
-    }
+    conv_core::layer_body!(
+        Tensor<N, CI, H, W, E> => Tensor<N, CO, HO, WO, E>, E,
+        Transposed<Adjoint<N, CI, CO, H, W, HO, WO, K, S, P, D, KW, SW, PW, DW>>
+    );
 }
 
 /// A transposed convolution with its own kernel size, stride, padding, output padding and

@@ -1,12 +1,13 @@
 //! [`Linear`]: fully connected layer, and [`Flatten`].
 
 use crate::element::Element;
-use crate::kernels::conv::{self, Geom};
+use crate::kernels::conv::Geom;
 use crate::layer::{Input, Io, Layer};
 use crate::layers::bias::{Bias, BiasMode};
+use crate::layers::conv_core::{self, Direct};
 use crate::shape::{Check, Dim, FlattensTo, Volume};
 use crate::tensor::Tensor;
-use crate::visit::{Module, Path, TensorInfo, Visitor, parts};
+use crate::visit::{Module, Path, Visitor};
 
 /// Fully connected layer (PyTorch's `nn.Linear`): `y = x·Wᵀ + b`, `IN` → `OUT` features.
 ///
@@ -25,26 +26,20 @@ pub struct Linear<const IN: usize, const OUT: usize, B: BiasMode = Bias, E: Elem
 
 crate::zeroable::zeroable_struct!([const IN: usize, const OUT: usize, B: BiasMode, E: Element] Linear<IN, OUT, B, E> { weight, bias });
 
-impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Module<E>
-    for Linear<IN, OUT, B, E>
-{
-    fn visit<V: Visitor<E, K>, const K: usize>(mut m: [&mut Self; K], path: &Path<'_>, v: &mut V) {
-        let p = path.field("weight");
-        v.tensor(
-            TensorInfo::param(&p, &[OUT, IN], IN),
-            parts(&mut m, |l| l.weight.as_flattened_mut()),
-        );
-        if B::get(&m[0].bias).is_some() {
-            let p = path.field("bias");
-            v.tensor(
-                TensorInfo::param(&p, &[OUT], IN),
-                parts(&mut m, |l| {
-                    B::get_mut(&mut l.bias).expect("bias presence is a type property")
-                }),
-            );
-        }
+impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Linear<IN, OUT, B, E> {
+    /// The weights as one flat slice (`[OUT, IN]`).
+    #[inline]
+    pub fn weight_flat(&self) -> &[E] {
+        self.weight.as_flattened()
     }
 }
+
+conv_core::params!(
+    [const IN: usize, const OUT: usize, B: BiasMode, E: Element]
+    Linear<IN, OUT, B, E>, E, B: BiasMode,
+    shape: [OUT, IN], fan_in: IN,
+    flat_mut: as_flattened_mut
+);
 
 type LinearGeom<const N: usize, const IN: usize, const OUT: usize> =
     Geom<N, 1, IN, OUT, 1, 1, 1, 1, 1, 1, 0, 1>;
@@ -62,57 +57,10 @@ impl<
 where
     Dim<C>: FlattensTo<C, H, W, IN>,
 {
-    type Output = Tensor<N, OUT, 1, 1, E>;
-    type Trace = ();
-    type Training = Check<true>;
-
-    #[inline]
-    fn forward(&self, x: &Tensor<N, C, H, W, E>, y: &mut Self::Output, _: &mut ()) {
-        Layer::<Tensor<N, C, H, W, E>>::infer_io(self, Io::apart_of(x, y), &mut []);
-    }
-    #[inline]
-    fn infer_io(&self, io: Io<'_, E>, _: &mut [E]) {
-        let (x, y) = io.apart();
-        conv::forward::<LinearGeom<N, IN, OUT>, E>(
-            x,
-            self.weight.as_flattened(),
-            B::get(&self.bias),
-            y,
-        );
-    }
-    #[inline]
-    fn forward_train_unchecked(
-        &mut self,
-        x: &Tensor<N, C, H, W, E>,
-        y: &mut Self::Output,
-        t: &mut (),
-    ) {
-        self.forward(x, y, t)
-    }
-    fn backward(
-        &self,
-        x: Input<'_, Tensor<N, C, H, W, E>>,
-        _: &mut (),
-        dy: &Self::Output,
-        grads: &mut Self,
-    ) {
-        conv::backward_weight::<LinearGeom<N, IN, OUT>, E>(
-            x.get().as_slice(),
-            dy.as_slice(),
-            grads.weight.as_flattened_mut(),
-            B::get_mut(&mut grads.bias),
-        );
-        if let Some(dx) = x.into_grad() {
-            conv::backward_data::<LinearGeom<N, IN, OUT>, E>(
-                dy.as_slice(),
-                self.weight.as_flattened(),
-                dx.as_mut_slice(),
-            );
-        }
-    }
-    fn flops() -> u64 {
-        (2 * N * IN * OUT) as u64
-    }
+    conv_core::layer_body!(
+        Tensor<N, C, H, W, E> => Tensor<N, OUT, 1, 1, E>, E,
+        Direct<LinearGeom<N, IN, OUT>>
+    );
 }
 
 /// Reshapes `Tensor<N, C, H, W>` to `Tensor<N, C·H·W, 1, 1>` (PyTorch's `nn.Flatten`, `C, H, W`

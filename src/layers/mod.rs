@@ -5,7 +5,9 @@ pub mod activation;
 pub mod batchnorm;
 pub mod bias;
 pub mod conv2d;
+mod conv_core;
 pub mod conv_transpose2d;
+pub mod depthwise;
 pub mod dropout;
 pub mod global_pool;
 pub mod grouped;
@@ -22,10 +24,8 @@ pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dHw, DilatedConvTransp
 pub use conv2d::{Conv2d, Conv2dHw, DilatedConv2d};
 pub use dropout::Dropout;
 pub use global_pool::{AdaptiveAvgPool2d1x1, GlobalAvgPool2d};
-pub use grouped::{
-    DepthwiseConv2d, DepthwiseConv2dHw, DepthwiseSeparable, GroupBias, GroupedConv2d,
-    GroupedConv2dHw,
-};
+pub use depthwise::{DepthwiseConv2d, DepthwiseConv2dHw, DepthwiseSeparable};
+pub use grouped::{GroupBias, GroupedConv2d, GroupedConv2dHw};
 pub use identity::Identity;
 pub use linear::{Flatten, Linear};
 pub use pool::{AvgPool2d, AvgPool2dHw, MaxPool2d, MaxPool2dCeil, MaxPool2dHw};
