@@ -47,9 +47,7 @@ pub(crate) fn visit<L: Params<E>, E: Element, V: Visitor<E, K>, const K: usize>(
         v.tensor(
             TensorInfo::param(&p, &[len], L::FAN_IN),
             parts(&mut m, |l| {
-                l.params_mut()
-                    .1
-                    .expect("bias presence is a type property")
+                l.params_mut().1.expect("bias presence is a type property")
             }),
         );
     }
@@ -179,13 +177,7 @@ macro_rules! layer_body {
             $crate::layers::conv_core::infer::<Self, $p, $e>(self, io);
         }
 
-        fn backward(
-            &self,
-            x: $crate::layer::Input<'_, $x>,
-            _: &mut (),
-            dy: &$y,
-            grads: &mut Self,
-        ) {
+        fn backward(&self, x: $crate::layer::Input<'_, $x>, _: &mut (), dy: &$y, grads: &mut Self) {
             let dy = $crate::tensor::Batch::flat(dy);
             $crate::layers::conv_core::backward::<Self, $p, $e, $x>(self, x, dy, grads);
         }

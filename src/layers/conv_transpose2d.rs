@@ -18,9 +18,9 @@
 //! geometries are rejected at compile time ([`OutputPaddingBelowStride`]) rather than handed to a
 //! convolution kernel whose geometry would be inconsistent.
 
+use crate::element::Element;
 #[cfg(doc)]
 use crate::kernels::conv;
-use crate::element::Element;
 use crate::kernels::conv::Geom;
 use crate::layer::Layer;
 use crate::layers::bias::{Bias, BiasMode};

@@ -194,4 +194,3 @@ pub type GroupedConv2dHw<
     const DH: usize = 1,
     const DW: usize = DH,
 > = GroupedConv2d<G, CIG, COG, KH, SH, PH, B, E, DH, KW, SW, PW, DW>;
-

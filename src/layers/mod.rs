@@ -22,9 +22,9 @@ pub use batchnorm::{
 pub use bias::{Bias, BiasMode, NoBias};
 pub use conv_transpose2d::{ConvTranspose2d, ConvTranspose2dHw, DilatedConvTranspose2d};
 pub use conv2d::{Conv2d, Conv2dHw, DilatedConv2d};
+pub use depthwise::{DepthwiseConv2d, DepthwiseConv2dHw, DepthwiseSeparable};
 pub use dropout::Dropout;
 pub use global_pool::{AdaptiveAvgPool2d1x1, GlobalAvgPool2d};
-pub use depthwise::{DepthwiseConv2d, DepthwiseConv2dHw, DepthwiseSeparable};
 pub use grouped::{GroupBias, GroupedConv2d, GroupedConv2dHw};
 pub use identity::Identity;
 pub use linear::{Flatten, Linear};
