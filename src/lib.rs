@@ -39,7 +39,9 @@ pub mod prelude {
     pub use crate::compose::named::{Inline, Named};
     pub use crate::compose::{Concat, Gate, Residual, ResidualProj};
     pub use crate::element::Element;
-    pub use crate::layer::{ArenaTooSmall, Input, Io, Layer, Out, TraceOf, arena_len};
+    pub use crate::layer::{
+        ArenaTooSmall, Input, Io, Layer, Out, ToElement, TraceOf, WithElement, arena_len,
+    };
     pub use crate::layers::*;
     pub use crate::loss::{BceWithLogits, Loss, LossError, Mse, SoftmaxCrossEntropy};
     pub use crate::optim::{Adam, AdamConfig, Optimizer, PlainSgd, Sgd, SgdConfig};

@@ -6,7 +6,9 @@ use crate::visit::{Module, Path};
 use crate::zeroable::Zeroable;
 
 mod row;
+mod with_element;
 pub use row::{Row, ShortName};
+pub use with_element::{ToElement, WithElement};
 
 /// Where an inference pass ([`Layer::infer_io`]) reads its input and writes its output.
 #[derive(Debug)]

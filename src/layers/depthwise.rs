@@ -15,7 +15,7 @@ use crate::shape::{Dim, Window};
 use crate::tensor::Tensor;
 
 /// Depthwise 2-D convolution (PyTorch's `nn.Conv2d(C, C, K, groups=C)`): one `K × K` filter per
-/// channel, stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`]. The
+/// channel, stride `S`, padding `P`, dilation `D`, with a bias unless `B` is [`NoBias`](crate::layers::NoBias). The
 /// last four parameters give the columns their own kernel size, stride, padding and dilation
 /// (see [`DepthwiseConv2dHw`]).
 ///

@@ -141,6 +141,7 @@ impl<const N: usize, const C: usize, const H: usize, const W: usize, E: Element,
 /// The generator state of data-parallel worker `w` when the master model's is `state`: the
 /// state itself for worker 0, else the SplitMix64 output of `state + w` (distinct streams for
 /// distinct workers, all following from the master's state, which checkpoints save).
+#[cfg(feature = "std")] // (used by the training workflow only)
 pub(crate) fn fork(state: u64, w: usize) -> u64 {
     if w == 0 {
         return state;

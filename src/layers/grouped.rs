@@ -62,7 +62,7 @@ impl GroupBias for NoBias {
 /// say otherwise: see [`GroupedConv2dHw`]), with a bias unless `B` is [`NoBias`].
 ///
 /// On an input `Tensor<N, G·CIG, H, W>` it gives `Tensor<N, G·COG, HO, WO>` (`HO` as for
-/// [`Conv2d`]). An input whose channel count is not `G·CIG` is a compile error.
+/// [`Conv2d`](crate::layers::Conv2d)). An input whose channel count is not `G·CIG` is a compile error.
 ///
 /// ```
 /// use constnet::prelude::*;

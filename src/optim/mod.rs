@@ -36,6 +36,7 @@ pub use schedule::{Constant, CosineAnnealing, LrSchedule, StepDecay};
 pub use sgd::{PlainSgd, Sgd, SgdConfig};
 
 use crate::element::Element;
+#[cfg(feature = "std")]
 use crate::kernels::pointwise;
 use crate::visit::{Init, Module, Path, Role, TensorInfo, Visitor};
 
@@ -73,6 +74,7 @@ pub(crate) fn zero_all<E: Element, M: Module<E>>(m: &mut M) {
 
 /// `a += b`, tensor by tensor, for the tensors of `role` of two models of one type (the
 /// data-parallel executor sums its workers' gradients and running statistics so).
+#[cfg(feature = "std")] // (used by the training workflow only)
 pub(crate) fn add_tensors<E: Element, M: Module<E>>(a: &mut M, b: &mut M, role: Role) {
     struct Add(Role);
     impl<E: Element> Visitor<E, 2> for Add {
@@ -86,6 +88,7 @@ pub(crate) fn add_tensors<E: Element, M: Module<E>>(a: &mut M, b: &mut M, role: 
 }
 
 /// `m *= s` for the tensors of `role` of `m`.
+#[cfg(feature = "std")] // (used by the training workflow only)
 pub(crate) fn scale_tensors<E: Element, M: Module<E>>(m: &mut M, role: Role, s: E) {
     struct Scale<E>(Role, E);
     impl<E: Element> Visitor<E, 1> for Scale<E> {

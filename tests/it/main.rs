@@ -64,3 +64,5 @@ mod smoke;
 mod summary;
 #[cfg(not(kernel_tests_only))]
 mod train_workflow;
+#[cfg(not(kernel_tests_only))]
+mod with_element;
