@@ -1,9 +1,9 @@
-// Known limitation: a method called directly on a chain whose layers do not fit together no
-// matter what the input is (here 6 channels into a layer that takes 8) is reported by rustc as
-// "no method named `forward` found": method lookup rejects the chain's `Layer` impl before the
-// input type is known, so none of constnet's messages are used. Naming the input type first
-// (`TraceOf<Net, X>`, `Out<Net, X>`, or a function with a `Layer<X>` bound) gives the readable
-// errors of `chain_channel_mismatch.rs`.
+// A method called directly on a chain whose layers do not fit together whatever the input is
+// (here 6 channels into a layer that takes 8): rustc's method lookup rejects the chain's `Layer`
+// impl before the input type is known, so the error is E0599, not one of constnet's messages. It
+// names the layer and the input it does not take (`Conv2d<8, 16, 3>: Layer<Tensor<_, 6, _, _>>`):
+// the chain names each element's input by the element before it (`compose/chain.rs`); with the
+// inputs as type parameters it said only "no method named `forward` found".
 use constnet::prelude::*;
 
 type Net = (Conv2d<1, 6, 5>, Relu, Conv2d<8, 16, 3>);
