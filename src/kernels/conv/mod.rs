@@ -424,7 +424,10 @@ macro_rules! instantiate {
                 dw: &mut [Self],
                 dw0: usize,
             ) {
-                dispatch!($t, |isa| wgrad_any(isa, q, x, x0, dy, dy0, dw, dw0))
+                // Output channels run along the lanes: at most 8 of them fill AVX2's 8 lanes and
+                // under half of AVX-512's 16 (LeNet-5's first convolution, 6 channels).
+                let cap = if q.co <= 8 { Level::Avx2 } else { Level::Avx512 };
+                dispatch!($t, cap = cap, |isa| wgrad_any(isa, q, x, x0, dy, dy0, dw, dw0))
             }
         }
     )*};
