@@ -21,9 +21,9 @@
 //! * backward-weight keeps one vector accumulator per kernel tap (up to [`TAPS`] taps per pass
 //!   over the plane) and reduces them once per channel; the bias gradient rides along.
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{fmadd, hsum, keep, lanes};
+use crate::kernels::scalar::Scalar;
 use crate::kernels::window::KernelWindow;
 use core::marker::PhantomData;
 
@@ -265,7 +265,7 @@ mod read {
 /// weight, `RB` vector reads and `RB · L` multiply-adds per tap, every accumulator in its own
 /// register.
 #[inline(always)]
-fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
+fn tile<I: Isa, Q: Plane, E: Scalar, const RB: usize, const MODE: u8>(
     _isa: I,
     inp: &[E],
     base: usize,
@@ -334,7 +334,7 @@ fn tile<I: Isa, Q: Plane, E: Element, const RB: usize, const MODE: u8>(
 /// [`tile`] with [`read::SAFE`] reads, out of line (a handful of tiles per tensor).
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
+fn tile_safe<I: Isa, Q: Plane, E: Scalar, const RB: usize>(
     isa: I,
     inp: &[E],
     base: usize,
@@ -353,7 +353,7 @@ fn tile_safe<I: Isa, Q: Plane, E: Element, const RB: usize>(
 /// (one output plane).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
+fn tile_to<I: Isa, Q: Plane, E: Scalar, const RB: usize>(
     isa: I,
     inp: &[E],
     base: usize,
@@ -398,7 +398,7 @@ fn tile_to<I: Isa, Q: Plane, E: Element, const RB: usize>(
 /// read padding rows (the first and last few) go row by row, over the kernel rows that land
 /// inside the plane.
 #[inline(always)]
-fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
+fn correlate<I: Isa, Q: Plane, E: Scalar, const RB: usize>(
     isa: I,
     inp: &[E],
     w: &[E],
@@ -461,7 +461,7 @@ fn correlate<I: Isa, Q: Plane, E: Element, const RB: usize>(
 /// [`correlate`] with a row block as tall as the output allows (8 rows: 8 independent chains
 /// of multiply-adds, enough to cover their latency).
 #[inline(always)]
-fn correlate_planes<I: Isa, Q: Plane, E: Element>(
+fn correlate_planes<I: Isa, Q: Plane, E: Scalar>(
     isa: I,
     inp: &[E],
     w: &[E],
@@ -482,17 +482,12 @@ fn correlate_planes<I: Isa, Q: Plane, E: Element>(
 }
 
 /// Forward: `y = depthwise(x, w) (+ bias)`. Overwrites `y`.
-pub fn forward<G: DepthwiseGeometry, E: Element>(
-    x: &[E],
-    w: &[E],
-    bias: Option<&[E]>,
-    y: &mut [E],
-) {
+pub fn forward<G: DepthwiseGeometry, E: Scalar>(x: &[E], w: &[E], bias: Option<&[E]>, y: &mut [E]) {
     dispatch!(E, |isa| forward_on::<_, G, E>(isa, x, w, bias, y))
 }
 
 #[inline(always)]
-fn forward_on<I: Isa, G: DepthwiseGeometry, E: Element>(
+fn forward_on<I: Isa, G: DepthwiseGeometry, E: Scalar>(
     isa: I,
     x: &[E],
     w: &[E],
@@ -504,12 +499,12 @@ fn forward_on<I: Isa, G: DepthwiseGeometry, E: Element>(
 }
 
 /// Backward-data: `dx = depthwiseᵀ(dy, w)`, the input gradient. Overwrites `dx`.
-pub fn backward_data<G: DepthwiseGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
+pub fn backward_data<G: DepthwiseGeometry, E: Scalar>(dy: &[E], w: &[E], dx: &mut [E]) {
     dispatch!(E, |isa| backward_data_on::<_, G, E>(isa, dy, w, dx))
 }
 
 #[inline(always)]
-fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Element>(
+fn backward_data_on<I: Isa, G: DepthwiseGeometry, E: Scalar>(
     isa: I,
     dy: &[E],
     w: &[E],
@@ -576,7 +571,7 @@ fn span(out: usize, extent: usize, off: usize, s: usize, p: usize) -> (usize, us
 ///
 /// Per plane, passes of up to [`TAPS`] taps: each step reads `L` values of `dy` and, per tap,
 /// the `L` inputs they multiply (padding masked), into one vector accumulator per tap.
-pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
+pub fn backward_weight<G: DepthwiseGeometry, E: Scalar>(
     x: &[E],
     dy: &[E],
     dw: &mut [E],
@@ -588,7 +583,7 @@ pub fn backward_weight<G: DepthwiseGeometry, E: Element>(
 }
 
 #[inline(always)]
-fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Element>(
+fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Scalar>(
     isa: I,
     x: &[E],
     dy: &[E],
@@ -642,7 +637,7 @@ fn backward_weight_on<I: Isa, G: DepthwiseGeometry, E: Element>(
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_row_safe<I: Isa, G: DepthwiseGeometry, E: Element>(
+fn weight_row_safe<I: Isa, G: DepthwiseGeometry, E: Scalar>(
     isa: I,
     x: &[E],
     xb: isize,
@@ -664,7 +659,7 @@ fn weight_row_safe<I: Isa, G: DepthwiseGeometry, E: Element>(
 /// `gsum += dy`. Without `SAFE`, every vector read must lie inside `x`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_row<I: Isa, G: DepthwiseGeometry, E: Element, const SAFE: bool>(
+fn weight_row<I: Isa, G: DepthwiseGeometry, E: Scalar, const SAFE: bool>(
     isa: I,
     x: &[E],
     xb: isize,
@@ -701,7 +696,7 @@ fn weight_row<I: Isa, G: DepthwiseGeometry, E: Element, const SAFE: bool>(
 /// says (one of [`read`]'s).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_step<I: Isa, G: DepthwiseGeometry, E: Element, const MODE: u8>(
+fn weight_step<I: Isa, G: DepthwiseGeometry, E: Scalar, const MODE: u8>(
     _isa: I,
     x: &[E],
     xb: isize,

@@ -4,8 +4,8 @@
 //! by a constant, then mixed. Every state, including zero, is valid, so a zero-initialised layer
 //! is usable; one output per element decides whether the element is dropped.
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
+use crate::kernels::scalar::Scalar;
 
 /// Advances a SplitMix64 state and returns the next 64 random bits.
 #[inline(always)]
@@ -43,7 +43,7 @@ pub fn draw_mask(state: &mut u64, p_e4: u32, mask: &mut [u8]) {
 
 /// The scale of kept elements, `1 / (1 − p)` (PyTorch's inverted dropout); `0` when `p = 1`.
 #[inline]
-pub fn keep_scale<E: Element>(p_e4: u32) -> E {
+pub fn keep_scale<E: Scalar>(p_e4: u32) -> E {
     if p_e4 >= 10_000 {
         E::zero()
     } else {
@@ -52,12 +52,12 @@ pub fn keep_scale<E: Element>(p_e4: u32) -> E {
 }
 
 /// `y[i] = x[i] · mask[i] · scale`. Overwrites `y`. Also the backward pass (with `x = dy`).
-pub fn apply<E: Element>(x: &[E], mask: &[u8], scale: E, y: &mut [E]) {
+pub fn apply<E: Scalar>(x: &[E], mask: &[u8], scale: E, y: &mut [E]) {
     dispatch!(E, |isa| apply_on::<_, E>(isa, x, mask, scale, y))
 }
 
 #[inline(always)]
-fn apply_on<I: Isa, E: Element>(_isa: I, x: &[E], mask: &[u8], scale: E, y: &mut [E]) {
+fn apply_on<I: Isa, E: Scalar>(_isa: I, x: &[E], mask: &[u8], scale: E, y: &mut [E]) {
     for ((y, &x), &m) in y.iter_mut().zip(x).zip(mask) {
         *y = if m != 0 { x * scale } else { E::zero() };
     }

@@ -2,52 +2,13 @@
 //! the kernels, which are compiled for exactly these types, and is re-exported as
 //! `constnet::element`.
 
-use crate::zeroable::Zeroable;
-use core::fmt::Debug;
-use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
-use num_traits::{Float, FromPrimitive};
+use crate::kernels::conv::Instantiated;
+pub use crate::kernels::scalar::Scalar;
 
-/// A float type networks compute in. Implemented for `f32` (speed) and `f64` (gradient checks),
-/// and sealed to those two: the convolution kernels are compiled once per element type inside
-/// this crate (a hidden supertrait), not again in every crate that uses them.
-pub trait Element:
-    Float
-    + FromPrimitive
-    + AddAssign
-    + SubAssign
-    + MulAssign
-    + DivAssign
-    + Zeroable
-    + Default
-    + Debug
-    + Send
-    + Sync
-    + 'static
-    + crate::kernels::conv::Instantiated
-{
-    /// `v` converted from `f64` (rounded to nearest).
-    fn of(v: f64) -> Self;
-    /// `self` as `f64`.
-    fn to_f64_lossless(self) -> f64;
-}
+/// A float type networks compute in: a [`Scalar`] whose convolution kernels are compiled inside
+/// this crate (a hidden supertrait), not again in every crate that uses them. Implemented for
+/// `f32` (speed) and `f64` (gradient checks), and sealed to those two (the hidden supertrait
+/// cannot be implemented outside this crate).
+pub trait Element: Scalar + Instantiated {}
 
-impl Element for f32 {
-    #[inline(always)]
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-    #[inline(always)]
-    fn to_f64_lossless(self) -> f64 {
-        self as f64
-    }
-}
-impl Element for f64 {
-    #[inline(always)]
-    fn of(v: f64) -> Self {
-        v
-    }
-    #[inline(always)]
-    fn to_f64_lossless(self) -> f64 {
-        self
-    }
-}
+impl<T: Scalar + Instantiated> Element for T {}

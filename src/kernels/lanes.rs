@@ -7,8 +7,8 @@
 //! (see `.cargo/config.toml` and BENCHMARKS.md). No `unsafe`, no intrinsics: the same code is
 //! correct, only slower, on any other target.
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
+use crate::kernels::scalar::Scalar;
 use core::any::Any;
 
 /// `a · b + c`, fused into one instruction (and one rounding) when the target has FMA.
@@ -16,7 +16,7 @@ use core::any::Any;
 /// Without FMA in the target features `mul_add` would be a call into libm (two orders of
 /// magnitude slower), so the product and the sum stay separate there.
 #[inline(always)]
-pub(crate) fn fmadd<I: Isa, E: Element>(a: E, b: E, c: E) -> E {
+pub(crate) fn fmadd<I: Isa, E: Scalar>(a: E, b: E, c: E) -> E {
     if I::FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
@@ -55,7 +55,7 @@ pub(crate) const fn vector_lanes<I: Isa, E>() -> usize {
 /// a NaN or infinity there cannot leak into the result); only at the very ends of `x` is it
 /// read lane by lane.
 #[inline(always)]
-pub(crate) fn load<E: Element, const L: usize, const IS: usize>(
+pub(crate) fn load<E: Scalar, const L: usize, const IS: usize>(
     x: &[E],
     start: isize,
     is: usize,
@@ -102,7 +102,7 @@ pub(crate) fn load<E: Element, const L: usize, const IS: usize>(
 /// back as it was read), instead of `n` scalar stores. Only at the very end of `y` is it written
 /// value by value.
 #[inline(always)]
-pub(crate) fn store_prefix<E: Element, const L: usize, const S: usize>(
+pub(crate) fn store_prefix<E: Scalar, const L: usize, const S: usize>(
     y: &mut [E],
     o: usize,
     v: &[E; L],
@@ -214,7 +214,7 @@ mod order_tests {
 /// temporaries); the element type is recognised through `Any`, which the compiler resolves
 /// at compile time. Other element types use a plain select.
 #[inline(always)]
-pub(crate) fn keep<E: Element, const L: usize>(xs: &mut [E; L], keep: &[u32; L]) {
+pub(crate) fn keep<E: Scalar, const L: usize>(xs: &mut [E; L], keep: &[u32; L]) {
     let any: &mut dyn Any = xs;
     if let Some(v) = any.downcast_mut::<[f32; L]>() {
         for l in 0..L {
@@ -235,7 +235,7 @@ pub(crate) fn keep<E: Element, const L: usize>(xs: &mut [E; L], keep: &[u32; L])
 
 /// Sum of all lanes (a fixed pairwise order, so the result does not depend on the caller).
 #[inline(always)]
-pub(crate) fn hsum<E: Element, const L: usize>(v: [E; L]) -> E {
+pub(crate) fn hsum<E: Scalar, const L: usize>(v: [E; L]) -> E {
     let mut v = v;
     let mut n = L;
     while n > 1 {
@@ -254,13 +254,13 @@ pub(crate) fn hsum<E: Element, const L: usize>(v: [E; L]) -> E {
 /// `Σ x[i]`, vectorised: four independent 8-lane partial sums (the order of the additions
 /// differs from a sequential fold, the result is as accurate or better).
 #[inline(always)]
-pub(crate) fn sum<E: Element>(x: &[E]) -> E {
+pub(crate) fn sum<E: Scalar>(x: &[E]) -> E {
     fold(x, |a, v| a + v)
 }
 
 /// `Σ (x − c)²`, vectorised like [`sum`].
 #[inline(always)]
-pub(crate) fn sum_sq_dev<I: Isa, E: Element>(x: &[E], c: E) -> E {
+pub(crate) fn sum_sq_dev<I: Isa, E: Scalar>(x: &[E], c: E) -> E {
     fold(x, |a, v| {
         let d = v - c;
         fmadd::<I, E>(d, d, a)
@@ -271,7 +271,7 @@ pub(crate) fn sum_sq_dev<I: Isa, E: Element>(x: &[E], c: E) -> E {
 /// independent 8-lane accumulators (a plain fold would be one dependent chain of additions,
 /// bound by their latency), merged pairwise, plus the tail.
 #[inline(always)]
-fn fold<E: Element>(x: &[E], step: impl Fn(E, E) -> E) -> E {
+fn fold<E: Scalar>(x: &[E], step: impl Fn(E, E) -> E) -> E {
     const L: usize = 8;
     let mut acc = [[E::zero(); L]; 4];
     let mut chunks = x.chunks_exact(4 * L);
@@ -297,7 +297,7 @@ fn fold<E: Element>(x: &[E], step: impl Fn(E, E) -> E) -> E {
 /// `(Σ g, Σ g·(x − c))` over pairs of `x` and `g` (of equal length), vectorised like [`sum`]
 /// (two accumulators of each: four chains in all).
 #[inline(always)]
-pub(crate) fn sum_and_dot_dev<I: Isa, E: Element>(x: &[E], g: &[E], c: E) -> (E, E) {
+pub(crate) fn sum_and_dot_dev<I: Isa, E: Scalar>(x: &[E], g: &[E], c: E) -> (E, E) {
     const L: usize = 8;
     debug_assert_eq!(x.len(), g.len());
     let mut s = [[E::zero(); L]; 2];

@@ -4,7 +4,7 @@
 //! its input into a caller-provided slice. Nothing allocates. On an error the gradient slice
 //! holds unspecified values (it is left untouched when a class index is out of range).
 
-use crate::kernels::element::Element;
+use crate::kernels::scalar::Scalar;
 use core::fmt;
 
 /// Why a loss could not be computed.
@@ -44,7 +44,7 @@ impl std::error::Error for LossError {}
 
 /// `Err(NonFinite)` unless `loss` is a finite number.
 #[inline]
-fn finite<E: Element>(loss: E) -> Result<E, LossError> {
+fn finite<E: Scalar>(loss: E) -> Result<E, LossError> {
     if loss.is_finite() {
         Ok(loss)
     } else {
@@ -54,7 +54,7 @@ fn finite<E: Element>(loss: E) -> Result<E, LossError> {
 
 /// `1 / n` as an `E` (`n ≥ 1`).
 #[inline]
-fn inv<E: Element>(n: usize) -> E {
+fn inv<E: Scalar>(n: usize) -> E {
     E::one() / E::of(n as f64)
 }
 
@@ -66,7 +66,7 @@ fn inv<E: Element>(n: usize) -> E {
 /// # Errors
 /// [`LossError::TargetOutOfRange`] if a target is `≥ C` (checked before anything is written);
 /// [`LossError::NonFinite`] if the loss is NaN or infinite.
-pub fn softmax_cross_entropy<const C: usize, E: Element>(
+pub fn softmax_cross_entropy<const C: usize, E: Scalar>(
     logits: &[E],
     targets: &[usize],
     dx: &mut [E],
@@ -117,7 +117,7 @@ pub fn softmax_cross_entropy<const C: usize, E: Element>(
 ///
 /// # Errors
 /// [`LossError::NonFinite`] if the loss is NaN or infinite.
-pub fn mse<E: Element>(x: &[E], target: &[E], dx: &mut [E]) -> Result<E, LossError> {
+pub fn mse<E: Scalar>(x: &[E], target: &[E], dx: &mut [E]) -> Result<E, LossError> {
     debug_assert_eq!(x.len(), target.len());
     debug_assert_eq!(dx.len(), x.len());
     if x.is_empty() {
@@ -136,7 +136,7 @@ pub fn mse<E: Element>(x: &[E], target: &[E], dx: &mut [E]) -> Result<E, LossErr
 
 /// `out[i] = −a[i]` (the target gradient of [`mse`] from its input gradient).
 #[inline]
-pub fn negate<E: Element>(a: &[E], out: &mut [E]) {
+pub fn negate<E: Scalar>(a: &[E], out: &mut [E]) {
     for (o, &a) in out.iter_mut().zip(a) {
         *o = -a;
     }
@@ -145,7 +145,7 @@ pub fn negate<E: Element>(a: &[E], out: &mut [E]) {
 /// Logistic sigmoid, stable for inputs of any magnitude (never evaluates `exp` of a positive
 /// number).
 #[inline]
-pub fn sigmoid<E: Element>(x: E) -> E {
+pub fn sigmoid<E: Scalar>(x: E) -> E {
     if x >= E::zero() {
         E::one() / (E::one() + (-x).exp())
     } else {
@@ -160,7 +160,7 @@ pub fn sigmoid<E: Element>(x: E) -> E {
 ///
 /// # Errors
 /// [`LossError::NonFinite`] if the loss is NaN or infinite.
-pub fn bce_with_logits<E: Element>(x: &[E], target: &[E], dx: &mut [E]) -> Result<E, LossError> {
+pub fn bce_with_logits<E: Scalar>(x: &[E], target: &[E], dx: &mut [E]) -> Result<E, LossError> {
     debug_assert_eq!(x.len(), target.len());
     debug_assert_eq!(dx.len(), x.len());
     if x.is_empty() {
@@ -176,7 +176,7 @@ pub fn bce_with_logits<E: Element>(x: &[E], target: &[E], dx: &mut [E]) -> Resul
 }
 
 /// Target gradient of [`bce_with_logits`]: `dt = −x / numel`.
-pub fn bce_with_logits_target_grad<E: Element>(x: &[E], dt: &mut [E]) {
+pub fn bce_with_logits_target_grad<E: Scalar>(x: &[E], dt: &mut [E]) {
     let inv_n = inv::<E>(x.len().max(1));
     for (d, &x) in dt.iter_mut().zip(x) {
         *d = -x * inv_n;
@@ -185,7 +185,7 @@ pub fn bce_with_logits_target_grad<E: Element>(x: &[E], dt: &mut [E]) {
 
 /// Index of the largest of each row of `C` values (the first one on ties; NaNs are never
 /// chosen unless a row is all NaN, which gives 0).
-pub fn argmax<const C: usize, E: Element>(x: &[E], out: &mut [usize]) {
+pub fn argmax<const C: usize, E: Scalar>(x: &[E], out: &mut [usize]) {
     debug_assert_eq!(x.len(), out.len() * C);
     for (row, o) in x.chunks_exact(C).zip(out.iter_mut()) {
         let mut best = 0;
@@ -199,7 +199,7 @@ pub fn argmax<const C: usize, E: Element>(x: &[E], out: &mut [usize]) {
 }
 
 /// Number of rows of `C` values whose [`argmax`] equals the target.
-pub fn count_correct<const C: usize, E: Element>(x: &[E], targets: &[usize]) -> usize {
+pub fn count_correct<const C: usize, E: Scalar>(x: &[E], targets: &[usize]) -> usize {
     debug_assert_eq!(x.len(), targets.len() * C);
     let mut correct = 0;
     for (row, &t) in x.chunks_exact(C).zip(targets) {

@@ -56,4 +56,5 @@ pub mod optim;
 pub mod pointwise;
 pub mod pool;
 pub mod reduce;
+pub mod scalar;
 pub mod window;

@@ -9,9 +9,9 @@
 //! The loops go channel by channel, over the `N` contiguous `H·W` planes of that channel, so no
 //! per-channel scratch array is needed: every function works in the caller's storage.
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{sum, sum_and_dot_dev, sum_sq_dev};
+use crate::kernels::scalar::Scalar;
 
 /// Compile-time geometry of a per-channel normalisation: `N` samples of `C` planes of `HW`
 /// values each.
@@ -47,12 +47,12 @@ fn planes<G: ChannelGeometry, E>(x: &[E], c: usize) -> impl Iterator<Item = &[E]
 
 /// Per-channel batch mean and **biased** variance (two passes, for accuracy). Overwrites `mean`
 /// and `var` (`C` values each).
-pub fn batch_stats<G: ChannelGeometry, E: Element>(x: &[E], mean: &mut [E], var: &mut [E]) {
+pub fn batch_stats<G: ChannelGeometry, E: Scalar>(x: &[E], mean: &mut [E], var: &mut [E]) {
     dispatch!(E, |isa| batch_stats_on::<_, G, E>(isa, x, mean, var))
 }
 
 #[inline(always)]
-fn batch_stats_on<I: Isa, G: ChannelGeometry, E: Element>(
+fn batch_stats_on<I: Isa, G: ChannelGeometry, E: Scalar>(
     _isa: I,
     x: &[E],
     mean: &mut [E],
@@ -77,7 +77,7 @@ fn batch_stats_on<I: Isa, G: ChannelGeometry, E: Element>(
 }
 
 /// In place, `v[c] ← 1 / √(v[c] + eps)`: turns variances into inverse standard deviations.
-pub fn var_to_inv_std<E: Element>(v: &mut [E], eps: E) {
+pub fn var_to_inv_std<E: Scalar>(v: &mut [E], eps: E) {
     for v in v {
         *v = E::one() / (*v + eps).sqrt();
     }
@@ -85,7 +85,7 @@ pub fn var_to_inv_std<E: Element>(v: &mut [E], eps: E) {
 
 /// `y = γ·(x − μ)·istd + β` per channel. Overwrites `y`.
 #[inline]
-pub fn normalize<G: ChannelGeometry, E: Element>(
+pub fn normalize<G: ChannelGeometry, E: Scalar>(
     x: &[E],
     mean: &[E],
     istd: &[E],
@@ -108,7 +108,7 @@ pub fn normalize<G: ChannelGeometry, E: Element>(
 /// `istd = 1/√(var + eps)` computed as [`var_to_inv_std`] does (so the values are the same).
 /// `x = None` normalizes `y` in place.
 #[inline]
-pub fn normalize_running<G: ChannelGeometry, E: Element>(
+pub fn normalize_running<G: ChannelGeometry, E: Scalar>(
     x: Option<&[E]>,
     y: &mut [E],
     stats: [&[E]; 4],
@@ -123,7 +123,7 @@ pub fn normalize_running<G: ChannelGeometry, E: Element>(
 /// (`d` is then the variance); in place when `x` is `None`. Not generic over the geometry: one
 /// instance per element type and instruction set serves every layer (DenseNet-121 alone has
 /// dozens of batch-norm geometries).
-fn affine<E: Element>(
+fn affine<E: Scalar>(
     x: Option<&[E]>,
     y: &mut [E],
     [mean, d, gamma, beta]: [&[E]; 4],
@@ -152,7 +152,7 @@ fn affine<E: Element>(
 /// `y = scale·x + shift` per channel, `(scale, shift) = coef(c)`; `y = scale·y + shift` when
 /// `x` is `None`.
 #[inline(always)]
-fn affine_on<I: Isa, E: Element>(
+fn affine_on<I: Isa, E: Scalar>(
     _isa: I,
     x: Option<&[E]>,
     y: &mut [E],
@@ -185,7 +185,7 @@ fn affine_on<I: Isa, E: Element>(
 /// Running statistics update (PyTorch's rule, `momentum` = weight of the new statistic):
 /// `running_mean ← (1 − m)·running_mean + m·μ`,
 /// `running_var ← (1 − m)·running_var + m·σ²·M/(M − 1)` (the **unbiased** batch variance).
-pub fn update_running<G: ChannelGeometry, E: Element>(
+pub fn update_running<G: ChannelGeometry, E: Scalar>(
     running_mean: &mut [E],
     running_var: &mut [E],
     mean: &[E],
@@ -202,7 +202,7 @@ pub fn update_running<G: ChannelGeometry, E: Element>(
 
 /// `(Σ dy, Σ dy·x̂)` over channel `c`.
 #[inline(always)]
-fn grad_sums<I: Isa, G: ChannelGeometry, E: Element>(
+fn grad_sums<I: Isa, G: ChannelGeometry, E: Scalar>(
     _isa: I,
     x: &[E],
     dy: &[E],
@@ -220,7 +220,7 @@ fn grad_sums<I: Isa, G: ChannelGeometry, E: Element>(
 }
 
 /// Parameter gradients only: `dγ += Σ dy·x̂`, `dβ += Σ dy` (accumulates).
-pub fn backward_params<G: ChannelGeometry, E: Element>(
+pub fn backward_params<G: ChannelGeometry, E: Scalar>(
     x: &[E],
     dy: &[E],
     mean: &[E],
@@ -234,7 +234,7 @@ pub fn backward_params<G: ChannelGeometry, E: Element>(
 }
 
 #[inline(always)]
-fn backward_params_on<I: Isa, G: ChannelGeometry, E: Element>(
+fn backward_params_on<I: Isa, G: ChannelGeometry, E: Scalar>(
     isa: I,
     x: &[E],
     dy: &[E],
@@ -259,7 +259,7 @@ fn backward_params_on<I: Isa, G: ChannelGeometry, E: Element>(
 /// `dx = γ·istd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`.
 /// Without (eval mode: fixed running statistics) `dx = dy·γ·istd`.
 #[allow(clippy::too_many_arguments)]
-pub fn backward_in_place<G: ChannelGeometry, E: Element>(
+pub fn backward_in_place<G: ChannelGeometry, E: Scalar>(
     x: &mut [E],
     dy: &[E],
     mean: &[E],
@@ -284,7 +284,7 @@ pub fn backward_in_place<G: ChannelGeometry, E: Element>(
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn backward_in_place_on<I: Isa, G: ChannelGeometry, E: Element>(
+fn backward_in_place_on<I: Isa, G: ChannelGeometry, E: Scalar>(
     isa: I,
     x: &mut [E],
     dy: &[E],
@@ -326,7 +326,7 @@ fn backward_in_place_on<I: Isa, G: ChannelGeometry, E: Element>(
 /// `weight` holds `C` output channels of `weight.len() / C` values each (PyTorch's
 /// `[CO, CI, K, K]` layout); `bias` holds the convolution's bias on entry (zeros if it had
 /// none) and the folded bias on return.
-pub fn fold_into_conv<E: Element>(
+pub fn fold_into_conv<E: Scalar>(
     weight: &mut [E],
     bias: &mut [E],
     gamma: &[E],

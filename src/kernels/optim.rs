@@ -2,8 +2,8 @@
 //! flat slices of one tensor: parameters `p`, gradients `g` and the optimizer's state.
 //! Formulas are PyTorch's (`torch.optim.SGD`, `torch.optim.Adam`).
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
+use crate::kernels::scalar::Scalar;
 
 /// Hyper-parameters of an SGD step, converted to the element type.
 #[derive(Clone, Copy, Debug)]
@@ -24,12 +24,12 @@ pub struct SgdStep<E> {
 
 /// Plain SGD: `p −= lr · (g + λ·p)`.
 #[inline]
-pub fn sgd<E: Element>(p: &mut [E], g: &[E], lr: E, weight_decay: E) {
+pub fn sgd<E: Scalar>(p: &mut [E], g: &[E], lr: E, weight_decay: E) {
     dispatch!(E, |isa| sgd_on::<_, E>(isa, p, g, lr, weight_decay))
 }
 
 #[inline(always)]
-fn sgd_on<I: Isa, E: Element>(_isa: I, p: &mut [E], g: &[E], lr: E, weight_decay: E) {
+fn sgd_on<I: Isa, E: Scalar>(_isa: I, p: &mut [E], g: &[E], lr: E, weight_decay: E) {
     debug_assert_eq!(p.len(), g.len());
     for (p, &g) in p.iter_mut().zip(g) {
         let d = g + weight_decay * *p;
@@ -40,18 +40,12 @@ fn sgd_on<I: Isa, E: Element>(_isa: I, p: &mut [E], g: &[E], lr: E, weight_decay
 /// SGD with momentum, PyTorch form: `d = g + λ·p`; `buf = d` on the first step, else
 /// `buf = μ·buf + (1 − τ)·d`; `d = d + μ·buf` if Nesterov, else `d = buf`; `p −= lr·d`.
 #[inline]
-pub fn sgd_momentum<E: Element>(p: &mut [E], g: &[E], buf: &mut [E], h: SgdStep<E>) {
+pub fn sgd_momentum<E: Scalar>(p: &mut [E], g: &[E], buf: &mut [E], h: SgdStep<E>) {
     dispatch!(E, |isa| sgd_momentum_on::<_, E>(isa, p, g, buf, h))
 }
 
 #[inline(always)]
-fn sgd_momentum_on<I: Isa, E: Element>(
-    _isa: I,
-    p: &mut [E],
-    g: &[E],
-    buf: &mut [E],
-    h: SgdStep<E>,
-) {
+fn sgd_momentum_on<I: Isa, E: Scalar>(_isa: I, p: &mut [E], g: &[E], buf: &mut [E], h: SgdStep<E>) {
     debug_assert_eq!(p.len(), g.len());
     debug_assert_eq!(p.len(), buf.len());
     let keep = E::one() - h.dampening;
@@ -87,12 +81,12 @@ pub struct AdamStep<E> {
 /// Adam, PyTorch form: `d = g + λ·p`, `m = β₁·m + (1 − β₁)·d`, `v = β₂·v + (1 − β₂)·d²`,
 /// `p −= step_size · m / (√v / √(1 − β₂ᵗ) + ε)`.
 #[inline]
-pub fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], h: AdamStep<E>) {
+pub fn adam<E: Scalar>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], h: AdamStep<E>) {
     dispatch!(E, |isa| adam_on::<_, E>(isa, p, g, m, v, h))
 }
 
 #[inline(always)]
-fn adam_on<I: Isa, E: Element>(
+fn adam_on<I: Isa, E: Scalar>(
     _isa: I,
     p: &mut [E],
     g: &[E],

@@ -11,9 +11,9 @@
 //! windows accumulate by scattering. No branch depends on the data (comparisons become vector
 //! selects).
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, dispatch};
 use crate::kernels::lanes::{keep, lanes, load};
+use crate::kernels::scalar::Scalar;
 
 /// Compile-time geometry of a pooling window over `PLANES = N·C` planes.
 pub trait PoolGeometry {
@@ -169,18 +169,18 @@ fn lane_range<G: PoolGeometry>(c0: isize) -> (usize, usize) {
 /// number (NaN propagates, like in PyTorch). `&`, `|`: no branches.
 #[inline(always)]
 #[allow(clippy::eq_op)]
-fn beats<E: Element>(a: E, b: E) -> bool {
+fn beats<E: Scalar>(a: E, b: E) -> bool {
     (a > b) | ((a != a) & (b == b))
 }
 
 /// Max pooling. Writes the maxima to `y` and, per output, the index `h·W + w` of the maximum
 /// within its input plane to `argmax` (the first maximum on ties, like PyTorch).
-pub fn max_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
+pub fn max_forward<G: PoolGeometry, E: Scalar>(x: &[E], y: &mut [E], argmax: &mut [u32]) {
     dispatch!(E, |isa| max_forward_on::<_, G, E, true>(isa, x, y, argmax))
 }
 
 /// Max pooling without the arg-max (inference): the maxima of [`max_forward`].
-pub fn max_values<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
+pub fn max_values<G: PoolGeometry, E: Scalar>(x: &[E], y: &mut [E]) {
     dispatch!(E, |isa| max_forward_on::<_, G, E, false>(
         isa,
         x,
@@ -191,7 +191,7 @@ pub fn max_values<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
 
 /// `ARGMAX`: whether to write the arg-max (`argmax` is empty otherwise).
 #[inline(always)]
-fn max_forward_on<I: Isa, G: PoolGeometry, E: Element, const ARGMAX: bool>(
+fn max_forward_on<I: Isa, G: PoolGeometry, E: Scalar, const ARGMAX: bool>(
     _isa: I,
     x: &[E],
     y: &mut [E],
@@ -248,7 +248,7 @@ fn max_forward_on<I: Isa, G: PoolGeometry, E: Element, const ARGMAX: bool>(
 /// element-wise first (contiguous vectors), then the column pairs. A tie between the columns
 /// goes to the smaller index, so the result is exactly the first maximum in row-major order.
 #[inline(always)]
-fn max_forward_2x2<G: PoolGeometry, E: Element, const ARGMAX: bool>(
+fn max_forward_2x2<G: PoolGeometry, E: Scalar, const ARGMAX: bool>(
     x: &[E],
     y: &mut [E],
     argmax: &mut [u32],
@@ -327,12 +327,12 @@ fn disjoint_cols<G: PoolGeometry>(iw0: usize) -> ([usize; L], [bool; L]) {
 
 /// Max pooling backward: each `dy` goes to its recorded arg-max; `dx` is overwritten
 /// (overlapping windows accumulate).
-pub fn max_backward<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
+pub fn max_backward<G: PoolGeometry, E: Scalar>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
     dispatch!(E, |isa| max_backward_on::<_, G, E>(isa, dy, argmax, dx))
 }
 
 #[inline(always)]
-fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
+fn max_backward_on<I: Isa, G: PoolGeometry, E: Scalar>(
     _isa: I,
     dy: &[E],
     argmax: &[u32],
@@ -420,7 +420,7 @@ fn max_backward_on<I: Isa, G: PoolGeometry, E: Element>(
 /// one per window position; the masked gradients of the even and odd columns of each input row
 /// are interleaved into `2L` contiguous input gradients.
 #[inline(always)]
-fn max_backward_2x2<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
+fn max_backward_2x2<G: PoolGeometry, E: Scalar>(dy: &[E], argmax: &[u32], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let w = G::W as u32;
     let mut step = [0u32; L];
@@ -464,12 +464,12 @@ fn max_backward_2x2<G: PoolGeometry, E: Element>(dy: &[E], argmax: &[u32], dx: &
 }
 
 /// Average pooling: each output is the sum of its window divided by `KH·KW`.
-pub fn avg_forward<G: PoolGeometry, E: Element>(x: &[E], y: &mut [E]) {
+pub fn avg_forward<G: PoolGeometry, E: Scalar>(x: &[E], y: &mut [E]) {
     dispatch!(E, |isa| avg_forward_on::<_, G, E>(isa, x, y))
 }
 
 #[inline(always)]
-fn avg_forward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, x: &[E], y: &mut [E]) {
+fn avg_forward_on<I: Isa, G: PoolGeometry, E: Scalar>(_isa: I, x: &[E], y: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let scale = E::one() / E::of((G::KH * G::KW) as f64);
     for p in 0..G::PLANES {
@@ -499,12 +499,12 @@ fn avg_forward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, x: &[E], y: &mut
 
 /// Average pooling backward: each `dy` is spread as `dy / (KH·KW)` over its window. Overwrites
 /// `dx`.
-pub fn avg_backward<G: PoolGeometry, E: Element>(dy: &[E], dx: &mut [E]) {
+pub fn avg_backward<G: PoolGeometry, E: Scalar>(dy: &[E], dx: &mut [E]) {
     dispatch!(E, |isa| avg_backward_on::<_, G, E>(isa, dy, dx))
 }
 
 #[inline(always)]
-fn avg_backward_on<I: Isa, G: PoolGeometry, E: Element>(_isa: I, dy: &[E], dx: &mut [E]) {
+fn avg_backward_on<I: Isa, G: PoolGeometry, E: Scalar>(_isa: I, dy: &[E], dx: &mut [E]) {
     let (hw, ohw) = (G::H * G::W, G::HO * G::WO);
     let scale = E::one() / E::of((G::KH * G::KW) as f64);
     if const { overlapping::<G>() || G::WO == 0 } {

@@ -5,9 +5,9 @@
 
 use super::plan::{ColTap, Direct, Init, MAX_TAPS, MC, RowTap, lane_range};
 use super::tile::{Segment, direct_tile};
-use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, lanes, load, store_prefix};
+use crate::kernels::scalar::Scalar;
 
 /// A pointwise problem ([`Direct::is_pointwise`]) in tiles
 /// of `L` positions, column tiles outside and output channels inside: a tile's input (`L`
@@ -25,7 +25,7 @@ use crate::kernels::lanes::{fmadd, lanes, load, store_prefix};
 /// its stride-2 projections (7 × 7 outputs) ran rows of 7 outputs on 16-lane tiles.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
+pub(super) fn pointwise<I: Isa, E: Scalar, const L: usize>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -87,7 +87,7 @@ pub(super) fn pointwise<I: Isa, E: Element, const L: usize>(
 /// `dst[j]` = the input of output position `q0 + j` in the channel at `x[base..]`
 /// ([`Direct::is_pointwise`]; without a stride, `x[base + q0 + j]`).
 #[inline(always)]
-fn gather<E: Element>(d: &Direct, x: &[E], base: usize, q0: usize, mut dst: &mut [E]) {
+fn gather<E: Scalar>(d: &Direct, x: &[E], base: usize, q0: usize, mut dst: &mut [E]) {
     let (sh, sw) = (d.win.sh, d.win.sw);
     let mut q = q0;
     while !dst.is_empty() {
@@ -120,7 +120,7 @@ pub(super) struct Rows<'a, E> {
 /// Every block of output channels of a pointwise problem on the `L` columns from `yo`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pointwise_tiles<I: Isa, E: Element, const L: usize>(
+fn pointwise_tiles<I: Isa, E: Scalar, const L: usize>(
     isa: I,
     d: &Direct,
     rows: Rows<'_, E>,
@@ -166,7 +166,7 @@ pub(super) type PointwiseArgs<'a, 'b, E> = (
 #[inline(always)]
 pub(super) fn pointwise_tile<
     I: Isa,
-    E: Element,
+    E: Scalar,
     const M: usize,
     const L: usize,
     const PARTIAL: bool,
@@ -228,7 +228,7 @@ pub(super) fn pointwise_tile<
 
 /// `a[m] += wr[m][c] · x_c` for the input rows `x_c` of `xs`, `c` counting from `c0`.
 #[inline(always)]
-pub(super) fn pointwise_steps<'a, I: Isa, E: Element + 'a, const M: usize, const L: usize>(
+pub(super) fn pointwise_steps<'a, I: Isa, E: Scalar + 'a, const M: usize, const L: usize>(
     _isa: I,
     mut a: [[E; L]; M],
     wr: &[&[E]; M],
@@ -285,7 +285,7 @@ pub(super) struct Pass<'a> {
 /// starts from `init`, the others add to the output.
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, const IS: usize>(
+pub(super) fn direct_block<I: Isa, E: Scalar, const M: usize, const L: usize, const IS: usize>(
     isa: I,
     (d, x, x0, w, w0, y, y0, init, m0, region): BlockArgs<'_, '_, E>,
     mc: usize,
@@ -433,7 +433,7 @@ pub(super) fn direct_block<I: Isa, E: Element, const M: usize, const L: usize, c
 /// gradient, which never takes it).
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn load_phase<I: Isa, E: Element, const L: usize>(
+pub(super) fn load_phase<I: Isa, E: Scalar, const L: usize>(
     isa: I,
     y: &[E],
     o: usize,
@@ -448,7 +448,7 @@ pub(super) fn load_phase<I: Isa, E: Element, const L: usize>(
 /// Stores lanes `..n` of `v` at `y[o + 2·l]` (see [`load_phase`]).
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn store_phase<I: Isa, E: Element, const L: usize>(
+pub(super) fn store_phase<I: Isa, E: Scalar, const L: usize>(
     isa: I,
     y: &mut [E],
     o: usize,
@@ -464,7 +464,7 @@ pub(super) fn store_phase<I: Isa, E: Element, const L: usize>(
 /// Every tile of one pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn direct_pass<I: Isa, E: Element, const M: usize, const L: usize, const IS: usize>(
+pub(super) fn direct_pass<I: Isa, E: Scalar, const M: usize, const L: usize, const IS: usize>(
     isa: I,
     d: &Direct,
     pass: &Pass<'_>,

@@ -1,9 +1,9 @@
 //! Dense layers' forward pass (a convolution on `1 × 1` maps): dot products of rows, a few
 //! samples and outputs per step.
 
-use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, hsum, is_f32, lanes};
+use crate::kernels::scalar::Scalar;
 
 // =============================================================================================
 // Dense forward: dot products of rows
@@ -12,7 +12,7 @@ use crate::kernels::lanes::{fmadd, hsum, is_f32, lanes};
 /// Dense forward: `y[n, o] = b[o] + Σ_i x[n, i] · w[o, i]`, dot products of rows (through
 /// [`Instantiated`](super::Instantiated)).
 #[inline(always)]
-pub(super) fn dense_forward<E: Element>(
+pub(super) fn dense_forward<E: super::Instantiated>(
     x: &[E],
     w: &[E],
     bias: Option<&[E]>,
@@ -27,7 +27,7 @@ pub(super) fn dense_forward<E: Element>(
 /// [`dense_forward`]'s body; instantiated only by [`Instantiated`](super::Instantiated).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn dense_forward_any<I: Isa, E: Element>(
+pub(super) fn dense_forward_any<I: Isa, E: Scalar>(
     isa: I,
     x: &[E],
     w: &[E],
@@ -51,7 +51,7 @@ pub(super) const DO: usize = 4;
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn dense_lanes<I: Isa, E: Element, const L: usize>(
+pub(super) fn dense_lanes<I: Isa, E: Scalar, const L: usize>(
     isa: I,
     x: &[E],
     w: &[E],
@@ -92,7 +92,7 @@ pub(super) type DenseArgs<'a, 'b, E> = (
 /// `NB` samples × `DO` outputs (`o0..`, clamped to the last output: the duplicates of a
 /// partial tile are computed and not stored).
 #[inline(always)]
-pub(super) fn dense_tile<I: Isa, E: Element, const NB: usize, const L: usize>(
+pub(super) fn dense_tile<I: Isa, E: Scalar, const NB: usize, const L: usize>(
     _isa: I,
     (x, w, bias, y, ci, co, n0, o0): DenseArgs<'_, '_, E>,
 ) {

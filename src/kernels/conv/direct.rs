@@ -6,9 +6,9 @@
 use super::block::{BlockArgs, Region, direct_block, pointwise};
 use super::plan::{Direct, Init, MC, PACK_BYTES, SPLIT_BYTES};
 use super::tile::compact;
-use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{is_f32, one_vector};
+use crate::kernels::scalar::Scalar;
 
 /// Runs a [`Direct`] problem. `x0`, `w0`, `y0`: offsets of this sample and group.
 ///
@@ -16,7 +16,7 @@ use crate::kernels::lanes::{is_f32, one_vector};
 /// element type (see there).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn direct<E: Element>(
+pub(super) fn direct<E: super::Instantiated>(
     d: &Direct,
     x: &[E],
     x0: usize,
@@ -32,7 +32,7 @@ pub(super) fn direct<E: Element>(
 /// [`direct`]'s body, generic over the element type; instantiated only by [`Instantiated`](super::Instantiated).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn direct_any<I: Isa, E: Element>(
+pub(super) fn direct_any<I: Isa, E: Scalar>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -63,7 +63,7 @@ pub(super) fn direct_any<I: Isa, E: Element>(
 /// Runs `f` on a zeroed stack buffer of `F32` values for `f32`, `F64` for `f64` (the same
 /// bytes), in the caller's frame.
 #[inline(always)]
-pub(super) fn with_scratch<E: Element, const F32: usize, const F64: usize>(
+pub(super) fn with_scratch<E: Scalar, const F32: usize, const F64: usize>(
     f: impl FnOnce(&mut [E]),
 ) {
     // (`const` condition: each element type instantiates only its own buffer)
@@ -92,7 +92,7 @@ pub(super) fn with_scratch<E: Element, const F32: usize, const F64: usize>(
 #[allow(clippy::too_many_arguments)]
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn direct_split<I: Isa, E: Element>(
+pub(super) fn direct_split<I: Isa, E: Scalar>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -116,7 +116,7 @@ pub(super) fn direct_split<I: Isa, E: Element>(
 /// [`direct_split`] with its scratch.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn split_blocks<I: Isa, E: Element>(
+pub(super) fn split_blocks<I: Isa, E: Scalar>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -175,7 +175,7 @@ pub(super) fn split_blocks<I: Isa, E: Element>(
 /// `ev[p/2 + j] = src[2j]` and `od[⌈p/2⌉ + j] = src[2j + 1]` as far as `ev` and `od` reach;
 /// zero elsewhere.
 #[inline(always)]
-pub(super) fn split_row<E: Element>(src: &[E], p: usize, ev: &mut [E], od: &mut [E]) {
+pub(super) fn split_row<E: Scalar>(src: &[E], p: usize, ev: &mut [E], od: &mut [E]) {
     let (e0, o0) = (p / 2, p.div_ceil(2));
     let e0 = e0.min(ev.len());
     let o0 = o0.min(od.len());
@@ -206,7 +206,7 @@ pub(super) fn split_row<E: Element>(src: &[E], p: usize, ev: &mut [E], od: &mut 
 #[allow(clippy::too_many_arguments)]
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn direct_lanes<I: Isa, E: Element>(
+pub(super) fn direct_lanes<I: Isa, E: Scalar>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -256,7 +256,7 @@ pub(super) fn direct_lanes<I: Isa, E: Element>(
 // what keeps the narrow widths from instantiating `pointwise`.)
 #[allow(clippy::too_many_arguments, clippy::collapsible_if)]
 #[inline(always)]
-pub(super) fn direct_width<I: Isa, E: Element, const L: usize>(
+pub(super) fn direct_width<I: Isa, E: Scalar, const L: usize>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -288,7 +288,7 @@ pub(super) fn direct_width<I: Isa, E: Element, const L: usize>(
 #[allow(clippy::too_many_arguments)]
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn direct_stride<I: Isa, E: Element, const L: usize, const IS: usize>(
+pub(super) fn direct_stride<I: Isa, E: Scalar, const L: usize, const IS: usize>(
     isa: I,
     d: &Direct,
     x: &[E],
@@ -364,7 +364,7 @@ pub(super) fn direct_stride<I: Isa, E: Element, const L: usize, const IS: usize>
 /// that way). Smaller blocks elsewhere keep their own tiles: a layer of 1–3 output channels
 /// would pay for 6.
 #[inline(always)]
-pub(super) fn direct_block_upto6<I: Isa, E: Element, const L: usize, const IS: usize>(
+pub(super) fn direct_block_upto6<I: Isa, E: Scalar, const L: usize, const IS: usize>(
     isa: I,
     mc: usize,
     args: BlockArgs<'_, '_, E>,

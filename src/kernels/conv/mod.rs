@@ -47,10 +47,10 @@
 //! (register tiles), `dense.rs`, `wgrad.rs`, and `padded.rs` (small maps on AVX-512).
 
 use crate::kernels::depthwise::{self, DepthwiseGeometry};
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, Level, dispatch};
 use crate::kernels::lanes::{fmadd, sum};
 use crate::kernels::pointwise;
+use crate::kernels::scalar::Scalar;
 use crate::kernels::window::{KernelWindow, Window};
 use core::marker::PhantomData;
 
@@ -76,7 +76,12 @@ mod padded;
 // =============================================================================================
 
 /// Forward: `y = conv(x, w) (+ bias)`. Overwrites `y`.
-pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>, y: &mut [E]) {
+pub fn forward<C: ConvGeometry, E: Instantiated>(
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    y: &mut [E],
+) {
     let (x, w, y) = (&x[..C::X_LEN], &w[..C::W_LEN], &mut y[..C::Y_LEN]);
     let bias = bias.map(|b| &b[..C::CO]);
     if const { is_dense::<C>() } {
@@ -113,7 +118,7 @@ pub fn forward<C: ConvGeometry, E: Element>(x: &[E], w: &[E], bias: Option<&[E]>
 ///
 /// This is also the forward pass of a transposed convolution (see [`transposed_forward`] for
 /// one with a bias).
-pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E]) {
+pub fn backward_data<C: ConvGeometry, E: Instantiated>(dy: &[E], w: &[E], dx: &mut [E]) {
     transposed_forward::<C, E>(dy, w, None, dx);
 }
 
@@ -121,7 +126,7 @@ pub fn backward_data<C: ConvGeometry, E: Element>(dy: &[E], w: &[E], dx: &mut [E
 /// `x` shaped like `C`'s output, `y` like its input and `bias` one value per channel of `y`.
 /// Overwrites `y`. The bias is the accumulators' starting value in the convolution kernels (no
 /// second pass over `y`).
-pub fn transposed_forward<C: ConvGeometry, E: Element>(
+pub fn transposed_forward<C: ConvGeometry, E: Instantiated>(
     x: &[E],
     w: &[E],
     bias: Option<&[E]>,
@@ -177,7 +182,7 @@ pub fn transposed_forward<C: ConvGeometry, E: Element>(
 }
 
 /// Backward-weight: `dw += Σ dy ⊗ x` and, if given, `dbias += Σ dy`. Accumulates.
-pub fn backward_weight<C: ConvGeometry, E: Element>(
+pub fn backward_weight<C: ConvGeometry, E: Instantiated>(
     x: &[E],
     dy: &[E],
     dw: &mut [E],
@@ -237,7 +242,7 @@ const DENSE_AXPY_N: usize = 4;
 
 /// `y += a · x`, element-wise (vectorised by the compiler).
 #[inline]
-fn axpy<I: Isa, E: Element>(_isa: I, a: E, x: &[E], y: &mut [E]) {
+fn axpy<I: Isa, E: Scalar>(_isa: I, a: E, x: &[E], y: &mut [E]) {
     for (y, &x) in y.iter_mut().zip(x) {
         *y = fmadd::<I, _>(a, x, *y);
     }
@@ -299,11 +304,11 @@ const fn is_dense<C: ConvGeometry>() -> bool {
 /// build of a test binary running LeNet-5 (`tests/smoke.rs`, opt-level 2) from 35 s to 1.9 s of
 /// CPU time, with unchanged kernel speed. The public entry points stay generic over the
 /// geometry and the element type and dispatch here.
-/// A supertrait of [`Element`]; it cannot be implemented outside this crate (its methods take
-/// crate-private types), which seals `Element` to `f32` and `f64`.
+/// A supertrait of [`Element`](crate::element::Element); it cannot be implemented outside this
+/// crate (its methods take crate-private types), which seals `Element` to `f32` and `f64`.
 #[doc(hidden)]
 #[allow(private_interfaces, clippy::too_many_arguments)]
-pub trait Instantiated: Sized {
+pub trait Instantiated: Scalar {
     /// [`direct_any`] for this type.
     fn direct(
         d: &Direct,
@@ -348,7 +353,7 @@ pub trait Instantiated: Sized {
 // instantiating the route, see `Instantiated`.)
 #[allow(clippy::too_many_arguments, clippy::collapsible_if)]
 #[inline(always)]
-fn padded_route<E: Element>(
+fn padded_route<E: Scalar>(
     d: &Direct,
     x: &[E],
     x0: usize,

@@ -30,9 +30,9 @@
 
 use super::direct::with_scratch;
 use super::plan::{Direct, Init};
-use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, load};
+use crate::kernels::scalar::Scalar;
 
 /// Output channels per tile.
 const MC: usize = 12;
@@ -150,7 +150,7 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
 #[allow(clippy::too_many_arguments)]
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn run<I: Isa, E: Element>(
+pub(super) fn run<I: Isa, E: Scalar>(
     isa: I,
     d: &Direct,
     plan: &Plan,
@@ -184,7 +184,7 @@ pub(super) fn run<I: Isa, E: Element>(
 /// One pass over the output per block of input channels.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn passes<I: Isa, E: Element>(
+fn passes<I: Isa, E: Scalar>(
     isa: I,
     d: &Direct,
     plan: &Plan,
@@ -234,7 +234,7 @@ fn passes<I: Isa, E: Element>(
 /// with `plan.pad` zero rows and columns around it, as `sh × sw` phase planes (row parity,
 /// column parity) of `plan.wg`-value rows, zeros after.
 #[inline(always)]
-fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize, copy: &mut [E]) {
+fn copy_block<E: Scalar>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize, copy: &mut [E]) {
     let ((ph, p), wg) = (plan.pad, plan.wg);
     for c in 0..cn {
         let dst = &mut copy[c * plan.cp..][..plan.cp];
@@ -263,7 +263,7 @@ fn copy_block<E: Element>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize
 /// `q0..q0 + T`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn tile<I: Isa, E: Element>(
+fn tile<I: Isa, E: Scalar>(
     _isa: I,
     d: &Direct,
     plan: &Plan,

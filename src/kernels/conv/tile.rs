@@ -3,9 +3,9 @@
 //! for the common kernel shapes (`tile_fixed`) and one compact tile for the size strategy.
 
 use super::plan::{ColTap, MC, RowTap};
-use crate::kernels::element::Element;
 use crate::kernels::isa::{Isa, Level};
 use crate::kernels::lanes::{fmadd, is_f32, keep, lane_order, lanes, one_vector};
+use crate::kernels::scalar::Scalar;
 
 /// The input columns a tile reads in one row: `start` (relative to the row, may be negative)
 /// and `len` values from there.
@@ -38,7 +38,7 @@ pub(super) type TileArgs<'a, 'b, E, const M: usize, const L: usize> = (
 #[inline(always)]
 pub(super) fn direct_tile<
     I: Isa,
-    E: Element,
+    E: Scalar,
     const M: usize,
     const L: usize,
     const IS: usize,
@@ -164,7 +164,7 @@ pub(super) fn direct_tile<
 pub(super) fn gemm_steps<
     'a,
     I: Isa,
-    E: Element + 'a,
+    E: Scalar + 'a,
     const M: usize,
     const L: usize,
     const IS: usize,
@@ -212,7 +212,7 @@ pub(super) type TileFn<I, E, const M: usize, const L: usize> =
 /// The [`tile_fixed`] for a tile's `(lane stride, rows, columns)`, if there is one (rows `0`:
 /// any number of rows).
 #[inline(always)]
-pub(super) fn fixed_tile<I: Isa, E: Element, const M: usize, const L: usize, const MASKED: bool>(
+pub(super) fn fixed_tile<I: Isa, E: Scalar, const M: usize, const L: usize, const MASKED: bool>(
     _isa: I,
     shape: (usize, usize, usize),
 ) -> Option<TileFn<I, E, M, L>> {
@@ -243,7 +243,7 @@ pub(super) fn fixed_tile<I: Isa, E: Element, const M: usize, const L: usize, con
 
 /// The accumulators `v` with their lanes in `order` (lane `j` ← lane `order[j]`).
 #[inline(always)]
-pub(super) fn permute<I: Isa, E: Element, const M: usize, const L: usize>(
+pub(super) fn permute<I: Isa, E: Scalar, const M: usize, const L: usize>(
     _isa: I,
     v: &[[E; L]; M],
     order: &[usize; L],
@@ -259,7 +259,7 @@ pub(super) fn permute<I: Isa, E: Element, const M: usize, const L: usize>(
 
 /// The inverse of [`permute`].
 #[inline(always)]
-pub(super) fn unpermute<I: Isa, E: Element, const M: usize, const L: usize>(
+pub(super) fn unpermute<I: Isa, E: Scalar, const M: usize, const L: usize>(
     _isa: I,
     p: &[[E; L]; M],
     order: &[usize; L],
@@ -287,7 +287,7 @@ pub(super) fn unpermute<I: Isa, E: Element, const M: usize, const L: usize>(
 #[inline(always)]
 pub(super) fn tile_fixed<
     I: Isa,
-    E: Element,
+    E: Scalar,
     const M: usize,
     const L: usize,
     const IS: usize,
@@ -410,7 +410,7 @@ pub(super) fn tile_fixed<
 pub(super) fn row_steps<
     'a,
     I: Isa,
-    E: Element,
+    E: Scalar,
     const M: usize,
     const L: usize,
     const IS: usize,
@@ -453,7 +453,7 @@ pub(super) fn row_steps<
 #[inline(always)]
 pub(super) fn segment_steps<
     I: Isa,
-    E: Element,
+    E: Scalar,
     const M: usize,
     const L: usize,
     const IS: usize,
@@ -497,7 +497,7 @@ pub(super) fn segment_steps<
 #[cold]
 // (out of line, with the instruction set's features: see `Isa::run`)
 #[inline(always)]
-pub(super) fn edge_taps<I: Isa, E: Element, const M: usize, const L: usize>(
+pub(super) fn edge_taps<I: Isa, E: Scalar, const M: usize, const L: usize>(
     isa: I,
     x: &[E],
     start: isize,

@@ -4,9 +4,9 @@
 //! horizontal sums.
 
 use super::geometry::ConvGeometry;
-use crate::kernels::element::Element;
 use crate::kernels::isa::Isa;
 use crate::kernels::lanes::{fmadd, is_f32};
+use crate::kernels::scalar::Scalar;
 use crate::kernels::window::Window;
 
 /// One group's weight gradient as dot products:
@@ -121,7 +121,7 @@ pub(super) const WGRAD_SUMS_BYTES: usize = if cfg!(feature = "small-stack") {
 /// of output positions, and only those are visited (padding is never multiplied, so an infinity
 /// next to the border cannot meet a zero); a stride only changes the step between input values.
 #[inline(always)]
-pub(super) fn wgrad<E: Element>(
+pub(super) fn wgrad<E: super::Instantiated>(
     q: &Reduce,
     x: &[E],
     x0: usize,
@@ -136,7 +136,7 @@ pub(super) fn wgrad<E: Element>(
 /// [`wgrad`]'s body; instantiated only by [`Instantiated`](super::Instantiated).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn wgrad_any<I: Isa, E: Element>(
+pub(super) fn wgrad_any<I: Isa, E: Scalar>(
     isa: I,
     q: &Reduce,
     x: &[E],
@@ -164,7 +164,7 @@ pub(super) fn wgrad_any<I: Isa, E: Element>(
 /// [`wgrad_any`] for `L` lanes (one 256-bit register): one vector of output channels when
 /// they fit, else two.
 #[inline(always)]
-pub(super) fn wgrad_width<I: Isa, E: Element, const L: usize>(isa: I, a: WgradArgs<'_, E>) {
+pub(super) fn wgrad_width<I: Isa, E: Scalar, const L: usize>(isa: I, a: WgradArgs<'_, E>) {
     // (the packs hold `[[E; L]; MV]` entries: 64-byte vectors take half as many)
     if const { L * core::mem::size_of::<E>() == 64 } {
         if a.0.co <= L {
@@ -215,7 +215,7 @@ pub(super) struct WRow {
 #[inline(always)]
 pub(super) fn wgrad_tiles<
     I: Isa,
-    E: Element,
+    E: Scalar,
     const L: usize,
     const MV: usize,
     const J: usize,
@@ -391,7 +391,7 @@ pub(super) fn wgrad_tiles<
 /// sums[k][m]`, four filters at a time (see [`WGRAD_SUMS_BYTES`]; one index and one bounds
 /// check per four additions).
 #[inline(always)]
-pub(super) fn wgrad_flush<I: Isa, E: Element, const L: usize, const MV: usize>(
+pub(super) fn wgrad_flush<I: Isa, E: Scalar, const L: usize, const MV: usize>(
     _isa: I,
     dw: &mut [E],
     cikk: usize,
@@ -433,7 +433,7 @@ pub(super) struct WBlock<'a, I, E, const L: usize, const MV: usize> {
     pub(super) cols: (usize, usize),
 }
 
-impl<I: Isa, E: Element, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV> {
+impl<I: Isa, E: Scalar, const L: usize, const MV: usize> WBlock<'_, I, E, L, MV> {
     /// [`tile`](Self::tile) for rows that read inside the input at the same positions (rows of
     /// one tap, or any rows without padding).
     // (out of line, with the instruction set's features: see `Isa::run`)
@@ -568,7 +568,7 @@ impl Rect {
 /// `acc[r][·] += Σ_(i, j) x[xo[r] + i·x_step + j·s] · d[i·d_step + j][·]` over a rectangle of
 /// output positions.
 #[inline(always)]
-pub(super) fn wgrad_run<I: Isa, E: Element, const L: usize, const MV: usize, const J: usize>(
+pub(super) fn wgrad_run<I: Isa, E: Scalar, const L: usize, const MV: usize, const J: usize>(
     isa: I,
     acc: &mut [[[E; L]; MV]; J],
     x: &[E],
@@ -596,7 +596,7 @@ pub(super) fn wgrad_run<I: Isa, E: Element, const L: usize, const MV: usize, con
 #[inline(always)]
 pub(super) fn wgrad_stride<
     I: Isa,
-    E: Element,
+    E: Scalar,
     const L: usize,
     const MV: usize,
     const J: usize,
