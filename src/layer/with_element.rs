@@ -9,9 +9,8 @@ use crate::compose::named::{Name, Named};
 use crate::compose::{Concat, Gate, Residual, ResidualProj};
 use crate::element::Element;
 use crate::layers::{
-    AvgPool2d, BatchNorm2d, BatchNormConfig, BiasMode, Conv2d, ConvTranspose2d, DepthwiseConv2d,
-    Dropout, Flatten, GlobalAvgPool2d, GroupBias, GroupedConv2d, Hardsigmoid, Hardswish, Identity,
-    LeakyRelu, Linear, MaxPool2d, Relu, Relu6, Sigmoid, Tanh,
+    AvgPool2d, BatchNorm2d, BatchNormConfig, Dropout, Flatten, GlobalAvgPool2d, Hardsigmoid,
+    Hardswish, Identity, LeakyRelu, MaxPool2d, Relu, Relu6, Sigmoid, Tanh,
 };
 
 /// A layer or network whose element type can be replaced by `E`, keeping everything else
@@ -33,91 +32,8 @@ pub trait ToElement<E: Element> {
 /// `Conv2d<1, 6, 5, 1, 0, Bias, f64>`.
 pub type WithElement<L, E> = <L as ToElement<E>>::Out;
 
-// --- Layers that hold values of the element type.
-
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-    E2: Element,
-> ToElement<E2> for Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    type Out = Conv2d<CI, CO, K, S, P, B, E2, D, KW, SW, PW, DW>;
-}
-
-impl<
-    const G: usize,
-    const CIG: usize,
-    const COG: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: GroupBias,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-    E2: Element,
-> ToElement<E2> for GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    type Out = GroupedConv2d<G, CIG, COG, K, S, P, B, E2, D, KW, SW, PW, DW>;
-}
-
-impl<
-    const C: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-    E2: Element,
-> ToElement<E2> for DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    type Out = DepthwiseConv2d<C, K, S, P, B, E2, D, KW, SW, PW, DW>;
-}
-
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OP: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const OPW: usize,
-    const DW: usize,
-    E2: Element,
-> ToElement<E2> for ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
-{
-    type Out = ConvTranspose2d<CI, CO, K, S, P, OP, B, E2, D, KW, SW, PW, OPW, DW>;
-}
-
-impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element, E2: Element> ToElement<E2>
-    for Linear<IN, OUT, B, E>
-{
-    type Out = Linear<IN, OUT, B, E2>;
-}
+// --- Layers that hold values of the element type: the convolution family's impls are written
+// with its other impls, from one list of its generic parameters (`layers::conv_core::params!`).
 
 impl<const C: usize, E: Element, Cfg: BatchNormConfig, E2: Element> ToElement<E2>
     for BatchNorm2d<C, E, Cfg>

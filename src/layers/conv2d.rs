@@ -79,7 +79,8 @@ conv_core::params!(
      E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize]
     Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: BiasMode,
     shape: [CO, CI, K, KW], fan_in: CI * K * KW,
-    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut
+    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut,
+    in E2: Conv2d<CI, CO, K, S, P, B, E2, D, KW, SW, PW, DW>
 );
 
 impl<

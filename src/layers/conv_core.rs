@@ -189,13 +189,17 @@ macro_rules! layer_body {
 }
 pub(crate) use layer_body;
 
-/// The `Params` and `Module` impls of a conv-family layer `$ty` with the generic parameters
-/// `$generics`, element type `$e` and bias mode `B: $bias` (its bias storage is `self.bias`, its
-/// weights `self.weight`, flattened by `weight_flat` and the methods `$flat`), the weight's
-/// PyTorch shape and fan-in.
+/// The `Params`, `Module` and `ToElement` impls of a conv-family layer `$ty` with the generic
+/// parameters `$generics`, element type `$e` and bias mode `B: $bias` (its bias storage is
+/// `self.bias`, its weights `self.weight`, flattened by `weight_flat` and the methods `$flat`),
+/// the weight's PyTorch shape and fan-in, and the same type in element type `E2` (`$retyped`).
 macro_rules! params {
     ([$($generics:tt)*] $ty:ty, $e:ty, B: $bias:path, shape: [$($dim:expr),*],
-     fan_in: $fan_in:expr, flat_mut: $($flat:ident).+) => {
+     fan_in: $fan_in:expr, flat_mut: $($flat:ident).+, in E2: $retyped:ty) => {
+        impl<$($generics)*, E2: $crate::element::Element> $crate::layer::ToElement<E2> for $ty {
+            type Out = $retyped;
+        }
+
         impl<$($generics)*> $crate::layers::conv_core::Params<$e> for $ty {
             const WEIGHT_SHAPE: &'static [usize] = &[$($dim),*];
             const FAN_IN: usize = $fan_in;

@@ -114,7 +114,8 @@ conv_core::params!(
      const PW: usize, const OPW: usize, const DW: usize]
     ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>, E, B: BiasMode,
     shape: [CI, CO, K, KW], fan_in: CO * K * KW,
-    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut
+    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut,
+    in E2: ConvTranspose2d<CI, CO, K, S, P, OP, B, E2, D, KW, SW, PW, OPW, DW>
 );
 
 /// The convolution `CO → CI`, `HO × WO → H × W` whose input gradient is this transposed

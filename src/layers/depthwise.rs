@@ -84,7 +84,8 @@ conv_core::params!(
      const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize]
     DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: BiasMode,
     shape: [C, 1, K, KW], fan_in: K * KW,
-    flat_mut: as_flattened_mut.as_flattened_mut
+    flat_mut: as_flattened_mut.as_flattened_mut,
+    in E2: DepthwiseConv2d<C, K, S, P, B, E2, D, KW, SW, PW, DW>
 );
 
 impl<

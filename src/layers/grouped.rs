@@ -139,7 +139,8 @@ conv_core::params!(
      const PW: usize, const DW: usize]
     GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: GroupBias,
     shape: [G * COG, CIG, K, KW], fan_in: CIG * K * KW,
-    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut.as_flattened_mut
+    flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut.as_flattened_mut,
+    in E2: GroupedConv2d<G, CIG, COG, K, S, P, B, E2, D, KW, SW, PW, DW>
 );
 
 impl<

@@ -38,7 +38,8 @@ conv_core::params!(
     [const IN: usize, const OUT: usize, B: BiasMode, E: Element]
     Linear<IN, OUT, B, E>, E, B: BiasMode,
     shape: [OUT, IN], fan_in: IN,
-    flat_mut: as_flattened_mut
+    flat_mut: as_flattened_mut,
+    in E2: Linear<IN, OUT, B, E2>
 );
 
 type LinearGeom<const N: usize, const IN: usize, const OUT: usize> =
