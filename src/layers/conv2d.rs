@@ -52,33 +52,12 @@ pub struct Conv2d<
 
 crate::zeroable::zeroable_struct!([const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize] Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW> { weight, bias });
 
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    /// The weights as one flat slice.
-    #[inline]
-    pub fn weight_flat(&self) -> &[E] {
-        self.weight.as_flattened().as_flattened().as_flattened()
-    }
-}
-
 conv_core::params!(
     [const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize, B: BiasMode,
      E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize]
     Conv2d<CI, CO, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: BiasMode,
     shape: [CO, CI, K, KW], fan_in: CI * K * KW,
+    flat: as_flattened.as_flattened.as_flattened,
     flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut,
     in E2: Conv2d<CI, CO, K, S, P, B, E2, D, KW, SW, PW, DW>
 );

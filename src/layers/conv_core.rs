@@ -189,13 +189,32 @@ macro_rules! layer_body {
 }
 pub(crate) use layer_body;
 
-/// The `Params`, `Module` and `ToElement` impls of a conv-family layer `$ty` with the generic
-/// parameters `$generics`, element type `$e` and bias mode `B: $bias` (its bias storage is
-/// `self.bias`, its weights `self.weight`, flattened by `weight_flat` and the methods `$flat`),
-/// the weight's PyTorch shape and fan-in, and the same type in element type `E2` (`$retyped`).
+/// The flat views of the weights (`weight_flat`, `weight_flat_mut`) and the `Params`, `Module`
+/// and `ToElement` impls of a conv-family layer `$ty` with the generic parameters `$generics`,
+/// element type `$e` and bias mode `B: $bias`: its bias storage is `self.bias`, its weights
+/// `self.weight`, flattened by the methods `$flat` and `$flat_mut`; the weight's PyTorch shape
+/// and fan-in; the same type in element type `E2` (`$retyped`).
 macro_rules! params {
     ([$($generics:tt)*] $ty:ty, $e:ty, B: $bias:path, shape: [$($dim:expr),*],
-     fan_in: $fan_in:expr, flat_mut: $($flat:ident).+, in E2: $retyped:ty) => {
+     fan_in: $fan_in:expr, flat: $($flat:ident).+, flat_mut: $($flat_mut:ident).+,
+     in E2: $retyped:ty) => {
+        impl<$($generics)*> $ty {
+            #[doc = concat!(
+                "The weights as one flat slice, in PyTorch's order (`",
+                stringify!([$($dim),*]),
+                "`)."
+            )]
+            #[inline]
+            pub fn weight_flat(&self) -> &[$e] {
+                self.weight$(.$flat())+
+            }
+            /// The weights as one flat mutable slice.
+            #[inline]
+            pub fn weight_flat_mut(&mut self) -> &mut [$e] {
+                self.weight$(.$flat_mut())+
+            }
+        }
+
         impl<$($generics)*, E2: $crate::element::Element> $crate::layer::ToElement<E2> for $ty {
             type Out = $retyped;
         }
@@ -214,7 +233,7 @@ macro_rules! params {
             #[inline]
             fn params_mut(&mut self) -> (&mut [$e], Option<&mut [$e]>) {
                 let Self { weight, bias } = self;
-                (weight$(.$flat())+, <B as $bias>::get_mut(bias))
+                (weight$(.$flat_mut())+, <B as $bias>::get_mut(bias))
             }
         }
 

@@ -75,38 +75,6 @@ pub use crate::shape::{BelowStride, OutputPaddingBelowStride};
 
 crate::zeroable::zeroable_struct!([const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize, const OP: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const OPW: usize, const DW: usize] ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW> { weight, bias });
 
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OP: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const OPW: usize,
-    const DW: usize,
-> ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>
-{
-    /// The weights as one flat slice (`[CI, CO, K, K]`).
-    #[inline]
-    pub fn weight_flat(&self) -> &[E] {
-        self.weight.as_flattened().as_flattened().as_flattened()
-    }
-    /// The weights as one flat mutable slice.
-    #[inline]
-    pub fn weight_flat_mut(&mut self) -> &mut [E] {
-        self.weight
-            .as_flattened_mut()
-            .as_flattened_mut()
-            .as_flattened_mut()
-    }
-}
-
 // (PyTorch computes the fan-in of a `[CI, CO, K, K]` weight from its dimension 1.)
 conv_core::params!(
     [const CI: usize, const CO: usize, const K: usize, const S: usize, const P: usize,
@@ -114,6 +82,7 @@ conv_core::params!(
      const PW: usize, const OPW: usize, const DW: usize]
     ConvTranspose2d<CI, CO, K, S, P, OP, B, E, D, KW, SW, PW, OPW, DW>, E, B: BiasMode,
     shape: [CI, CO, K, KW], fan_in: CO * K * KW,
+    flat: as_flattened.as_flattened.as_flattened,
     flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut,
     in E2: ConvTranspose2d<CI, CO, K, S, P, OP, B, E2, D, KW, SW, PW, OPW, DW>
 );

@@ -53,37 +53,12 @@ pub struct DepthwiseConv2d<
 
 crate::zeroable::zeroable_struct!([const C: usize, const K: usize, const S: usize, const P: usize, B: BiasMode, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize] DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW> { weight, bias });
 
-impl<
-    const C: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: BiasMode,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    /// The weights as one flat slice (`[C, 1, K, K]`).
-    #[inline]
-    pub fn weight_flat(&self) -> &[E] {
-        self.weight.as_flattened().as_flattened()
-    }
-    /// The weights as one flat mutable slice.
-    #[inline]
-    pub fn weight_flat_mut(&mut self) -> &mut [E] {
-        self.weight.as_flattened_mut().as_flattened_mut()
-    }
-}
-
 conv_core::params!(
     [const C: usize, const K: usize, const S: usize, const P: usize, B: BiasMode, E: Element,
      const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize]
     DepthwiseConv2d<C, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: BiasMode,
     shape: [C, 1, K, KW], fan_in: K * KW,
+    flat: as_flattened.as_flattened,
     flat_mut: as_flattened_mut.as_flattened_mut,
     in E2: DepthwiseConv2d<C, K, S, P, B, E2, D, KW, SW, PW, DW>
 );

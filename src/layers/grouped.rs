@@ -97,48 +97,13 @@ pub struct GroupedConv2d<
 
 crate::zeroable::zeroable_struct!([const G: usize, const CIG: usize, const COG: usize, const K: usize, const S: usize, const P: usize, B: GroupBias, E: Element, const D: usize, const KW: usize, const SW: usize, const PW: usize, const DW: usize] GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW> { weight, bias });
 
-impl<
-    const G: usize,
-    const CIG: usize,
-    const COG: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    B: GroupBias,
-    E: Element,
-    const D: usize,
-    const KW: usize,
-    const SW: usize,
-    const PW: usize,
-    const DW: usize,
-> GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>
-{
-    /// The weights as one flat slice (`[G·COG, CIG, K, K]`).
-    #[inline]
-    pub fn weight_flat(&self) -> &[E] {
-        self.weight
-            .as_flattened()
-            .as_flattened()
-            .as_flattened()
-            .as_flattened()
-    }
-    /// The weights as one flat mutable slice.
-    #[inline]
-    pub fn weight_flat_mut(&mut self) -> &mut [E] {
-        self.weight
-            .as_flattened_mut()
-            .as_flattened_mut()
-            .as_flattened_mut()
-            .as_flattened_mut()
-    }
-}
-
 conv_core::params!(
     [const G: usize, const CIG: usize, const COG: usize, const K: usize, const S: usize,
      const P: usize, B: GroupBias, E: Element, const D: usize, const KW: usize, const SW: usize,
      const PW: usize, const DW: usize]
     GroupedConv2d<G, CIG, COG, K, S, P, B, E, D, KW, SW, PW, DW>, E, B: GroupBias,
     shape: [G * COG, CIG, K, KW], fan_in: CIG * K * KW,
+    flat: as_flattened.as_flattened.as_flattened.as_flattened,
     flat_mut: as_flattened_mut.as_flattened_mut.as_flattened_mut.as_flattened_mut,
     in E2: GroupedConv2d<G, CIG, COG, K, S, P, B, E2, D, KW, SW, PW, DW>
 );

@@ -26,18 +26,11 @@ pub struct Linear<const IN: usize, const OUT: usize, B: BiasMode = Bias, E: Elem
 
 crate::zeroable::zeroable_struct!([const IN: usize, const OUT: usize, B: BiasMode, E: Element] Linear<IN, OUT, B, E> { weight, bias });
 
-impl<const IN: usize, const OUT: usize, B: BiasMode, E: Element> Linear<IN, OUT, B, E> {
-    /// The weights as one flat slice (`[OUT, IN]`).
-    #[inline]
-    pub fn weight_flat(&self) -> &[E] {
-        self.weight.as_flattened()
-    }
-}
-
 conv_core::params!(
     [const IN: usize, const OUT: usize, B: BiasMode, E: Element]
     Linear<IN, OUT, B, E>, E, B: BiasMode,
     shape: [OUT, IN], fan_in: IN,
+    flat: as_flattened,
     flat_mut: as_flattened_mut,
     in E2: Linear<IN, OUT, B, E2>
 );
