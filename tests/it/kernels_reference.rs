@@ -396,6 +396,12 @@ geometries!(
     (1, 1, 16, 24, 15, 13, 3, 2, 0, 1),
     (1, 2, 30, 36, 10, 10, 3, 1, 1, 1),
     (1, 1, 10, 48, 12, 12, 5, 1, 2, 1),
+    // Many input channels on them: the copy holds a band of output rows' input, so a block
+    // holds more channels. Stride 2 in 7 bands of 2 rows and 3 blocks; bands of 4 rows with a
+    // partial last one (13 = 3·4 + 1) in 2 blocks, forward (two samples) and input gradient.
+    (1, 1, 128, 40, 27, 27, 3, 2, 1, 1),
+    (2, 1, 200, 30, 13, 13, 3, 1, 1, 1),
+    (1, 1, 30, 200, 13, 13, 3, 1, 1, 1),
     (1, 1, 3, 8, 20, 20, 5, 1, 2, 1),
     (1, 1, 5, 7, 6, 6, 2, 2, 0, 1),
     (1, 1, 4, 3, 3, 3, 1, 2, 0, 1),

@@ -22,6 +22,15 @@
 //! multiply-adds. Each block of input channels is one pass over the output; the first pass
 //! starts from the problem's [`Init`], the others add.
 //!
+//! The copy holds the input rows of one band of output rows, not of the whole map: with many
+//! input channels a shorter band leaves room for more of them per block, so fewer passes (each
+//! pass starts and stores every accumulator once more). The band height is the one with the
+//! least estimated work ([`band`]). ResNet-18's stride-2 layer to 14 × 14 (128 input
+//! channels, whose whole-map copy held 11: 12 passes) runs in bands of 2 rows and blocks of 55
+//! channels: 14.8 → 11.1 ms at batch 8 (`r18t_s3a_f`), 1.77 → 1.35 ms at batch 1
+//! (`r18_s3a`); 256 → 256 at 14 × 14 (`r18_s3`, 29 of 256 channels per block before) 2.62 →
+//! 2.45 ms (`benches/interleave.sh`, AMD EPYC, Zen 4, 2026-12-07).
+//!
 //! Measured on ResNet-18's convolutions at batch 1 (`r18_*` in `benches/common/mod.rs`, Xeon
 //! with AVX-512): 512 → 512 at 7 × 7 from 5.45 to 2.45 ms, 256 → 512 of stride 2 to 7 × 7 from
 //! 2.98 to 1.42 ms, 256 → 256 at 14 × 14 from 2.90 to 2.14 ms, 128 → 256 of stride 2 to 14 × 14
@@ -56,11 +65,13 @@ pub(super) struct Plan {
     pad: (usize, usize),
     /// Values per row of a phase plane (`⌈(in_w + 2pw) / sw⌉`), and grid points per output row.
     wg: usize,
-    /// Values of one phase plane (`⌈(in_h + 2ph) / sh⌉ · wg`).
+    /// Output rows per band: the copy holds the input rows of one band of output rows (for a
+    /// block of input channels), so that shorter bands leave room for more channels per block,
+    /// that is fewer passes over the output ([`band`]).
+    bh: usize,
+    /// Values of one phase plane of a band's copy (`⌈rows / sh⌉ · wg` for the `rows` padded
+    /// input rows a band reads).
     pl: usize,
-    /// Grid points of the output (`out_h · wg`), and whole tiles covering them.
-    q: usize,
-    q_tiles: usize,
     /// Values per input channel in the copy: `sh · sw` planes and room for the last tile's reads.
     cp: usize,
     /// Input channels per block (per pass over the output).
@@ -105,21 +116,16 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
         _ => return None,
     };
     let wg = (d.in_w + 2 * pad.1).div_ceil(d.win.sw);
-    let pl = (d.in_h + 2 * pad.0).div_ceil(d.win.sh) * wg;
-    let q = d.out_h * wg;
-    let q_tiles = q.div_ceil(T);
+    let room = SCRATCH_BYTES / core::mem::size_of::<E>();
+    let (bh, b) = band(d, span, wg, room)?;
     // Useful share of the computed lanes and channels: below about 60 % the 8-lane row tiles
     // (half the lanes, every lane useful) are as fast.
-    let lanes = (d.out_h * d.out_w) as f32 / (q_tiles * T) as f32;
+    let lanes = (d.out_h * d.out_w) as f32 / (b.tiles * T) as f32;
     let channels = d.m as f32 / d.m.next_multiple_of(MC) as f32;
     if lanes * channels < 0.6 {
         return None;
     }
-    // The farthest a tap reads from a tile's first point, within its plane.
-    let reach = span.0 / d.win.sh * wg + span.1 / d.win.sw;
-    let cp = (d.win.sh * d.win.sw - 1) * pl + pl.max(q_tiles * T + reach);
-    let room = SCRATCH_BYTES / core::mem::size_of::<E>();
-    let cb = (room / cp).min(d.r);
+    let (pl, cp, cb) = (b.pl, b.cp, b.cb);
     let mut taps = [0; MAX_TAPS];
     for (t, tap) in taps.iter_mut().enumerate().take(kk) {
         // Kernel row `u` reads padded row `sh·i + u·dh`: row `i + ⌊u·dh/sh⌋` of the phase planes
@@ -134,16 +140,70 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
         let (u, v) = (u * d.win.dh, v * d.win.dw);
         *tap = ((u % d.win.sh) * d.win.sw + v % d.win.sw) * pl + (u / d.win.sh) * wg + v / d.win.sw;
     }
-    (cb > 0).then_some(Plan {
+    Some(Plan {
         pad,
         wg,
+        bh,
         pl,
-        q,
-        q_tiles,
         cp,
         cb,
         taps,
     })
+}
+
+/// A band height's layout and cost (see [`band`]).
+#[derive(Clone, Copy)]
+struct Band {
+    pl: usize,
+    cp: usize,
+    cb: usize,
+    /// Tiles over the whole output (every band).
+    tiles: usize,
+}
+
+/// Multiply-add steps (of one tap and input channel, `MC · T` products) that one more pass over
+/// the output costs each tile: starting and storing its accumulators and its rows of output.
+/// Measured on ResNet-18's stride-2 layer to 14 × 14 at batch 8 (`r18t_s3a_f`), whose 128
+/// input channels took 12 passes of 11 channels: a scratch 4 × as large (3 passes) ran it in
+/// 12.9 ms instead of 18.3 ms, `(1152 + 12·O) / (1152 + 3·O) = 1.42` for `O ≈ 63`.
+const PASS_STEPS: usize = 64;
+
+/// The band height (output rows per band) with the least estimated work, and its layout, if
+/// one input channel's copy fits `room`: every tile costs one step per tap and input channel
+/// plus [`PASS_STEPS`] per pass (per block of channels), and shorter bands hold more channels
+/// per block but cover their rows with more partial tiles. The whole map as one band when all
+/// its channels fit in one block.
+fn band(d: &Direct, span: (usize, usize), wg: usize, room: usize) -> Option<(usize, Band)> {
+    let (sh, sw) = (d.win.sh, d.win.sw);
+    // The farthest a tap reads from a tile's first point, within its plane.
+    let reach = span.0 / sh * wg + span.1 / sw;
+    let layout = |bh: usize| {
+        // Padded input rows the band reads.
+        let rows = (bh - 1) * sh + span.0 + 1;
+        let pl = rows.div_ceil(sh) * wg;
+        let q_tiles = (bh * wg).div_ceil(T);
+        let cp = (sh * sw - 1) * pl + pl.max(q_tiles * T + reach);
+        let cb = (room / cp).min(d.r);
+        let bands = d.out_h.div_ceil(bh);
+        let last = d.out_h - (bands - 1) * bh;
+        let tiles = (bands - 1) * q_tiles + (last * wg).div_ceil(T);
+        Band { pl, cp, cb, tiles }
+    };
+    let mut best: Option<(usize, usize, Band)> = None;
+    for bh in (1..=d.out_h).rev() {
+        let b = layout(bh);
+        if b.cb == 0 {
+            continue;
+        }
+        let cost = b.tiles * (d.r * d.win.taps() + d.r.div_ceil(b.cb) * PASS_STEPS);
+        if best.is_none_or(|(c, ..)| cost < c) {
+            best = Some((cost, bh, b));
+        }
+        if b.cb == d.r && bh == d.out_h {
+            break;
+        }
+    }
+    best.map(|(_, bh, b)| (bh, b))
 }
 
 /// Runs `d` by `plan` (from [`plan`]). `x0`, `w0`, `y0`: offsets of the sample and group.
@@ -198,9 +258,46 @@ fn passes<I: Isa, E: Scalar>(
     scratch: &mut [E],
 ) {
     let copy = &mut scratch[..plan.cb * plan.cp];
+    for oy0 in (0..d.out_h).step_by(plan.bh) {
+        let bh = plan.bh.min(d.out_h - oy0);
+        let y0 = y0 + oy0 * d.out_w;
+        let band = Grid {
+            q: bh * plan.wg,
+            tiles: (bh * plan.wg).div_ceil(T),
+        };
+        band_passes(isa, d, plan, x, x0, w, w0, y, y0, init, copy, oy0, band);
+    }
+}
+
+/// The grid points of a band (`bh · wg`) and the whole tiles covering them.
+#[derive(Clone, Copy)]
+struct Grid {
+    q: usize,
+    tiles: usize,
+}
+
+/// One band of output rows from `oy0` (`y0` is its first row in the output): one pass over it
+/// per block of input channels.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn band_passes<I: Isa, E: Scalar>(
+    isa: I,
+    d: &Direct,
+    plan: &Plan,
+    x: &[E],
+    x0: usize,
+    w: &[E],
+    w0: usize,
+    y: &mut [E],
+    y0: usize,
+    init: Init<'_, E>,
+    copy: &mut [E],
+    oy0: usize,
+    band: Grid,
+) {
     for c0 in (0..d.r).step_by(plan.cb) {
         let cn = plan.cb.min(d.r - c0);
-        copy_block(d, plan, x, x0 + c0 * d.in_plane, cn, copy);
+        copy_block(d, plan, x, x0 + c0 * d.in_plane, cn, oy0, copy);
         let init = if c0 == 0 { init } else { Init::Load };
         for m0 in (0..d.m).step_by(MC) {
             let mn = MC.min(d.m - m0);
@@ -211,7 +308,7 @@ fn passes<I: Isa, E: Scalar>(
             let runs: [&[E]; MC] = core::array::from_fn(|i| {
                 &w[w0 + (m0 + i.min(mn - 1)) * d.w_m + c0 * d.w_r..][..len]
             });
-            for t in 0..plan.q_tiles {
+            for t in 0..band.tiles {
                 tile(
                     isa,
                     d,
@@ -223,6 +320,7 @@ fn passes<I: Isa, E: Scalar>(
                     m0,
                     mn,
                     t * T,
+                    band.q,
                     init,
                 );
             }
@@ -230,19 +328,33 @@ fn passes<I: Isa, E: Scalar>(
     }
 }
 
-/// Copies input channels `..cn` (from `x0`) into `copy`, `plan.cp` values each: the input
-/// with `plan.pad` zero rows and columns around it, as `sh × sw` phase planes (row parity,
+/// Copies the rows that the band of output rows from `oy0` reads of input channels `..cn`
+/// (from `x0`) into `copy`, `plan.cp` values each: the input with `plan.pad` zero rows and
+/// columns around it, from padded row `oy0 · sh` on, as `sh × sw` phase planes (row parity,
 /// column parity) of `plan.wg`-value rows, zeros after.
 #[inline(always)]
-fn copy_block<E: Scalar>(d: &Direct, plan: &Plan, x: &[E], x0: usize, cn: usize, copy: &mut [E]) {
+fn copy_block<E: Scalar>(
+    d: &Direct,
+    plan: &Plan,
+    x: &[E],
+    x0: usize,
+    cn: usize,
+    oy0: usize,
+    copy: &mut [E],
+) {
     let ((ph, p), wg) = (plan.pad, plan.wg);
+    // Padded rows `r0..r0 + rows` (`r0` a multiple of `sh`: row parities are kept).
+    let r0 = oy0 * d.win.sh;
+    let rows = plan.pl / wg * d.win.sh;
+    let iys = r0.saturating_sub(ph).min(d.in_h)..(r0 + rows).saturating_sub(ph).min(d.in_h);
     for c in 0..cn {
         let dst = &mut copy[c * plan.cp..][..plan.cp];
         dst.fill(E::zero());
         let src = &x[x0 + c * d.in_plane..][..d.in_h * d.in_w];
-        for (iy, row) in src.chunks_exact(d.in_w).enumerate() {
-            // Padded row `r` is row `r / sh` of the planes of row parity `r mod sh`.
-            let r = iy + ph;
+        for iy in iys.clone() {
+            let row = &src[iy * d.in_w..][..d.in_w];
+            // Padded row `r` is row `r / sh` of the band's planes of row parity `r mod sh`.
+            let r = iy + ph - r0;
             let at = (r % d.win.sh) * d.win.sw * plan.pl + (r / d.win.sh) * wg;
             if d.win.sw == 1 {
                 dst[at + p..][..d.in_w].copy_from_slice(row);
@@ -274,6 +386,7 @@ fn tile<I: Isa, E: Scalar>(
     m0: usize,
     mn: usize,
     q0: usize,
+    q: usize,
     init: Init<'_, E>,
 ) {
     // The accumulators are touched only at constant indices (so they stay in registers); the
@@ -289,7 +402,7 @@ fn tile<I: Isa, E: Scalar>(
         }
         Init::Load => {
             for (i, buf) in buf.iter_mut().enumerate().take(mn) {
-                rows(d, plan, q0, |a, o, len| {
+                rows(d, plan, q0, q, |a, o, len| {
                     buf[a..a + len].copy_from_slice(&y[y0 + i * d.out_plane + o..][..len]);
                 });
             }
@@ -334,17 +447,17 @@ fn tile<I: Isa, E: Scalar>(
         }
     }
     for (i, buf) in buf.iter().enumerate().take(mn) {
-        rows(d, plan, q0, |a, o, len| {
+        rows(d, plan, q0, q, |a, o, len| {
             y[y0 + i * d.out_plane + o..][..len].copy_from_slice(&buf[a..a + len]);
         });
     }
 }
 
 /// Calls `f(lane, output offset, length)` for each run of a tile's lanes (from grid point
-/// `q0`) that are output positions of one row.
+/// `q0` of a grid of `q` points) that are output positions of one row.
 #[inline(always)]
-fn rows(d: &Direct, plan: &Plan, q0: usize, mut f: impl FnMut(usize, usize, usize)) {
-    let end = (q0 + T).min(plan.q);
+fn rows(d: &Direct, plan: &Plan, q0: usize, q: usize, mut f: impl FnMut(usize, usize, usize)) {
+    let end = (q0 + T).min(q);
     let mut g = q0;
     while g < end {
         let (i, j) = (g / plan.wg, g % plan.wg);
@@ -374,7 +487,7 @@ mod tests {
         assert!(two_blocks.cb < 128 && two_blocks.cb >= 64);
         let one_block = plan::<f32>(&Direct::forward::<G<64, 64, 7, 7>>()).expect("7 × 7");
         assert_eq!(one_block.cb, 64);
-        assert_eq!((one_block.wg, one_block.q, one_block.q_tiles), (9, 63, 2));
+        assert_eq!((one_block.wg, one_block.bh), (9, 7));
         let strided = Direct::forward::<Geom<1, 1, 24, 50, 14, 14, 7, 7, 3, 2, 1, 1>>();
         let p = plan::<f32>(&strided).expect("stride 2");
         // Four phase planes of 8 × 8; tap (1, 2) reads row 0 of the odd-row, even-column
@@ -405,6 +518,24 @@ mod tests {
         .expect("strides (2, 1)");
         assert_eq!((s.wg, s.pl), (16, 10 * 16));
         assert_eq!((s.taps[4], s.taps[6]), (160 + 1, 16));
+        // Many input channels: bands of output rows, so that a block holds more of them.
+        // ResNet-18's stride-2 layer to 14 × 14: one copy of the whole map held 11 of its 128
+        // channels (12 passes).
+        type S3a = Geom<1, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
+        let banded = plan::<f32>(&Direct::forward::<S3a>()).expect("stride 2, banded");
+        assert!(banded.bh < 14 && banded.cb > 11, "{banded:?}");
+        // Bands of 2 rows (7, all full) in blocks of 55 channels; bands of 4 rows with a
+        // partial last one (13 = 3·4 + 1), forward and transposed, in two blocks.
+        let strided = Direct::forward::<Geom<1, 1, 128, 40, 27, 27, 14, 14, 3, 2, 1, 1>>();
+        let p = plan::<f32>(&strided).expect("banded");
+        assert_eq!((p.bh, p.cb, p.pl), (2, 55, 3 * 15));
+        for d in [
+            Direct::transposed::<Geom<1, 1, 30, 200, 13, 13, 13, 13, 3, 1, 1, 1>>(),
+            Direct::forward::<Geom<2, 1, 200, 30, 13, 13, 13, 13, 3, 1, 1, 1>>(),
+        ] {
+            let p = plan::<f32>(&d).expect("banded");
+            assert_eq!((p.bh, p.cb, p.pl), (4, 106, 6 * 15), "{d:?}");
+        }
         for d in [
             Direct::forward::<G<64, 64, 32, 32>>(),
             Direct::forward::<Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>>(),
