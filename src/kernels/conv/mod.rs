@@ -31,7 +31,8 @@
 //!   fused multiply-adds, with no horizontal sums. Dense layers' forward pass uses dot products
 //!   (`dense_forward`).
 //!
-//! * **Small maps on AVX-512** (`padded`): rows of at most 16 outputs with many channels run
+//! * **Small maps on AVX-512** (`padded`): rows of at most 16 outputs (and of 17 to 31, which
+//!   the row tiles' 32 lanes leave partly idle) with many channels run
 //!   with the positions along the lanes across rows, on a zero-padded copy of the input.
 //!
 //! Padding is handled per tap and per tile, never per element: each tap of a tile knows the

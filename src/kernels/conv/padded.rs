@@ -3,7 +3,8 @@
 //!
 //! The row tiles of [`super::direct_any`] put one output row's columns along the lanes. A map of
 //! 7 or 14 columns (ResNet's last stages) fills 16 lanes half, so those rows run on AVX2's
-//! 8-lane tiles, at most half of what an AVX-512 CPU can do. Here (forward problems of stride 1
+//! 8-lane tiles, at most half of what an AVX-512 CPU can do; one of 28 (its second stage)
+//! leaves 4 of 32 lanes idle. Here (forward problems of stride 1
 //! or 2, and the input gradients of stride 1: forward problems with the kernel flipped and
 //! padded by `(k − 1)·d − p`) the input of a block of
 //! channels is first copied with its padding written out as zeros and, for stride 2, split by
@@ -84,7 +85,8 @@ pub(super) struct Plan {
 const MAX_TAPS: usize = 64;
 
 /// The plan for `d`, if it runs here: a forward problem of strides 1 or 2 or a transposed one of
-/// stride 1 (not split), with a kernel of 2 to 64 taps whose output rows are at most 16 wide, with enough
+/// stride 1 (not split), with a kernel of 2 to 64 taps whose output rows are at most 16 wide
+/// (or 17 to 31: rows that the row tiles' 32 lanes leave partly idle), with enough
 /// output channels and useful lanes to beat the 8-lane tiles, and at least one input channel's
 /// copy in the scratch.
 pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
@@ -99,7 +101,7 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     {
         return None;
     }
-    if d.out_w > V || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || kk > MAX_TAPS {
+    if d.out_w > T || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || kk > MAX_TAPS {
         return None;
     }
     // Even kernels of stride 2 have the column split (W5's input gradient, 4 × 4 of stride 2
@@ -123,6 +125,13 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     let lanes = (d.out_h * d.out_w) as f32 / (b.tiles * T) as f32;
     let channels = d.m as f32 / d.m.next_multiple_of(MC) as f32;
     if lanes * channels < 0.6 {
+        return None;
+    }
+    // Rows of 17 to 31 outputs, which the row tiles (32 lanes per row) leave partly idle; not
+    // 32. ResNet-18's stage of 28 × 28 (28 of 32 lanes there): the stride-2 layer 1.86 → 1.41
+    // ms at batch 1, the stride-1 ones 2.75 → 2.49 ms; 32-wide rows (W2f) were 23 % slower
+    // here and 56-wide ones 6 % (`benches/interleave.sh`, AMD EPYC, Zen 4).
+    if d.out_w > V && d.out_w.is_multiple_of(V) {
         return None;
     }
     let (pl, cp, cb) = (b.pl, b.cp, b.cb);
@@ -536,8 +545,13 @@ mod tests {
             let p = plan::<f32>(&d).expect("banded");
             assert_eq!((p.bh, p.cb, p.pl), (4, 106, 6 * 15), "{d:?}");
         }
+        // Rows of 28 (ResNet's second stage), stride 1 and 2: 28 of the row tiles' 32 lanes.
+        assert!(plan::<f32>(&Direct::forward::<G<128, 128, 28, 28>>()).is_some());
+        let s2a = Direct::forward::<Geom<1, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>>();
+        assert!(plan::<f32>(&s2a).is_some());
         for d in [
             Direct::forward::<G<64, 64, 32, 32>>(),
+            Direct::forward::<G<64, 64, 56, 56>>(),
             Direct::forward::<Geom<1, 1, 128, 256, 28, 28, 14, 14, 1, 2, 0, 1>>(),
             Direct::transposed::<Geom<1, 1, 64, 64, 14, 14, 7, 7, 3, 2, 1, 1>>(),
             Direct::forward::<G<64, 16, 7, 7>>(),
