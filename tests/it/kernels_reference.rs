@@ -397,11 +397,11 @@ geometries!(
     (1, 2, 30, 36, 10, 10, 3, 1, 1, 1),
     (1, 1, 10, 48, 12, 12, 5, 1, 2, 1),
     // Many input channels on them: the copy holds a band of output rows' input, so a block
-    // holds more channels. Stride 2 in 7 bands of 2 rows and 3 blocks; bands of 4 rows with a
-    // partial last one (13 = 3·4 + 1) in 2 blocks, forward (two samples) and input gradient.
-    (1, 1, 128, 40, 27, 27, 3, 2, 1, 1),
-    (2, 1, 200, 30, 13, 13, 3, 1, 1, 1),
-    (1, 1, 30, 200, 13, 13, 3, 1, 1, 1),
+    // holds more channels. Stride 2 in bands of 4 rows (14 = 3·4 + 2) and 2 blocks; bands of
+    // 10 rows (13 = 10 + 3), forward (two samples) and input gradient.
+    (1, 1, 64, 24, 27, 27, 3, 2, 1, 1),
+    (2, 1, 48, 24, 13, 13, 3, 1, 1, 1),
+    (1, 1, 24, 48, 13, 13, 3, 1, 1, 1),
     // Rows of 17 to 31 outputs (ResNet's 28 × 28 stage): 28 wide, forward and input gradient;
     // 20 wide of stride 2, two samples.
     (1, 1, 40, 30, 28, 28, 3, 1, 1, 1),

@@ -535,15 +535,18 @@ mod tests {
         assert!(banded.bh < 14 && banded.cb > 11, "{banded:?}");
         // Bands of 2 rows (7, all full) in blocks of 55 channels; bands of 4 rows with a
         // partial last one (13 = 3·4 + 1), forward and transposed, in two blocks.
-        let strided = Direct::forward::<Geom<1, 1, 128, 40, 27, 27, 14, 14, 3, 2, 1, 1>>();
+        // The reference tests' banded cases: stride 2 in bands of 4 rows (14 = 3·4 + 2) and
+        // 2 blocks of 33 channels; 13 × 13 in bands of 10 rows (13 = 10 + 3), forward (two
+        // samples) and transposed.
+        let strided = Direct::forward::<Geom<1, 1, 64, 24, 27, 27, 14, 14, 3, 2, 1, 1>>();
         let p = plan::<f32>(&strided).expect("banded");
-        assert_eq!((p.bh, p.cb, p.pl), (2, 55, 3 * 15));
+        assert_eq!((p.bh, p.cb, p.pl), (4, 33, 5 * 15));
         for d in [
-            Direct::transposed::<Geom<1, 1, 30, 200, 13, 13, 13, 13, 3, 1, 1, 1>>(),
-            Direct::forward::<Geom<2, 1, 200, 30, 13, 13, 13, 13, 3, 1, 1, 1>>(),
+            Direct::transposed::<Geom<1, 1, 24, 48, 13, 13, 13, 13, 3, 1, 1, 1>>(),
+            Direct::forward::<Geom<2, 1, 48, 24, 13, 13, 13, 13, 3, 1, 1, 1>>(),
         ] {
             let p = plan::<f32>(&d).expect("banded");
-            assert_eq!((p.bh, p.cb, p.pl), (4, 106, 6 * 15), "{d:?}");
+            assert_eq!((p.bh, p.cb, p.pl), (10, 48, 12 * 15), "{d:?}");
         }
         // Rows of 28 (ResNet's second stage), stride 1 and 2: 28 of the row tiles' 32 lanes.
         assert!(plan::<f32>(&Direct::forward::<G<128, 128, 28, 28>>()).is_some());
