@@ -550,6 +550,11 @@ mod tests {
         }
         // Rows of 28 (ResNet's second stage), stride 1 and 2: 28 of the row tiles' 32 lanes.
         assert!(plan::<f32>(&Direct::forward::<G<128, 128, 28, 28>>()).is_some());
+        // (the reference tests' cases)
+        assert!(plan::<f32>(&Direct::forward::<G<24, 24, 28, 28>>()).is_some());
+        assert!(plan::<f32>(&Direct::transposed::<G<24, 24, 28, 28>>()).is_some());
+        let s20 = Direct::forward::<Geom<1, 1, 8, 24, 40, 40, 20, 20, 3, 2, 1, 1>>();
+        assert!(plan::<f32>(&s20).is_some());
         let s2a = Direct::forward::<Geom<1, 1, 64, 128, 56, 56, 28, 28, 3, 2, 1, 1>>();
         assert!(plan::<f32>(&s2a).is_some());
         for d in [
