@@ -101,7 +101,12 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     {
         return None;
     }
-    if d.out_w > T || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || kk > MAX_TAPS {
+    // Rows of 17 to 31 outputs too, which the row tiles (32 lanes per row) leave partly idle;
+    // not 32. ResNet-18's stage of 28 × 28 (28 of 32 lanes there): the stride-2 layer 1.86 →
+    // 1.41 ms at batch 1, the stride-1 ones 2.75 → 2.49 ms; 32-wide rows (W2f) were 23 % slower
+    // here and 56-wide ones 6 % (`benches/interleave.sh`, AMD EPYC, Zen 4).
+    let wide = d.out_w > T || (d.out_w > V && d.out_w.is_multiple_of(V));
+    if wide || d.out_w == 0 || d.out_h == 0 || d.in_h == 1 || kk > MAX_TAPS {
         return None;
     }
     // Even kernels of stride 2 have the column split (W5's input gradient, 4 × 4 of stride 2
@@ -125,13 +130,6 @@ pub(super) fn plan<E>(d: &Direct) -> Option<Plan> {
     let lanes = (d.out_h * d.out_w) as f32 / (b.tiles * T) as f32;
     let channels = d.m as f32 / d.m.next_multiple_of(MC) as f32;
     if lanes * channels < 0.6 {
-        return None;
-    }
-    // Rows of 17 to 31 outputs, which the row tiles (32 lanes per row) leave partly idle; not
-    // 32. ResNet-18's stage of 28 × 28 (28 of 32 lanes there): the stride-2 layer 1.86 → 1.41
-    // ms at batch 1, the stride-1 ones 2.75 → 2.49 ms; 32-wide rows (W2f) were 23 % slower
-    // here and 56-wide ones 6 % (`benches/interleave.sh`, AMD EPYC, Zen 4).
-    if d.out_w > V && d.out_w.is_multiple_of(V) {
         return None;
     }
     let (pl, cp, cb) = (b.pl, b.cp, b.cb);
@@ -250,7 +248,7 @@ pub(super) fn run<I: Isa, E: Scalar>(
     )
 }
 
-/// One pass over the output per block of input channels.
+/// One pass over the output per band of output rows and block of input channels.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn passes<I: Isa, E: Scalar>(
@@ -268,70 +266,38 @@ fn passes<I: Isa, E: Scalar>(
 ) {
     let copy = &mut scratch[..plan.cb * plan.cp];
     for oy0 in (0..d.out_h).step_by(plan.bh) {
-        let bh = plan.bh.min(d.out_h - oy0);
+        // The band's grid points and the whole tiles covering them; its first output row.
+        let q = plan.bh.min(d.out_h - oy0) * plan.wg;
         let y0 = y0 + oy0 * d.out_w;
-        let band = Grid {
-            q: bh * plan.wg,
-            tiles: (bh * plan.wg).div_ceil(T),
-        };
-        band_passes(isa, d, plan, x, x0, w, w0, y, y0, init, copy, oy0, band);
-    }
-}
-
-/// The grid points of a band (`bh · wg`) and the whole tiles covering them.
-#[derive(Clone, Copy)]
-struct Grid {
-    q: usize,
-    tiles: usize,
-}
-
-/// One band of output rows from `oy0` (`y0` is its first row in the output): one pass over it
-/// per block of input channels.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn band_passes<I: Isa, E: Scalar>(
-    isa: I,
-    d: &Direct,
-    plan: &Plan,
-    x: &[E],
-    x0: usize,
-    w: &[E],
-    w0: usize,
-    y: &mut [E],
-    y0: usize,
-    init: Init<'_, E>,
-    copy: &mut [E],
-    oy0: usize,
-    band: Grid,
-) {
-    for c0 in (0..d.r).step_by(plan.cb) {
-        let cn = plan.cb.min(d.r - c0);
-        copy_block(d, plan, x, x0 + c0 * d.in_plane, cn, oy0, copy);
-        let init = if c0 == 0 { init } else { Init::Load };
-        for m0 in (0..d.m).step_by(MC) {
-            let mn = MC.min(d.m - m0);
-            // The weights of each output channel of the tile for the block's input channels:
-            // `cn` runs of `kh·kw`, `w_r` apart (one run when `w_r = kh·kw`, forward). A last,
-            // partial tile repeats its last channel (computed, not stored).
-            let len = (cn - 1) * d.w_r + d.win.taps();
-            let runs: [&[E]; MC] = core::array::from_fn(|i| {
-                &w[w0 + (m0 + i.min(mn - 1)) * d.w_m + c0 * d.w_r..][..len]
-            });
-            for t in 0..band.tiles {
-                tile(
-                    isa,
-                    d,
-                    plan,
-                    &copy[..cn * plan.cp],
-                    &runs,
-                    y,
-                    y0 + m0 * d.out_plane,
-                    m0,
-                    mn,
-                    t * T,
-                    band.q,
-                    init,
-                );
+        for c0 in (0..d.r).step_by(plan.cb) {
+            let cn = plan.cb.min(d.r - c0);
+            copy_block(d, plan, x, x0 + c0 * d.in_plane, cn, oy0, copy);
+            let init = if c0 == 0 { init } else { Init::Load };
+            for m0 in (0..d.m).step_by(MC) {
+                let mn = MC.min(d.m - m0);
+                // The weights of each output channel of the tile for the block's input channels:
+                // `cn` runs of `kh·kw`, `w_r` apart (one run when `w_r = kh·kw`, forward). A last,
+                // partial tile repeats its last channel (computed, not stored).
+                let len = (cn - 1) * d.w_r + d.win.taps();
+                let runs: [&[E]; MC] = core::array::from_fn(|i| {
+                    &w[w0 + (m0 + i.min(mn - 1)) * d.w_m + c0 * d.w_r..][..len]
+                });
+                for t in 0..q.div_ceil(T) {
+                    tile(
+                        isa,
+                        d,
+                        plan,
+                        &copy[..cn * plan.cp],
+                        &runs,
+                        y,
+                        y0 + m0 * d.out_plane,
+                        m0,
+                        mn,
+                        t * T,
+                        q,
+                        init,
+                    );
+                }
             }
         }
     }
@@ -533,8 +499,6 @@ mod tests {
         type S3a = Geom<1, 1, 128, 256, 28, 28, 14, 14, 3, 2, 1, 1>;
         let banded = plan::<f32>(&Direct::forward::<S3a>()).expect("stride 2, banded");
         assert!(banded.bh < 14 && banded.cb > 11, "{banded:?}");
-        // Bands of 2 rows (7, all full) in blocks of 55 channels; bands of 4 rows with a
-        // partial last one (13 = 3·4 + 1), forward and transposed, in two blocks.
         // The reference tests' banded cases: stride 2 in bands of 4 rows (14 = 3·4 + 2) and
         // 2 blocks of 33 channels; 13 × 13 in bands of 10 rows (13 = 10 + 3), forward (two
         // samples) and transposed.
